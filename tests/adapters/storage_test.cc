@@ -1,0 +1,188 @@
+#include "adapters/storage.h"
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+#include <thread>
+
+#include "tests/support/temp_dir.h"
+
+namespace brug::adapters {
+namespace {
+
+class StorageTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Storage> open() {
+    auto s = open_sqlite({.path = dir_.file("brug.db")});
+    if (!s) ADD_FAILURE() << s.status().to_string();
+    return s ? std::move(s).value() : nullptr;
+  }
+  std::int64_t count_organisations(Storage& db) {
+    std::int64_t n = -1;
+    EXPECT_TRUE(db.read([&](Tx& tx) {
+                    auto rows = tx.query("SELECT COUNT(*) FROM organisations");
+                    if (!rows) return rows.status();
+                    n = rows->front().integer(0);
+                    return Status::ok();
+                  }).is_ok());
+    return n;
+  }
+  Status insert_org(Tx& tx, const std::string& id) {
+    return tx
+        .exec("INSERT INTO organisations (id, name, role, updated_at) VALUES (?, ?, ?, ?)",
+              {id, std::string("Org ") + id, std::string("project"), std::string("2026-11-22")})
+        .status();
+  }
+  testing::TempDir dir_;
+};
+
+TEST_F(StorageTest, OpeningAppliesEveryMigration) {
+  auto db = open();
+  ASSERT_TRUE(db);
+  EXPECT_EQ(db->schema_version(), static_cast<int>(migrations().size()));
+  EXPECT_EQ(count_organisations(*db), 0);
+  EXPECT_EQ(db->backend(), "sqlite");
+}
+
+TEST_F(StorageTest, MigrationsAreNumberedWithoutGaps) {
+  int expected = 1;
+  for (const Migration& m : migrations()) EXPECT_EQ(m.version, expected++);
+}
+
+TEST_F(StorageTest, ConnectionsUseWalForeignKeysAndABusyTimeout) {
+  auto db = open();
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(db->read([](Tx& tx) {
+                  auto mode = tx.query("PRAGMA journal_mode");
+                  EXPECT_TRUE(mode && mode->front().text(0) == "wal");
+                  auto fk = tx.query("PRAGMA foreign_keys");
+                  EXPECT_TRUE(fk && fk->front().integer(0) == 1);
+                  auto busy = tx.query("PRAGMA busy_timeout");
+                  EXPECT_TRUE(busy && busy->front().integer(0) == 5000);
+                  return Status::ok();
+                }).is_ok());
+}
+
+TEST_F(StorageTest, ATransactionThatFailsStoresNothing) {
+  auto db = open();
+  ASSERT_TRUE(db);
+  Status s = db->transact([&](Tx& tx) {
+    BRUG_RETURN_IF_ERROR(insert_org(tx, "a"));
+    return Status::error(Code::kInvalidArgument, "second item bad");
+  });
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_EQ(count_organisations(*db), 0);
+}
+
+TEST_F(StorageTest, ATransactionThatThrowsStoresNothingAndReportsInternal) {
+  auto db = open();
+  ASSERT_TRUE(db);
+  Status s = db->transact([&](Tx& tx) -> Status {
+    BRUG_RETURN_IF_ERROR(insert_org(tx, "a"));
+    throw std::runtime_error("boom");
+  });
+  EXPECT_EQ(s.code(), Code::kInternal);
+  EXPECT_EQ(count_organisations(*db), 0);
+}
+
+TEST_F(StorageTest, CommittedRowsSurviveReopening) {
+  {
+    auto db = open();
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->transact([&](Tx& tx) { return insert_org(tx, "kept"); }).is_ok());
+  }
+  auto db = open();
+  ASSERT_TRUE(db);
+  EXPECT_EQ(count_organisations(*db), 1);
+}
+
+TEST_F(StorageTest, RefusesADatabaseWrittenByANewerBrug) {
+  {
+    auto db = open();
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(
+        db->transact([](Tx& tx) {
+            return tx.exec("INSERT INTO schema_migrations VALUES (999, 'future', 'x')").status();
+          }).is_ok());
+  }
+  auto again = open_sqlite({.path = dir_.file("brug.db")});
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.code(), Code::kFailedPrecondition);
+  EXPECT_NE(again.message().find("999"), std::string::npos);
+}
+
+TEST_F(StorageTest, BadSqlIsAnErrorNotAnException) {
+  auto db = open();
+  ASSERT_TRUE(db);
+  Status s =
+      db->transact([](Tx& tx) { return tx.exec("INSERT INTO nowhere VALUES (1)").status(); });
+  EXPECT_EQ(s.code(), Code::kIo);
+}
+
+TEST_F(StorageTest, ForeignKeysAreEnforced) {
+  auto db = open();
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(
+      db->transact([](Tx& tx) {
+          return tx.exec("CREATE TABLE child (org TEXT REFERENCES organisations(id))").status();
+        }).is_ok());
+  Status s = db->transact([](Tx& tx) {
+    return tx.exec("INSERT INTO child VALUES (?)", {std::string("none")}).status();
+  });
+  EXPECT_EQ(s.code(), Code::kIo);
+}
+
+TEST_F(StorageTest, ValuesOfEveryTypeRoundTrip) {
+  auto db = open();
+  ASSERT_TRUE(db);
+  const Blob bytes = {0x00, 0xff, 0x10, 0x00};
+  ASSERT_TRUE(
+      db->transact([&](Tx& tx) {
+          BRUG_RETURN_IF_ERROR(
+              tx.exec("CREATE TABLE t (i INTEGER, r REAL, s TEXT, b BLOB, n TEXT)").status());
+          return tx
+              .exec("INSERT INTO t VALUES (?, ?, ?, ?, ?)",
+                    {std::int64_t{1} << 40, 2.5, std::string("tekst é"), bytes, std::monostate{}})
+              .status();
+        }).is_ok());
+  ASSERT_TRUE(db->read([&](Tx& tx) {
+                  auto rows = tx.query("SELECT i, r, s, b, n FROM t");
+                  if (!rows) return rows.status();
+                  const Row& row = rows->front();
+                  EXPECT_EQ(row.integer(0), std::int64_t{1} << 40);
+                  EXPECT_DOUBLE_EQ(row.real(1), 2.5);
+                  EXPECT_EQ(row.text(2), "tekst é");
+                  EXPECT_EQ(row.blob(3), bytes);
+                  EXPECT_TRUE(row.is_null(4));
+                  return Status::ok();
+                }).is_ok());
+}
+
+TEST_F(StorageTest, ConcurrentWritersLoseNothing) {
+  auto db = open();
+  ASSERT_TRUE(db);
+  constexpr int kThreads = 4;
+  constexpr int kEach = 25;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        Status s = db->transact(
+            [&](Tx& tx) { return insert_org(tx, std::to_string(t) + "-" + std::to_string(i)); });
+        EXPECT_TRUE(s.is_ok()) << s.to_string();
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(count_organisations(*db), kThreads * kEach);
+}
+
+TEST_F(StorageTest, AnUnwritablePathIsAClearError) {
+  auto db = open_sqlite({.path = dir_.file("missing/dir/brug.db")});
+  ASSERT_FALSE(db);
+  EXPECT_EQ(db.code(), Code::kIo);
+  EXPECT_NE(db.message().find("missing/dir/brug.db"), std::string::npos) << db.message();
+}
+
+}  // namespace
+}  // namespace brug::adapters
