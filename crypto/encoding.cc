@@ -1,0 +1,59 @@
+#include "crypto/encoding.h"
+
+#include <sodium.h>
+
+#include "crypto/secret.h"
+
+namespace brug::crypto {
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+Status malformed(std::string_view what, std::string_view form) {
+  return Status::error(Code::kInvalidArgument,
+                       std::string(what) + " is not valid " + std::string(form));
+}
+
+}  // namespace
+
+Result<std::vector<std::uint8_t>> from_hex(std::string_view hex, std::string_view what) {
+  if (hex.size() % 2 != 0) return malformed(what, "lowercase hex");
+  std::vector<std::uint8_t> out(hex.size() / 2);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    int hi = hex_value(hex[2 * i]);
+    int lo = hex_value(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return malformed(what, "lowercase hex");
+    out[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+  }
+  return out;
+}
+
+std::string to_base64url(std::span<const std::uint8_t> bytes) {
+  constexpr int kVariant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
+  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), kVariant), '\0');
+  sodium_bin2base64(out.data(), out.size(), bytes.data(), bytes.size(), kVariant);
+  out.resize(out.size() - 1);  // drop the terminating NUL
+  return out;
+}
+
+Result<std::vector<std::uint8_t>> from_base64url(std::string_view text, std::string_view what) {
+  BRUG_RETURN_IF_ERROR(init());
+  std::vector<std::uint8_t> out(text.size() * 3 / 4 + 1);
+  std::size_t len = 0;
+  const char* end = nullptr;
+  if (sodium_base642bin(out.data(), out.size(), text.data(), text.size(), nullptr, &len, &end,
+                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+      end != text.data() + text.size()) {
+    return malformed(what, "base64url");
+  }
+  out.resize(len);
+  // libsodium tolerates non-zero trailing bits; insist on the canonical encoding.
+  if (to_base64url(out) != text) return malformed(what, "base64url");
+  return out;
+}
+
+}  // namespace brug::crypto
