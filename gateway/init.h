@@ -1,0 +1,23 @@
+// `brug init DIR`: a complete local development setup in one folder.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+
+#include "crypto/result.h"
+
+namespace brug::gateway {
+
+struct InitOptions {
+  std::string dir;
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8443;
+};
+
+// Writes DIR/pki (CA, server and one client certificate per demo organisation), DIR/keys (the
+// gateway key directory), DIR/organisations.json and DIR/brug.json. Refuses a folder that
+// already holds a setup. Private keys are 0600, their folders 0700.
+Status init_dev_setup(const InitOptions& options, std::ostream& out);
+
+}  // namespace brug::gateway
