@@ -11,8 +11,8 @@ Sha256Digest sha256(std::span<const std::uint8_t> bytes) {
 }
 
 Sha256Digest sha256(std::string_view bytes) {
-  return sha256(std::span<const std::uint8_t>(
-      reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
+  return sha256(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(bytes.data()),
+                                              bytes.size()));
 }
 
 std::string to_hex(std::span<const std::uint8_t> bytes) {

@@ -14,15 +14,15 @@ namespace brug {
 
 enum class Code {
   kOk = 0,
-  kInvalidArgument,    // the input is malformed or out of range
-  kNotFound,           // the named thing does not exist
-  kAlreadyExists,      // a unique thing exists already
-  kPermissionDenied,   // the caller may not do this
-  kFailedPrecondition, // state does not allow it (e.g. withdrawn consent)
-  kCorrupt,            // stored bytes fail an integrity check
-  kIo,                 // the file system or database failed
-  kInternal,           // a bug or an impossible state
-  kUnavailable,        // try again later (busy, shutting down)
+  kInvalidArgument,     // the input is malformed or out of range
+  kNotFound,            // the named thing does not exist
+  kAlreadyExists,       // a unique thing exists already
+  kPermissionDenied,    // the caller may not do this
+  kFailedPrecondition,  // state does not allow it (e.g. withdrawn consent)
+  kCorrupt,             // stored bytes fail an integrity check
+  kIo,                  // the file system or database failed
+  kInternal,            // a bug or an impossible state
+  kUnavailable,         // try again later (busy, shutting down)
 };
 
 std::string_view code_name(Code code);
@@ -54,7 +54,7 @@ class [[nodiscard]] Status {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT: implicit by design
     assert(!std::get<Status>(v_).is_ok());
   }
@@ -93,8 +93,8 @@ class [[nodiscard]] Result {
 }  // namespace brug
 
 // Returns early with the Status of an expression that failed.
-#define BRUG_RETURN_IF_ERROR(expr)           \
-  do {                                       \
-    ::brug::Status brug_status_ = (expr);    \
+#define BRUG_RETURN_IF_ERROR(expr)                  \
+  do {                                              \
+    ::brug::Status brug_status_ = (expr);           \
     if (!brug_status_.is_ok()) return brug_status_; \
   } while (0)

@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "adapters/storage.h"
+#include "crypto/keydir.h"
 #include "gateway/http.h"
 #include "gateway/log.h"
 #include "gateway/metrics.h"
@@ -33,6 +34,7 @@ struct Gateway::State {
   Config config;
   Logger log;
   OrgRegistry registry;
+  std::unique_ptr<crypto::KeyDir> keys;
   std::unique_ptr<adapters::Storage> storage;
   Metrics metrics;
   Router router;
@@ -242,6 +244,9 @@ Result<std::unique_ptr<Gateway>> Gateway::start(const Config& config, std::ostre
   auto registry = OrgRegistry::load(config.registry_file);
   if (!registry) return registry.status();
   auto state = std::make_unique<State>(config, log, std::move(registry).value());
+  auto keys = crypto::KeyDir::load(config.key_dir);
+  if (!keys) return keys.status();
+  state->keys = std::make_unique<crypto::KeyDir>(std::move(keys).value());
   auto storage = adapters::open_sqlite({.path = config.sqlite_path});
   if (!storage) return storage.status();
   state->storage = std::move(storage).value();

@@ -12,11 +12,11 @@ enum class Role { kGemeente, kParticipatiebedrijf, kProject, kAuditor };
 
 // Why data is processed (doelbinding). Every disclosure names exactly one.
 enum class Purpose {
-  kBegeleidingNaarWerk,       // a project guides a participant to work (consent)
-  kResultaatverantwoording,   // individual outcomes back to the gemeente (consent)
-  kMonitoring,                // aggregate counts, small cells suppressed
-  kUitvoeringParticipatiewet, // gemeente <-> participatiebedrijf (public task)
-  kToezicht,                  // auditors read the log
+  kBegeleidingNaarWerk,        // a project guides a participant to work (consent)
+  kResultaatverantwoording,    // individual outcomes back to the gemeente (consent)
+  kMonitoring,                 // aggregate counts, small cells suppressed
+  kUitvoeringParticipatiewet,  // gemeente <-> participatiebedrijf (public task)
+  kToezicht,                   // auditors read the log
 };
 
 std::string_view to_string(Role role);

@@ -11,8 +11,7 @@ TEST(Sha256, MatchesTheFips180Vector) {
 }
 
 TEST(Sha256, OfNothingIsTheEmptyDigest) {
-  EXPECT_EQ(to_hex(sha256("")),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(to_hex(sha256("")), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
 }  // namespace

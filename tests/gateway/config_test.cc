@@ -1,0 +1,116 @@
+#include "gateway/config.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/temp_dir.h"
+
+namespace brug::gateway {
+namespace {
+
+constexpr const char* kMinimal = R"({
+  "tls": {"ca_file": "pki/ca.pem", "cert_file": "pki/server.pem", "key_file": "pki/server.key"},
+  "registry_file": "organisations.json",
+  "key_dir": "keys",
+  "storage": {"sqlite_path": "brug.db"}
+})";
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  Result<Config> load(const std::string& text) {
+    return load_config(dir_.write("brug.json", text));
+  }
+  testing::TempDir dir_;
+};
+
+TEST_F(ConfigTest, AMinimalFileGetsDefaultsAndPathsRelativeToItsFolder) {
+  auto c = load(kMinimal);
+  ASSERT_TRUE(c) << c.message();
+  EXPECT_EQ(c->host, "127.0.0.1");
+  EXPECT_EQ(c->port, 8443);
+  EXPECT_EQ(c->threads, 16);
+  EXPECT_EQ(c->tls_ca_file, dir_.file("pki/ca.pem"));
+  EXPECT_EQ(c->sqlite_path, dir_.file("brug.db"));
+  EXPECT_EQ(c->key_dir, dir_.file("keys"));
+}
+
+TEST_F(ConfigTest, AbsolutePathsStayAsTheyAre) {
+  std::string text = kMinimal;
+  text.replace(text.find("\"brug.db\""), 9, "\"/var/lib/brug/brug.db\"");
+  auto c = load(text);
+  ASSERT_TRUE(c) << c.message();
+  EXPECT_EQ(c->sqlite_path, "/var/lib/brug/brug.db");
+}
+
+TEST_F(ConfigTest, ServerSettingsAreRead) {
+  std::string text = kMinimal;
+  text.insert(text.rfind('}'), R"(, "server": {"threads": 4, "max_body_bytes": 2048},
+  "listen": {"port": 0})");
+  auto c = load(text);
+  ASSERT_TRUE(c) << c.message();
+  EXPECT_EQ(c->threads, 4);
+  EXPECT_EQ(c->max_body_bytes, 2048);
+  EXPECT_EQ(c->port, 0);
+}
+
+TEST_F(ConfigTest, BrokenJsonNamesFileAndLine) {
+  auto c = load("{\n  \"tls\": {\n    \"ca_file\": \"x\",,\n  }\n}");
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.code(), Code::kInvalidArgument);
+  EXPECT_EQ(c.message().rfind(dir_.file("brug.json") + ":3: invalid JSON", 0), 0u) << c.message();
+}
+
+TEST_F(ConfigTest, AnUnknownKeyIsAnErrorNamingKeyAndLine) {
+  std::string text = kMinimal;
+  text.insert(text.rfind('}'), ",\n  \"servr\": {}\n");
+  auto c = load(text);
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.message(), dir_.file("brug.json") + ":7: servr: unknown key");
+}
+
+TEST_F(ConfigTest, AValueOutOfRangeNamesTheNestedKey) {
+  std::string text = kMinimal;
+  text.insert(text.rfind('}'), ",\n  \"server\": {\n    \"threads\": 0\n  }\n");
+  auto c = load(text);
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.message(),
+            dir_.file("brug.json") + ":8: server.threads: must be an integer from 1 to 512");
+}
+
+TEST_F(ConfigTest, AWrongTypeIsNamed) {
+  std::string text = kMinimal;
+  text.insert(text.rfind('}'), ", \"listen\": {\"port\": \"8443\"}");
+  auto c = load(text);
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.message().find("listen.port: must be an integer from 0 to 65535"), std::string::npos)
+      << c.message();
+}
+
+TEST_F(ConfigTest, AMissingRequiredSectionIsNamed) {
+  auto c = load(R"({"registry_file": "o.json", "key_dir": "k", "storage": {"sqlite_path": "b"}})");
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.message().find("tls: is required"), std::string::npos) << c.message();
+}
+
+TEST_F(ConfigTest, AnEmptyRequiredStringIsRefused) {
+  std::string text = kMinimal;
+  text.replace(text.find("\"keys\""), 6, "\"\"");
+  auto c = load(text);
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.message().find("key_dir: must not be empty"), std::string::npos) << c.message();
+}
+
+TEST_F(ConfigTest, AMissingFileIsNotFoundNamingIt) {
+  auto c = load_config(dir_.file("nope.json"));
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.code(), Code::kNotFound);
+  EXPECT_NE(c.message().find(dir_.file("nope.json")), std::string::npos);
+}
+
+TEST_F(ConfigTest, ATopLevelArrayIsRefused) {
+  auto c = load("[]");
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.message().find("must hold a JSON object"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace brug::gateway
