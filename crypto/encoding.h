@@ -12,6 +12,11 @@
 
 namespace brug::crypto {
 
+// Views text as bytes (for plaintexts and messages held in strings).
+inline std::span<const std::uint8_t> bytes_of(std::string_view s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
 // Decodes lowercase hex; `what` names the value in the error (never the input itself).
 Result<std::vector<std::uint8_t>> from_hex(std::string_view hex, std::string_view what);
 
