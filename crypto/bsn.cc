@@ -36,21 +36,15 @@ Result<Bsn> Bsn::parse(std::string_view text) {
 Bsn::~Bsn() { sodium_memzero(digits_.data(), digits_.size()); }
 
 Result<ParticipantIndex> ParticipantIndex::from_bytes(std::span<const std::uint8_t> bytes) {
-  if (bytes.size() != kSize) {
-    return Status::error(Code::kInvalidArgument, "participant index must be 32 bytes");
-  }
-  std::array<std::uint8_t, kSize> a{};
-  std::copy(bytes.begin(), bytes.end(), a.begin());
-  return ParticipantIndex(a);
+  auto a = fixed_bytes<kSize>(bytes, "participant index");
+  if (!a.is_ok()) return a.status();
+  return ParticipantIndex(*a);
 }
 
 Result<ParticipantIndex> ParticipantIndex::from_hex(std::string_view hex) {
-  if (hex.size() != kHexSize) {
-    return Status::error(Code::kInvalidArgument, "participant index must be 64 hex digits");
-  }
-  auto bytes = crypto::from_hex(hex, "participant index");
-  if (!bytes.is_ok()) return bytes.status();
-  return from_bytes(*bytes);
+  auto a = fixed_from_hex<kSize>(hex, "participant index");
+  if (!a.is_ok()) return a.status();
+  return ParticipantIndex(*a);
 }
 
 std::string ParticipantIndex::to_hex() const { return crypto::to_hex(bytes_); }
