@@ -1,41 +1,28 @@
 #include "crypto/pseudonym.h"
 
-#include <openssl/err.h>
-#include <openssl/evp.h>
 #include <sodium.h>
-
-#include <memory>
 
 #include "crypto/encoding.h"
 
 namespace brug::crypto {
 namespace {
 
-constexpr std::size_t kSivKeyBytes = 64;  // AES-256-SIV: a CMAC key and a CTR key
-constexpr std::size_t kSivTagBytes = 16;
+constexpr std::size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+constexpr std::size_t kTag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
+constexpr std::size_t kOrgKeys = 64;  // nonce key (32) || encryption key (32)
 constexpr std::size_t kMaxOrgBytes = 255;
 constexpr std::string_view kOrgKeyLabel = "brug/pseudonym/org/v1";
 
-static_assert(kSivKeyBytes <= crypto_generichash_BYTES_MAX);
+static_assert(Pseudonym::kBytes == kNonce + ParticipantIndex::kSize + kTag);
+static_assert(kOrgKeys <= crypto_generichash_BYTES_MAX);
 
-// Plain memory wiped on scope exit: sodium_malloc costs a few microseconds (mmap, guard
-// pages), too much for a per-call key in the disclosure path.
+// Plain memory wiped on scope exit: sodium_malloc maps pages per allocation and would cost
+// more than the whole pseudonym in the one-off functions.
 template <std::size_t N>
 struct WipedArray {
   std::array<std::uint8_t, N> bytes{};
   ~WipedArray() { sodium_memzero(bytes.data(), bytes.size()); }
 };
-
-struct CtxFree {
-  void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
-};
-using CtxPtr = std::unique_ptr<EVP_CIPHER_CTX, CtxFree>;
-
-const EVP_CIPHER* aes_siv() {
-  // Fetched once: EVP_CIPHER_fetch walks the provider tables. Never freed (process lifetime).
-  static EVP_CIPHER* cipher = EVP_CIPHER_fetch(nullptr, "AES-256-SIV", nullptr);
-  return cipher;
-}
 
 Status check_org(std::string_view org) {
   if (org.empty() || org.size() > kMaxOrgBytes) {
@@ -44,41 +31,24 @@ Status check_org(std::string_view org) {
   return Status::ok();
 }
 
-// Per-organisation key: BLAKE2b-512 keyed with the pseudonym key over a label and the org id.
-void org_key(const PseudonymKey& key, std::string_view org, WipedArray<kSivKeyBytes>& out) {
+// The organisation's keys: BLAKE2b-512 keyed with the pseudonym key over a label and the org id.
+void derive_org_keys(const PseudonymKey& key, std::string_view org,
+                     std::span<std::uint8_t, kOrgKeys> out) {
   crypto_generichash_state st;
-  crypto_generichash_init(&st, key.expose().data(), key.expose().size(), out.bytes.size());
+  crypto_generichash_init(&st, key.expose().data(), key.expose().size(), out.size());
   crypto_generichash_update(&st, bytes_of(kOrgKeyLabel).data(), kOrgKeyLabel.size());
   const std::uint8_t sep = 0;
   crypto_generichash_update(&st, &sep, 1);
   crypto_generichash_update(&st, bytes_of(org).data(), org.size());
-  crypto_generichash_final(&st, out.bytes.data(), out.bytes.size());
+  crypto_generichash_final(&st, out.data(), out.size());
   sodium_memzero(&st, sizeof st);
 }
 
-// AES-256-SIV over `in` (32 bytes) with the org id as associated data. encrypt: `siv` is the
-// output tag; decrypt: `siv` is the tag to check. Returns false on any failure.
-bool siv(bool encrypt, const WipedArray<kSivKeyBytes>& key, std::string_view org,
-         const std::uint8_t* in, std::uint8_t* out, std::uint8_t* tag) {
-  const EVP_CIPHER* cipher = aes_siv();
-  CtxPtr ctx(EVP_CIPHER_CTX_new());
-  if (cipher == nullptr || ctx == nullptr) return false;
-  int len = 0;
-  const int n = static_cast<int>(ParticipantIndex::kSize);
-  if (encrypt) {
-    return EVP_EncryptInit_ex2(ctx.get(), cipher, key.bytes.data(), nullptr, nullptr) == 1 &&
-           EVP_EncryptUpdate(ctx.get(), nullptr, &len, bytes_of(org).data(),
-                             static_cast<int>(org.size())) == 1 &&
-           EVP_EncryptUpdate(ctx.get(), out, &len, in, n) == 1 && len == n &&
-           EVP_EncryptFinal_ex(ctx.get(), out + len, &len) == 1 &&
-           EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_GET_TAG, kSivTagBytes, tag) == 1;
-  }
-  return EVP_DecryptInit_ex2(ctx.get(), cipher, key.bytes.data(), nullptr, nullptr) == 1 &&
-         EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_SET_TAG, kSivTagBytes, tag) == 1 &&
-         EVP_DecryptUpdate(ctx.get(), nullptr, &len, bytes_of(org).data(),
-                           static_cast<int>(org.size())) == 1 &&
-         EVP_DecryptUpdate(ctx.get(), out, &len, in, n) == 1 && len == n &&
-         EVP_DecryptFinal_ex(ctx.get(), out + len, &len) == 1;
+// The synthetic nonce: a keyed hash of the participant index, so equal inputs give equal
+// pseudonyms and different inputs (almost surely) different nonces.
+void synthetic_nonce(std::span<const std::uint8_t, kOrgKeys> keys, const ParticipantIndex& p,
+                     std::uint8_t* nonce) {
+  crypto_generichash(nonce, kNonce, p.bytes().data(), p.bytes().size(), keys.data(), 32);
 }
 
 Status not_for_org() {
@@ -90,39 +60,74 @@ Status not_for_org() {
 
 Result<Pseudonym> Pseudonym::parse(std::string_view text) {
   if (text.size() != kTextSize) {
-    return Status::error(Code::kInvalidArgument, "pseudonym must be 64 base64url characters");
+    return Status::error(Code::kInvalidArgument, "pseudonym must be 96 base64url characters");
   }
   auto bytes = from_base64url(text, "pseudonym");
   if (!bytes.is_ok()) return bytes.status();
   return Pseudonym(std::string(text));
 }
 
+Pseudonym PseudonymDomain::encrypt(std::span<const std::uint8_t, 64> keys, std::string_view org,
+                                   const ParticipantIndex& participant) {
+  std::array<std::uint8_t, Pseudonym::kBytes> out{};  // nonce || ciphertext || tag
+  synthetic_nonce(keys, participant, out.data());
+  crypto_aead_xchacha20poly1305_ietf_encrypt(
+      out.data() + kNonce, nullptr, participant.bytes().data(), participant.bytes().size(),
+      bytes_of(org).data(), org.size(), nullptr, out.data(), keys.data() + 32);
+  return Pseudonym(to_base64url(out));
+}
+
+Result<ParticipantIndex> PseudonymDomain::decrypt(std::span<const std::uint8_t, 64> keys,
+                                                  std::string_view org, const Pseudonym& p) {
+  auto bytes = from_base64url(p.text(), "pseudonym");
+  if (!bytes.is_ok() || bytes->size() != Pseudonym::kBytes) return not_for_org();
+  std::array<std::uint8_t, ParticipantIndex::kSize> index{};
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+          index.data(), nullptr, nullptr, bytes->data() + kNonce, bytes->size() - kNonce,
+          bytes_of(org).data(), org.size(), bytes->data(), keys.data() + 32) != 0) {
+    return not_for_org();
+  }
+  auto participant = ParticipantIndex::from_bytes(index);
+  // Only the gateway's own (synthetic) nonce is accepted, so each participant has exactly one
+  // pseudonym per organisation.
+  std::array<std::uint8_t, kNonce> expected{};
+  synthetic_nonce(keys, *participant, expected.data());
+  if (sodium_memcmp(expected.data(), bytes->data(), kNonce) != 0) return not_for_org();
+  return participant;
+}
+
+Result<PseudonymDomain> PseudonymDomain::open(const PseudonymKey& key, std::string_view org) {
+  BRUG_RETURN_IF_ERROR(check_org(org));
+  auto bytes = SecretBytes::zeroed(kOrgKeys);
+  if (!bytes.is_ok()) return bytes.status();
+  derive_org_keys(key, org, bytes->expose_mutable().first<kOrgKeys>());
+  auto keys = Keys::from_secret(std::move(bytes).value());
+  if (!keys.is_ok()) return keys.status();
+  return PseudonymDomain(std::move(keys).value(), std::string(org));
+}
+
+Result<Pseudonym> PseudonymDomain::pseudonym(const ParticipantIndex& participant) const {
+  return encrypt(keys_.expose(), org_, participant);
+}
+
+Result<ParticipantIndex> PseudonymDomain::resolve(const Pseudonym& p) const {
+  return decrypt(keys_.expose(), org_, p);
+}
+
 Result<Pseudonym> pseudonym(const PseudonymKey& key, std::string_view org,
                             const ParticipantIndex& participant) {
   BRUG_RETURN_IF_ERROR(check_org(org));
-  WipedArray<kSivKeyBytes> k;
-  org_key(key, org, k);
-  std::array<std::uint8_t, Pseudonym::kBytes> out{};  // tag || ciphertext (RFC 5297 order)
-  if (!siv(true, k, org, participant.bytes().data(), out.data() + kSivTagBytes, out.data())) {
-    ERR_clear_error();
-    return Status::error(Code::kInternal, "AES-256-SIV encryption failed");
-  }
-  return Pseudonym(to_base64url(out));
+  WipedArray<kOrgKeys> keys;
+  derive_org_keys(key, org, keys.bytes);
+  return PseudonymDomain::encrypt(keys.bytes, org, participant);
 }
 
 Result<ParticipantIndex> resolve(const PseudonymKey& key, std::string_view org,
                                  const Pseudonym& p) {
   BRUG_RETURN_IF_ERROR(check_org(org));
-  auto bytes = from_base64url(p.text(), "pseudonym");
-  if (!bytes.is_ok() || bytes->size() != Pseudonym::kBytes) return not_for_org();
-  WipedArray<kSivKeyBytes> k;
-  org_key(key, org, k);
-  std::array<std::uint8_t, ParticipantIndex::kSize> index{};
-  if (!siv(false, k, org, bytes->data() + kSivTagBytes, index.data(), bytes->data())) {
-    ERR_clear_error();  // a failed tag check is an answer here, not an error for later callers
-    return not_for_org();
-  }
-  return ParticipantIndex::from_bytes(index);
+  WipedArray<kOrgKeys> keys;
+  derive_org_keys(key, org, keys.bytes);
+  return PseudonymDomain::decrypt(keys.bytes, org, p);
 }
 
 Result<AuditPseudonym> AuditPseudonym::parse(std::string_view text) {

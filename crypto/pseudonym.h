@@ -1,15 +1,16 @@
 // Per-organisation pseudonyms and audit pseudonyms (docs/CRYPTO.md explains the scheme).
 //
-// pseudonym(org, participant) is a deterministic authenticated encryption (AES-256-SIV,
-// RFC 5297) of the participant index under a key derived for that organisation, with the
-// organisation id as associated data. So it is stable per organisation, unlinkable between
-// organisations, opaque outside the gateway, and resolve() turns it back into the index inside
-// the gateway. A pseudonym presented by any organisation other than the one it was issued to
-// fails to authenticate and is refused.
+// pseudonym(org, participant) is a deterministic authenticated encryption of the participant
+// index under keys derived for that organisation: XChaCha20-Poly1305 with a synthetic nonce
+// (a keyed hash of the index) and the organisation id as associated data. So it is stable per
+// organisation, unlinkable between organisations, opaque outside the gateway, and resolve()
+// turns it back into the index inside the gateway. A pseudonym presented by any organisation
+// other than the one it was issued to fails to authenticate and is refused.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -21,8 +22,9 @@ namespace brug::crypto {
 
 class Pseudonym {
  public:
-  static constexpr std::size_t kBytes = 16 + ParticipantIndex::kSize;  // SIV tag + ciphertext
-  static constexpr std::size_t kTextSize = 64;                         // base64url, no padding
+  // nonce || ciphertext || tag
+  static constexpr std::size_t kBytes = 24 + ParticipantIndex::kSize + 16;
+  static constexpr std::size_t kTextSize = 96;  // base64url, no padding
   // Checks the shape only; resolve() says whether it belongs to an organisation.
   static Result<Pseudonym> parse(std::string_view text);
   // URL-safe, fixed length (kTextSize characters of [A-Za-z0-9_-]).
@@ -31,15 +33,39 @@ class Pseudonym {
 
  private:
   explicit Pseudonym(std::string text) : text_(std::move(text)) {}
-  friend Result<Pseudonym> pseudonym(const PseudonymKey&, std::string_view,
-                                     const ParticipantIndex&);
+  friend class PseudonymDomain;
   std::string text_;
 };
 
-// The organisation id must be non-empty (at most 255 bytes).
+// One organisation's pseudonym keys, derived once: for converting many participants.
+class PseudonymDomain {
+ public:
+  // The organisation id must be 1 to 255 bytes.
+  static Result<PseudonymDomain> open(const PseudonymKey& key, std::string_view org);
+  const std::string& org() const { return org_; }
+  Result<Pseudonym> pseudonym(const ParticipantIndex& participant) const;
+  // The participant behind `p`, if `p` was issued to this organisation; kPermissionDenied if
+  // not (issued to another organisation, by another gateway, or altered).
+  Result<ParticipantIndex> resolve(const Pseudonym& p) const;
+
+ private:
+  using Keys = SecretKey<64, "organisation pseudonym keys">;
+  PseudonymDomain(Keys keys, std::string org) : keys_(std::move(keys)), org_(std::move(org)) {}
+  // The work of pseudonym()/resolve() given the derived keys, shared with the one-off forms.
+  static Pseudonym encrypt(std::span<const std::uint8_t, 64> keys, std::string_view org,
+                           const ParticipantIndex& participant);
+  static Result<ParticipantIndex> decrypt(std::span<const std::uint8_t, 64> keys,
+                                          std::string_view org, const Pseudonym& p);
+  friend Result<Pseudonym> pseudonym(const PseudonymKey&, std::string_view,
+                                     const ParticipantIndex&);
+  friend Result<ParticipantIndex> resolve(const PseudonymKey&, std::string_view, const Pseudonym&);
+  Keys keys_;
+  std::string org_;
+};
+
+// One-off forms of PseudonymDomain::pseudonym / resolve.
 Result<Pseudonym> pseudonym(const PseudonymKey& key, std::string_view org,
                             const ParticipantIndex& participant);
-// The participant behind `p`, if `p` was issued to `org`; kPermissionDenied otherwise.
 Result<ParticipantIndex> resolve(const PseudonymKey& key, std::string_view org, const Pseudonym& p);
 
 // A one-way keyed hash of the participant index for the audit log: lets an auditor follow one

@@ -4,6 +4,8 @@
 
 #include <set>
 
+#include "crypto/encoding.h"
+
 namespace brug::crypto {
 namespace {
 
@@ -91,15 +93,15 @@ TEST_F(Pseudonyms, DoNotContainTheParticipantIndex) {
 
 TEST(Pseudonym, ParseRejectsWrongShapes) {
   EXPECT_EQ(Pseudonym::parse("").code(), Code::kInvalidArgument);
-  EXPECT_EQ(Pseudonym::parse(std::string(63, 'A')).code(), Code::kInvalidArgument);
-  EXPECT_EQ(Pseudonym::parse(std::string(65, 'A')).code(), Code::kInvalidArgument);
-  EXPECT_EQ(Pseudonym::parse(std::string(63, 'A') + "+").code(), Code::kInvalidArgument);
-  EXPECT_EQ(Pseudonym::parse(std::string(63, 'A') + "=").code(), Code::kInvalidArgument);
-  EXPECT_TRUE(Pseudonym::parse(std::string(64, 'A')).is_ok());
+  EXPECT_EQ(Pseudonym::parse(std::string(95, 'A')).code(), Code::kInvalidArgument);
+  EXPECT_EQ(Pseudonym::parse(std::string(97, 'A')).code(), Code::kInvalidArgument);
+  EXPECT_EQ(Pseudonym::parse(std::string(95, 'A') + "+").code(), Code::kInvalidArgument);
+  EXPECT_EQ(Pseudonym::parse(std::string(95, 'A') + "=").code(), Code::kInvalidArgument);
+  EXPECT_TRUE(Pseudonym::parse(std::string(96, 'A')).is_ok());
 }
 
 TEST_F(Pseudonyms, WellFormedButForgedAreRefused) {
-  auto forged = Pseudonym::parse(std::string(64, 'A'));
+  auto forged = Pseudonym::parse(std::string(96, 'A'));
   EXPECT_EQ(resolve(key_, "org", *forged).code(), Code::kPermissionDenied);
 }
 
@@ -109,6 +111,28 @@ TEST_F(Pseudonyms, RequireAnOrganisationId) {
   EXPECT_TRUE(pseudonym(key_, std::string(255, 'x'), alice_).is_ok());
   auto p = pseudonym(key_, "org", alice_);
   EXPECT_EQ(resolve(key_, "", *p).code(), Code::kInvalidArgument);
+}
+
+TEST_F(Pseudonyms, ADomainGivesTheSameAnswersAsTheOneOffFunctions) {
+  auto domain = PseudonymDomain::open(key_, "project-werkfit");
+  ASSERT_TRUE(domain.is_ok());
+  EXPECT_EQ(domain->org(), "project-werkfit");
+  auto p = domain->pseudonym(alice_);
+  EXPECT_EQ(*p, *pseudonym(key_, "project-werkfit", alice_));
+  EXPECT_EQ(*domain->resolve(*p), alice_);
+  auto other = PseudonymDomain::open(key_, "project-andere");
+  EXPECT_EQ(other->resolve(*p).code(), Code::kPermissionDenied);
+  EXPECT_EQ(PseudonymDomain::open(key_, "").code(), Code::kInvalidArgument);
+}
+
+TEST_F(Pseudonyms, SplicedPseudonymsAreRefused) {
+  // The nonce of one valid pseudonym with the ciphertext of another.
+  auto a = *from_base64url(pseudonym(key_, "org", alice_)->text(), "p");
+  auto b = *from_base64url(pseudonym(key_, "org", bob_)->text(), "p");
+  std::copy(b.begin(), b.begin() + 24, a.begin());
+  auto mixed = Pseudonym::parse(to_base64url(a));
+  ASSERT_TRUE(mixed.is_ok());
+  EXPECT_EQ(resolve(key_, "org", *mixed).code(), Code::kPermissionDenied);
 }
 
 TEST_F(Pseudonyms, AuditPseudonymsAreStableOneWayAndSeparate) {
