@@ -51,6 +51,15 @@ void synthetic_nonce(std::span<const std::uint8_t, kOrgKeys> keys, const Partici
   crypto_generichash(nonce, kNonce, p.bytes().data(), p.bytes().size(), keys.data(), 32);
 }
 
+// Runs `f` with the organisation's keys in a wiped stack buffer (the one-off functions).
+template <class T, class F>
+Result<T> with_org_keys(const PseudonymKey& key, std::string_view org, F&& f) {
+  BRUG_RETURN_IF_ERROR(check_org(org));
+  WipedArray<kOrgKeys> keys;
+  derive_org_keys(key, org, keys.bytes);
+  return f(std::span<const std::uint8_t, kOrgKeys>(keys.bytes));
+}
+
 Status not_for_org() {
   return Status::error(Code::kPermissionDenied,
                        "pseudonym was not issued to this organisation (or is damaged)");
@@ -116,18 +125,17 @@ Result<ParticipantIndex> PseudonymDomain::resolve(const Pseudonym& p) const {
 
 Result<Pseudonym> pseudonym(const PseudonymKey& key, std::string_view org,
                             const ParticipantIndex& participant) {
-  BRUG_RETURN_IF_ERROR(check_org(org));
-  WipedArray<kOrgKeys> keys;
-  derive_org_keys(key, org, keys.bytes);
-  return PseudonymDomain::encrypt(keys.bytes, org, participant);
+  return with_org_keys<Pseudonym>(key, org, [&](std::span<const std::uint8_t, kOrgKeys> keys) {
+    return PseudonymDomain::encrypt(keys, org, participant);
+  });
 }
 
 Result<ParticipantIndex> resolve(const PseudonymKey& key, std::string_view org,
                                  const Pseudonym& p) {
-  BRUG_RETURN_IF_ERROR(check_org(org));
-  WipedArray<kOrgKeys> keys;
-  derive_org_keys(key, org, keys.bytes);
-  return PseudonymDomain::decrypt(keys.bytes, org, p);
+  return with_org_keys<ParticipantIndex>(key, org,
+                                         [&](std::span<const std::uint8_t, kOrgKeys> keys) {
+                                           return PseudonymDomain::decrypt(keys, org, p);
+                                         });
 }
 
 Result<AuditPseudonym> AuditPseudonym::parse(std::string_view text) {
