@@ -167,9 +167,12 @@ Result<KekRing> load_keks(const std::string& dir) {
       }
       std::uint32_t v = kek_version_of(name);
       if (v == 0) {
+        // Build the message before closedir: `name` points into the DIR's buffer.
+        Status bad =
+            Status::error(Code::kCorrupt, "unexpected file " + join(dir, name) +
+                                              " in key dir (KEK files are kek.1, kek.2, ...)");
         ::closedir(d);
-        return Status::error(Code::kCorrupt, "unexpected file " + join(dir, name) +
-                                                 " in key dir (KEK files are kek.1, kek.2, ...)");
+        return bad;
       }
       versions.push_back(v);
     }

@@ -20,11 +20,6 @@ namespace brug::crypto {
 // callers need it only to fail early at start-up.
 Status init();
 
-// Views text as bytes (for plaintexts and messages held in strings).
-inline std::span<const std::uint8_t> bytes_of(std::string_view s) {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
-
 // Owns secret bytes in sodium_malloc memory. Move-only; copy with clone().
 class SecretBytes {
  public:

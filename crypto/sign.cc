@@ -22,18 +22,15 @@ Result<KeyId> KeyId::parse(std::string_view text) {
 }
 
 Result<Signature> Signature::from_bytes(const KeyId& key_id, std::span<const std::uint8_t> bytes) {
-  if (bytes.size() != kSize) {
-    return Status::error(Code::kInvalidArgument, "signature must be 64 bytes");
-  }
-  std::array<std::uint8_t, kSize> a{};
-  std::copy(bytes.begin(), bytes.end(), a.begin());
-  return Signature(key_id, a);
+  auto a = fixed_bytes<kSize>(bytes, "signature");
+  if (!a.is_ok()) return a.status();
+  return Signature(key_id, *a);
 }
 
 Result<Signature> Signature::from_hex(const KeyId& key_id, std::string_view hex) {
-  auto bytes = crypto::from_hex(hex, "signature");
-  if (!bytes.is_ok()) return bytes.status();
-  return from_bytes(key_id, *bytes);
+  auto a = fixed_from_hex<kSize>(hex, "signature");
+  if (!a.is_ok()) return a.status();
+  return Signature(key_id, *a);
 }
 
 std::string Signature::to_hex() const { return crypto::to_hex(bytes_); }
@@ -42,18 +39,15 @@ VerifyKey::VerifyKey(const std::array<std::uint8_t, kSize>& bytes)
     : bytes_(bytes), key_id_(crypto::to_hex(sha256(bytes)).substr(0, KeyId::kHexSize)) {}
 
 Result<VerifyKey> VerifyKey::from_bytes(std::span<const std::uint8_t> bytes) {
-  if (bytes.size() != kSize) {
-    return Status::error(Code::kInvalidArgument, "Ed25519 public key must be 32 bytes");
-  }
-  std::array<std::uint8_t, kSize> a{};
-  std::copy(bytes.begin(), bytes.end(), a.begin());
-  return VerifyKey(a);
+  auto a = fixed_bytes<kSize>(bytes, "Ed25519 public key");
+  if (!a.is_ok()) return a.status();
+  return VerifyKey(*a);
 }
 
 Result<VerifyKey> VerifyKey::from_hex(std::string_view hex) {
-  auto bytes = crypto::from_hex(hex, "Ed25519 public key");
-  if (!bytes.is_ok()) return bytes.status();
-  return from_bytes(*bytes);
+  auto a = fixed_from_hex<kSize>(hex, "Ed25519 public key");
+  if (!a.is_ok()) return a.status();
+  return VerifyKey(*a);
 }
 
 std::string VerifyKey::to_hex() const { return crypto::to_hex(bytes_); }

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "crypto/encoding.h"
 #include "crypto/keys.h"
 #include "crypto/result.h"
 
