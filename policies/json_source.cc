@@ -283,7 +283,7 @@ std::optional<std::string> ObjectReader::string(std::string_view key, bool requi
   if (!present(key, required, "a string")) return std::nullopt;
   const nlohmann::json& v = *get(key);
   if (!v.is_string()) {
-    error(key, "'" + std::string(key) + "' in " + what_ + " must be a string");
+    mistyped(key, "a string");
     return std::nullopt;
   }
   return v.get<std::string>();
@@ -293,7 +293,7 @@ std::optional<std::int64_t> ObjectReader::integer(std::string_view key, bool req
   if (!present(key, required, "an integer")) return std::nullopt;
   const nlohmann::json& v = *get(key);
   if (!v.is_number_integer()) {
-    error(key, "'" + std::string(key) + "' in " + what_ + " must be an integer");
+    mistyped(key, "an integer");
     return std::nullopt;
   }
   return v.get<std::int64_t>();
@@ -303,7 +303,7 @@ std::optional<bool> ObjectReader::boolean(std::string_view key) {
   if (!present(key, false, "true or false")) return std::nullopt;
   const nlohmann::json& v = *get(key);
   if (!v.is_boolean()) {
-    error(key, "'" + std::string(key) + "' in " + what_ + " must be true or false");
+    mistyped(key, "true or false");
     return std::nullopt;
   }
   return v.get<bool>();
@@ -315,12 +315,19 @@ std::optional<std::vector<std::string>> ObjectReader::strings(std::string_view k
   std::vector<std::string> out;
   for (const nlohmann::json& item : v.is_array() ? v : nlohmann::json::array({nullptr})) {
     if (!item.is_string()) {
-      error(key, "'" + std::string(key) + "' in " + what_ + " must be a list of strings");
+      mistyped(key, "a list of strings");
       return std::nullopt;
     }
     out.push_back(item.get<std::string>());
   }
   return out;
+}
+
+void ObjectReader::mistyped(std::string_view key, std::string_view expected) {
+  // Built by appending: GCC 12 -O3 gives a false -Wrestrict on "'" + std::string(...).
+  std::string message = "'";
+  message.append(key).append("' in ").append(what_).append(" must be ").append(expected);
+  error(key, std::move(message));
 }
 
 void ObjectReader::error(std::string_view key, std::string message) {

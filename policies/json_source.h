@@ -68,6 +68,7 @@ class ObjectReader {
 
  private:
   bool present(std::string_view key, bool required, std::string_view type);
+  void mistyped(std::string_view key, std::string_view expected);
 
   const JsonSource& source_;
   const nlohmann::json& object_;
