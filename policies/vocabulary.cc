@@ -1,19 +1,23 @@
 #include "policies/vocabulary.h"
 
-#include <array>
-#include <utility>
+#include "policies/name_table.h"
 
 namespace brug {
 namespace {
 
-constexpr std::array<std::pair<Role, std::string_view>, 4> kRoles{{
+using policies_internal::name_of;
+using policies_internal::value_of;
+template <class E, std::size_t N>
+using Table = policies_internal::NameTable<E, N>;
+
+constexpr Table<Role, kRoleCount> kRoles{{
     {Role::kGemeente, "gemeente"},
     {Role::kParticipatiebedrijf, "participatiebedrijf"},
     {Role::kProject, "project"},
     {Role::kAuditor, "auditor"},
 }};
 
-constexpr std::array<std::pair<Purpose, std::string_view>, 5> kPurposes{{
+constexpr Table<Purpose, kPurposeCount> kPurposes{{
     {Purpose::kBegeleidingNaarWerk, "begeleiding-naar-werk"},
     {Purpose::kResultaatverantwoording, "resultaatverantwoording"},
     {Purpose::kMonitoring, "monitoring"},
@@ -21,28 +25,45 @@ constexpr std::array<std::pair<Purpose, std::string_view>, 5> kPurposes{{
     {Purpose::kToezicht, "toezicht"},
 }};
 
-template <class E, std::size_t N>
-std::string_view name_of(const std::array<std::pair<E, std::string_view>, N>& table, E value) {
-  for (const auto& [v, name] : table) {
-    if (v == value) return name;
-  }
-  return "?";
-}
+constexpr Table<RecordType, kRecordTypeCount> kRecordTypes{{
+    {RecordType::kReferral, "referral"},
+    {RecordType::kOutcome, "outcome"},
+}};
 
-template <class E, std::size_t N>
-std::optional<E> value_of(const std::array<std::pair<E, std::string_view>, N>& table,
-                          std::string_view text) {
-  for (const auto& [v, name] : table) {
-    if (name == text) return v;
-  }
-  return std::nullopt;
-}
+constexpr Table<Category, kCategoryCount> kCategories{{
+    {Category::kIdentificatie, "identificatie"},
+    {Category::kContact, "contact"},
+    {Category::kProfiel, "profiel"},
+    {Category::kSegmentatie, "segmentatie"},
+    {Category::kUitkomsten, "uitkomsten"},
+    {Category::kGezondheid, "gezondheid"},
+    {Category::kSchulden, "schulden"},
+    {Category::kNotities, "notities"},
+}};
 
 }  // namespace
 
 std::string_view to_string(Role role) { return name_of(kRoles, role); }
 std::string_view to_string(Purpose purpose) { return name_of(kPurposes, purpose); }
+std::string_view to_string(RecordType record) { return name_of(kRecordTypes, record); }
+std::string_view to_string(Category category) { return name_of(kCategories, category); }
 std::optional<Role> parse_role(std::string_view text) { return value_of(kRoles, text); }
 std::optional<Purpose> parse_purpose(std::string_view text) { return value_of(kPurposes, text); }
+std::optional<RecordType> parse_record_type(std::string_view text) {
+  return value_of(kRecordTypes, text);
+}
+std::optional<Category> parse_category(std::string_view text) {
+  return value_of(kCategories, text);
+}
+
+std::string CategorySet::to_string() const {
+  std::string out;
+  for (const auto& [c, name] : kCategories) {
+    if (!contains(c)) continue;
+    if (!out.empty()) out += ',';
+    out += name;
+  }
+  return out;
+}
 
 }  // namespace brug
