@@ -18,6 +18,42 @@ const std::vector<Migration>& migrations() {
                 active INTEGER NOT NULL DEFAULT 1,
                 updated_at TEXT NOT NULL))",
        }},
+      {2,
+       "consents",
+       {
+           // A consent row is written once; its life is the append-only consent_events table.
+           R"(CREATE TABLE consents (
+                id TEXT PRIMARY KEY,
+                participant TEXT NOT NULL,
+                grantee TEXT NOT NULL REFERENCES organisations(id),
+                purpose TEXT NOT NULL,
+                categories TEXT NOT NULL,
+                valid_from TEXT NOT NULL,
+                valid_until TEXT NOT NULL,
+                evidence_method TEXT NOT NULL,
+                evidence_reference TEXT NOT NULL,
+                recorded_by TEXT NOT NULL REFERENCES organisations(id),
+                recorded_at TEXT NOT NULL))",
+           "CREATE INDEX consents_by_grant ON consents (participant, grantee, purpose)",
+           R"(CREATE TABLE consent_events (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                consent_id TEXT NOT NULL REFERENCES consents(id),
+                kind TEXT NOT NULL CHECK (kind IN ('given', 'withdrawn', 'reaffirmed')),
+                at TEXT NOT NULL,
+                actor TEXT NOT NULL REFERENCES organisations(id)))",
+           "CREATE INDEX consent_events_by_consent ON consent_events (consent_id, seq)",
+           // At most one withdrawal per consent, whatever races.
+           "CREATE UNIQUE INDEX consent_one_withdrawal ON consent_events (consent_id) "
+           "WHERE kind = 'withdrawn'",
+           "CREATE TRIGGER consents_immutable BEFORE UPDATE ON consents "
+           "BEGIN SELECT RAISE(ABORT, 'consents are immutable'); END",
+           "CREATE TRIGGER consents_kept BEFORE DELETE ON consents "
+           "BEGIN SELECT RAISE(ABORT, 'consents are kept'); END",
+           "CREATE TRIGGER consent_events_append_only BEFORE UPDATE ON consent_events "
+           "BEGIN SELECT RAISE(ABORT, 'consent events are append-only'); END",
+           "CREATE TRIGGER consent_events_kept BEFORE DELETE ON consent_events "
+           "BEGIN SELECT RAISE(ABORT, 'consent events are kept'); END",
+       }},
   };
   return kMigrations;
 }

@@ -103,7 +103,8 @@ Result<Config> load_config(const std::string& path) {
   Config c;
   c.file = path;
   BRUG_RETURN_IF_ERROR(r.only_keys(
-      doc, {}, {"listen", "tls", "registry_file", "key_dir", "storage", "server", "log"}));
+      doc, {},
+      {"listen", "tls", "registry_file", "key_dir", "storage", "policies", "server", "log"}));
   const json* listen = nullptr;
   BRUG_RETURN_IF_ERROR(r.object(doc, {"listen"}, &listen));
   if (listen != nullptr) {
@@ -126,6 +127,13 @@ Result<Config> load_config(const std::string& path) {
   if (storage == nullptr) return r.error({"storage"}, "is required");
   BRUG_RETURN_IF_ERROR(r.only_keys(*storage, {"storage"}, {"sqlite_path"}));
   BRUG_RETURN_IF_ERROR(r.string(*storage, {"storage", "sqlite_path"}, c.sqlite_path, true));
+
+  const json* policies = nullptr;
+  BRUG_RETURN_IF_ERROR(r.object(doc, {"policies"}, &policies));
+  if (policies == nullptr) return r.error({"policies"}, "is required");
+  BRUG_RETURN_IF_ERROR(r.only_keys(*policies, {"policies"}, {"dir", "catalogue"}));
+  BRUG_RETURN_IF_ERROR(r.string(*policies, {"policies", "dir"}, c.policy_dir, true));
+  BRUG_RETURN_IF_ERROR(r.string(*policies, {"policies", "catalogue"}, c.catalogue_file, true));
 
   const json* server = nullptr;
   BRUG_RETURN_IF_ERROR(r.object(doc, {"server"}, &server));
@@ -154,8 +162,9 @@ Result<Config> load_config(const std::string& path) {
   }
 
   const auto base = std::filesystem::path(path).parent_path();
-  for (std::string* p : {&c.tls_ca_file, &c.tls_cert_file, &c.tls_key_file, &c.registry_file,
-                         &c.key_dir, &c.sqlite_path, &c.log_file}) {
+  for (std::string* p :
+       {&c.tls_ca_file, &c.tls_cert_file, &c.tls_key_file, &c.registry_file, &c.key_dir,
+        &c.sqlite_path, &c.policy_dir, &c.catalogue_file, &c.log_file}) {
     *p = resolve(base, *p);
   }
   return c;

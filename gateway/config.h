@@ -20,9 +20,11 @@ struct Config {
   std::string tls_cert_file;  // server certificate
   std::string tls_key_file;   // server key
 
-  std::string registry_file;  // organisations
-  std::string key_dir;        // gateway keys (crypto)
-  std::string sqlite_path;    // embedded database
+  std::string registry_file;   // organisations
+  std::string key_dir;         // gateway keys (crypto)
+  std::string sqlite_path;     // embedded database
+  std::string policy_dir;      // exchange policies (*.json)
+  std::string catalogue_file;  // the field catalogue
 
   int threads = 16;               // worker threads (also the max concurrent requests)
   int max_queued = 64;            // accepted connections waiting for a thread; more are refused

@@ -67,6 +67,20 @@ Status make_private_dir(const fs::path& p) {
   return Status::ok();
 }
 
+// The shipped field catalogue and default policies, so the setup is self-contained and its
+// policies can be edited without touching the source tree.
+Status copy_policies(const fs::path& from, const fs::path& to) {
+  std::error_code ec;
+  fs::create_directories(to / "default", ec);
+  if (!ec) fs::copy_file(from / "catalogue.json", to / "catalogue.json", ec);
+  if (!ec) fs::copy(from / "default", to / "default", fs::copy_options::recursive, ec);
+  if (ec) {
+    return Status::error(Code::kIo, "cannot copy the shipped policies from " + from.string() +
+                                        " to " + to.string() + ": " + ec.message());
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 Status init_dev_setup(const InitOptions& o, std::ostream& out) {
@@ -107,6 +121,8 @@ Status init_dev_setup(const InitOptions& o, std::ostream& out) {
                                   0644));
 
   BRUG_RETURN_IF_ERROR(crypto::KeyDir::create((dir / "keys").string()));
+  BRUG_RETURN_IF_ERROR(copy_policies(
+      o.shipped_policies.empty() ? BRUG_POLICY_SOURCE_DIR : o.shipped_policies, dir / "policies"));
 
   const nlohmann::ordered_json cfg = {
       {"listen", {{"host", o.host}, {"port", o.port}}},
@@ -117,6 +133,7 @@ Status init_dev_setup(const InitOptions& o, std::ostream& out) {
       {"registry_file", "organisations.json"},
       {"key_dir", "keys"},
       {"storage", {{"sqlite_path", "brug.db"}}},
+      {"policies", {{"dir", "policies/default"}, {"catalogue", "policies/catalogue.json"}}},
       {"server",
        {{"threads", 16},
         {"max_queued", 64},

@@ -13,6 +13,8 @@ struct InitOptions {
   std::string dir;
   std::string host = "127.0.0.1";
   std::uint16_t port = 8443;
+  // Where the shipped catalogue.json and default/ policies are; copied into DIR/policies.
+  std::string shipped_policies;  // empty: the source tree's policies/
 };
 
 // Writes DIR/pki (CA, server and one client certificate per demo organisation), DIR/keys (the

@@ -12,7 +12,10 @@
 #include "gateway/args.h"
 #include "gateway/config.h"
 #include "gateway/init.h"
+#include "gateway/registry.h"
 #include "gateway/server.h"
+#include "policies/check.h"
+#include "policies/policy_set.h"
 
 namespace brug::gateway {
 namespace {
@@ -88,12 +91,71 @@ int cmd_serve(const std::vector<std::string>& argv, const char* usage) {
   return kOk;
 }
 
+// ORG is an organisation id of the registry (with --config) or a role, optionally "role:org".
+std::optional<Party> party_of(const std::string& text, const OrgRegistry* orgs) {
+  if (orgs != nullptr) {
+    if (const Organisation* o = orgs->find(text)) return Party{o->role, o->id};
+  }
+  return parse_party(text);
+}
+
+constexpr const char* kPolicyUsage =
+    "brug policy check DIR\n"
+    "       brug policy explain --from ORG --to ORG --record referral|outcome --purpose P\n"
+    "                           [--config FILE | --dir POLICY_DIR]";
+
+int cmd_policy(const std::vector<std::string>& argv) {
+  if (argv.empty()) return usage_error("policy needs check or explain", kPolicyUsage);
+  const std::vector<std::string> rest(argv.begin() + 1, argv.end());
+  if (argv[0] == "check") {
+    auto args = parse_args(rest, {}, {});
+    if (!args) return usage_error(args.message(), kPolicyUsage);
+    if (args->positional.size() != 1) return usage_error("check takes one folder", kPolicyUsage);
+    return check_policy_dir(args->positional[0], std::cout) == 0 ? kOk : kFailed;
+  }
+  if (argv[0] != "explain") return usage_error("unknown policy command", kPolicyUsage);
+  auto args = parse_args(rest, {"from", "to", "record", "purpose", "config", "dir"}, {});
+  if (!args) return usage_error(args.message(), kPolicyUsage);
+  for (const char* required : {"from", "to", "record", "purpose"}) {
+    if (!args->options.contains(required)) {
+      return usage_error(std::string("explain needs --") + required, kPolicyUsage);
+    }
+  }
+  std::string dir = args->get("dir", std::string(BRUG_POLICY_SOURCE_DIR) + "/default");
+  std::string catalogue_file = default_catalogue_path(dir).string();
+  std::optional<OrgRegistry> orgs;
+  if (args->options.contains("config")) {
+    auto config = load_config(args->get("config"));
+    if (!config) return failed(config.status());
+    auto reg = OrgRegistry::load(config->registry_file);
+    if (!reg) return failed(reg.status());
+    orgs = std::move(reg).value();
+    dir = config->policy_dir;
+    catalogue_file = config->catalogue_file;
+  }
+  const auto from = party_of(args->get("from"), orgs ? &*orgs : nullptr);
+  const auto to = party_of(args->get("to"), orgs ? &*orgs : nullptr);
+  const auto record = parse_record_type(args->get("record"));
+  const auto purpose = parse_purpose(args->get("purpose"));
+  if (!from || !to) return usage_error("--from/--to: an organisation id or a role", kPolicyUsage);
+  if (!record) return usage_error("--record: referral or outcome", kPolicyUsage);
+  if (!purpose) return usage_error("--purpose: unknown purpose", kPolicyUsage);
+  auto catalogue = Catalogue::load(catalogue_file);
+  if (!catalogue) return failed(catalogue.status());
+  auto set = PolicySet::load(dir, *catalogue);
+  if (!set) return failed(set.status());
+  return explain_flow(*set, *from, *to, *record, *purpose, std::cout) == 0 ? kOk : kFailed;
+}
+
 const std::map<std::string, Command>& commands() {
   static const std::map<std::string, Command> kCommands = {
       {"init",
        {"create a local development setup (PKI, keys, registry, config)",
         "brug init DIR [--host HOST] [--port PORT]",
         [](const auto& a) { return cmd_init(a, "brug init DIR [--host HOST] [--port PORT]"); }}},
+      {"policy",
+       {"check policy files, or explain which fields a flow discloses", kPolicyUsage,
+        [](const auto& a) { return cmd_policy(a); }}},
       {"serve",
        {"run the HTTPS gateway until SIGTERM or SIGINT", "brug serve --config FILE",
         [](const auto& a) { return cmd_serve(a, "brug serve --config FILE"); }}},

@@ -19,14 +19,20 @@
 #include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
+#include "adapters/consent_store.h"
 #include "adapters/storage.h"
+#include "consent/registry.h"
 #include "crypto/keydir.h"
+#include "gateway/consent_routes.h"
 #include "gateway/http.h"
 #include "gateway/log.h"
 #include "gateway/metrics.h"
 #include "gateway/registry.h"
+#include "policies/catalogue.h"
+#include "policies/policy_set.h"
 
 namespace brug::gateway {
 
@@ -36,6 +42,10 @@ struct Gateway::State {
   OrgRegistry registry;
   std::unique_ptr<crypto::KeyDir> keys;
   std::unique_ptr<adapters::Storage> storage;
+  std::optional<Catalogue> catalogue;
+  std::optional<PolicySet> policies;
+  std::unique_ptr<consent::ConsentStore> consent_store;
+  std::unique_ptr<consent::ConsentRegistry> consents;
   Metrics metrics;
   Router router;
   std::unique_ptr<Poco::ThreadPool> pool;
@@ -251,7 +261,17 @@ Result<std::unique_ptr<Gateway>> Gateway::start(const Config& config, std::ostre
   if (!storage) return storage.status();
   state->storage = std::move(storage).value();
   BRUG_RETURN_IF_ERROR(state->registry.sync_to(*state->storage));
+  auto catalogue = Catalogue::load(config.catalogue_file);
+  if (!catalogue) return catalogue.status();
+  state->catalogue = std::move(catalogue).value();
+  auto policies = PolicySet::load(config.policy_dir, *state->catalogue);
+  if (!policies) return policies.status();
+  state->policies = std::move(policies).value();
+  state->consent_store = adapters::make_sql_consent_store(*state->storage);
+  state->consents =
+      std::make_unique<consent::ConsentRegistry>(*state->consent_store, utc_now_rfc3339);
   add_builtin_routes(*state);
+  add_consent_routes(state->router, {*state->consents, state->registry, *state->keys});
   // Process-wide in Poco: the last gateway started owns it (one per process in production).
   state->error_handler = std::make_unique<LoggingErrorHandler>(state->log);
   Poco::ErrorHandler::set(state->error_handler.get());

@@ -6,8 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "crypto/name_table.h"
 #include "policies/json_source.h"
-#include "policies/name_table.h"
 #include "policies/transform.h"
 
 namespace brug {
@@ -23,7 +23,7 @@ struct Catalogue::Impl {
 
 namespace {
 
-constexpr policies_internal::NameTable<FieldType, 10> kTypes{{
+constexpr brug::NameTable<FieldType, 10> kTypes{{
     {FieldType::kText, "text"},
     {FieldType::kEnum, "enum"},
     {FieldType::kInteger, "integer"},
@@ -37,7 +37,7 @@ constexpr policies_internal::NameTable<FieldType, 10> kTypes{{
 }};
 
 std::optional<FieldType> parse_field_type(std::string_view text) {
-  return policies_internal::value_of(kTypes, text);
+  return brug::value_of(kTypes, text);
 }
 
 constexpr std::size_t kMaxNameLength = 64;
@@ -276,7 +276,7 @@ std::string check_value(const FieldSpec& spec, const nlohmann::json& v) {
 
 }  // namespace
 
-std::string_view to_string(FieldType type) { return policies_internal::name_of(kTypes, type); }
+std::string_view to_string(FieldType type) { return brug::name_of(kTypes, type); }
 
 std::string FieldError::to_string() const {
   return field.empty() ? problem : field + ": " + problem;

@@ -2,12 +2,12 @@
 
 #include <cstdio>
 
-#include "policies/name_table.h"
+#include "crypto/name_table.h"
 
 namespace brug {
 namespace {
 
-constexpr policies_internal::NameTable<Transform, 5> kTransforms{{
+constexpr brug::NameTable<Transform, 5> kTransforms{{
     {Transform::kNone, "none"},
     {Transform::kAgeBand, "age_band"},
     {Transform::kPostcode4, "postcode4"},
@@ -30,12 +30,10 @@ std::optional<int> digits(std::string_view text, std::size_t from, std::size_t l
 
 }  // namespace
 
-std::string_view to_string(Transform transform) {
-  return policies_internal::name_of(kTransforms, transform);
-}
+std::string_view to_string(Transform transform) { return brug::name_of(kTransforms, transform); }
 
 std::optional<Transform> parse_transform(std::string_view text) {
-  return policies_internal::value_of(kTransforms, text);
+  return brug::value_of(kTransforms, text);
 }
 
 std::optional<std::chrono::year_month_day> parse_date(std::string_view text) {

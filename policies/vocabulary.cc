@@ -1,14 +1,14 @@
 #include "policies/vocabulary.h"
 
-#include "policies/name_table.h"
+#include "crypto/name_table.h"
 
 namespace brug {
 namespace {
 
-using policies_internal::name_of;
-using policies_internal::value_of;
+using brug::name_of;
+using brug::value_of;
 template <class E, std::size_t N>
-using Table = policies_internal::NameTable<E, N>;
+using Table = brug::NameTable<E, N>;
 
 constexpr Table<Role, kRoleCount> kRoles{{
     {Role::kGemeente, "gemeente"},

@@ -11,7 +11,7 @@ constexpr const char* kMinimal = R"({
   "tls": {"ca_file": "pki/ca.pem", "cert_file": "pki/server.pem", "key_file": "pki/server.key"},
   "registry_file": "organisations.json",
   "key_dir": "keys",
-  "storage": {"sqlite_path": "brug.db"}
+  "storage": {"sqlite_path": "brug.db"}, "policies": {"dir": "p", "catalogue": "p/c.json"}
 })";
 
 class ConfigTest : public ::testing::Test {
@@ -31,6 +31,7 @@ TEST_F(ConfigTest, AMinimalFileGetsDefaultsAndPathsRelativeToItsFolder) {
   EXPECT_EQ(c->tls_ca_file, dir_.file("pki/ca.pem"));
   EXPECT_EQ(c->sqlite_path, dir_.file("brug.db"));
   EXPECT_EQ(c->key_dir, dir_.file("keys"));
+  EXPECT_EQ(c->catalogue_file, dir_.file("p/c.json"));
 }
 
 TEST_F(ConfigTest, AbsolutePathsStayAsTheyAre) {

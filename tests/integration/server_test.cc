@@ -11,9 +11,7 @@
 #include "gateway/config.h"
 #include "gateway/dev_pki.h"
 #include "gateway/server.h"
-#include "tests/support/https_client.h"
-#include "tests/support/run.h"
-#include "tests/support/temp_dir.h"
+#include "tests/support/gateway_fixture.h"
 
 namespace brug::gateway {
 namespace {
@@ -22,56 +20,7 @@ using testing::HttpsClient;
 using testing::Identity;
 using testing::TempDir;
 
-constexpr std::int64_t kBodyLimit = 64 * 1024;
-
-class ServerTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    Poco::Net::initializeSSL();
-    dir_ = new TempDir();
-    const auto init = testing::run_brug({"init", dir_->file("dev")});
-    ASSERT_EQ(init.exit_code, 0) << init.output;
-    auto config = load_config(dir_->file("dev/brug.json"));
-    ASSERT_TRUE(config) << config.message();
-    config->port = 0;
-    config->max_body_bytes = kBodyLimit;
-    config->threads = 4;
-    log_ = new std::ofstream(dir_->file("gateway.log"));
-    auto gw = Gateway::start(*config, *log_);
-    ASSERT_TRUE(gw) << gw.message();
-    gateway_ = std::move(gw).value().release();
-  }
-  static void TearDownTestSuite() {
-    delete gateway_;
-    delete log_;
-    delete dir_;
-  }
-
-  static std::string pki(const std::string& name) { return dir_->file("dev/pki/" + name); }
-  static Identity org(const std::string& id) { return {pki(id + ".pem"), pki(id + ".key")}; }
-  static HttpsClient client(const Identity& id) {
-    return HttpsClient(gateway_->port(), pki("ca.pem"), id);
-  }
-  static std::string log_text() {
-    log_->flush();
-    return TempDir::read(dir_->file("gateway.log"));
-  }
-  // Writes a certificate pair from `ca` for `cn` and returns it as an identity.
-  static Identity issue(const PemPair& ca, const std::string& cn) {
-    auto pair = issue_dev_cert(ca, {.common_name = cn});
-    EXPECT_TRUE(pair) << pair.message();
-    return {dir_->write(cn + ".pem", pair->cert_pem), dir_->write(cn + ".key", pair->key_pem)};
-  }
-  static nlohmann::json json(const testing::Reply& r) { return nlohmann::json::parse(r.body); }
-
-  static TempDir* dir_;
-  static std::ofstream* log_;
-  static Gateway* gateway_;
-};
-
-TempDir* ServerTest::dir_ = nullptr;
-std::ofstream* ServerTest::log_ = nullptr;
-Gateway* ServerTest::gateway_ = nullptr;
+class ServerTest : public testing::GatewayFixture {};
 
 TEST_F(ServerTest, HealthzAnswersADemoOrganisation) {
   auto r = client(org("gemeente-oude-ijsselstreek")).get("/healthz");
@@ -91,7 +40,7 @@ TEST_F(ServerTest, EveryDemoOrganisationIsRecognised) {
 }
 
 TEST_F(ServerTest, AHandshakeWithoutAClientCertificateFails) {
-  EXPECT_THROW(client({}).get("/healthz"), Poco::Exception);
+  EXPECT_THROW(client(Identity{}).get("/healthz"), Poco::Exception);
 }
 
 TEST_F(ServerTest, ACertificateOfAnotherCaFailsTheHandshake) {

@@ -1,4 +1,4 @@
-// Private to policies/: the wire names of a closed enum, looked up both ways.
+// The wire names of a closed enum, looked up both ways (shared by every module, like Result).
 #pragma once
 
 #include <array>
@@ -7,7 +7,7 @@
 #include <string_view>
 #include <utility>
 
-namespace brug::policies_internal {
+namespace brug {
 
 template <class E, std::size_t N>
 using NameTable = std::array<std::pair<E, std::string_view>, N>;
@@ -28,4 +28,4 @@ std::optional<E> value_of(const NameTable<E, N>& table, std::string_view text) {
   return std::nullopt;
 }
 
-}  // namespace brug::policies_internal
+}  // namespace brug

@@ -1,0 +1,197 @@
+// The consent registry over the real SQLite store.
+#include "consent/registry.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "adapters/consent_store.h"
+#include "adapters/storage.h"
+#include "tests/support/temp_dir.h"
+
+namespace brug::consent {
+namespace {
+
+class RegistryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = adapters::open_sqlite({.path = dir_.file("brug.db")});
+    ASSERT_TRUE(db) << db.message();
+    db_ = std::move(db).value();
+    ASSERT_TRUE(db_->transact([](adapters::Tx& tx) {
+                     for (const char* id : {"gemeente-a", "project-b", "project-c"}) {
+                       BRUG_RETURN_IF_ERROR(
+                           tx.exec("INSERT INTO organisations (id, name, role, updated_at) "
+                                   "VALUES (?, ?, 'project', 'x')",
+                                   {std::string(id), std::string(id)})
+                               .status());
+                     }
+                     return Status::ok();
+                   })
+                    .is_ok());
+    store_ = adapters::make_sql_consent_store(*db_);
+    registry_ = std::make_unique<ConsentRegistry>(*store_, [this] { return clock_; });
+  }
+
+  NewConsent consent_for(const std::string& grantee) {
+    return {.participant = participant_,
+            .grantee = grantee,
+            .purpose = Purpose::kBegeleidingNaarWerk,
+            .categories = {"profiel", "contact", "profiel"},
+            .valid_from = *Date::parse("2026-01-01"),
+            .valid_until = *Date::parse("2026-12-31"),
+            .evidence = {EvidenceMethod::kSchriftelijk, "formulier 2026-014"}};
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<adapters::Storage> db_;
+  std::unique_ptr<ConsentStore> store_;
+  std::unique_ptr<ConsentRegistry> registry_;
+  std::string clock_ = "2026-03-01T12:00:00.000Z";
+  const std::string participant_ = std::string(64, 'f');
+};
+
+TEST_F(RegistryTest, ARecordedConsentIsStoredWithItsGivenEvent) {
+  auto c = registry_->record(consent_for("project-b"), "gemeente-a");
+  ASSERT_TRUE(c) << c.message();
+  EXPECT_EQ(c->categories, (std::vector<std::string>{"contact", "profiel"}));
+  auto found = registry_->find(c->id);
+  ASSERT_TRUE(found && found->has_value());
+  const Consent& f = **found;
+  EXPECT_EQ(f.grantee, "project-b");
+  EXPECT_EQ(f.recorded_by, "gemeente-a");
+  EXPECT_EQ(f.recorded_at, clock_);
+  EXPECT_EQ(f.categories, c->categories);
+  ASSERT_EQ(f.events.size(), 1u);
+  EXPECT_EQ(f.events[0].kind, EventKind::kGiven);
+  EXPECT_EQ(f.evidence.reference, "formulier 2026-014");
+}
+
+TEST_F(RegistryTest, PermitsNamesTheConsentThatPermits) {
+  auto c = registry_->record(consent_for("project-b"), "gemeente-a");
+  ASSERT_TRUE(c);
+  auto d = registry_->permits(participant_, "project-b", Purpose::kBegeleidingNaarWerk, "contact");
+  ASSERT_TRUE(d);
+  EXPECT_TRUE(d->permitted);
+  EXPECT_EQ(d->consent_ids, std::vector<std::string>{c->id});
+}
+
+TEST_F(RegistryTest, AGrantForOneProjectPermitsNothingForAnother) {
+  ASSERT_TRUE(registry_->record(consent_for("project-b"), "gemeente-a"));
+  auto d = registry_->permits(participant_, "project-c", Purpose::kBegeleidingNaarWerk);
+  ASSERT_TRUE(d);
+  EXPECT_FALSE(d->permitted);
+  EXPECT_EQ(d->reason, DenyReason::kNoConsent);
+  auto other_purpose = registry_->permits(participant_, "project-b", Purpose::kMonitoring);
+  ASSERT_TRUE(other_purpose);
+  EXPECT_FALSE(other_purpose->permitted);
+}
+
+TEST_F(RegistryTest, WithdrawingIsImmediateAndIdempotent) {
+  auto c = registry_->record(consent_for("project-b"), "gemeente-a");
+  ASSERT_TRUE(c);
+  clock_ = "2026-04-01T08:00:00.000Z";
+  auto w1 = registry_->withdraw(c->id, "gemeente-a");
+  ASSERT_TRUE(w1) << w1.message();
+  EXPECT_EQ(w1->withdrawn_at(), clock_);
+  auto d = registry_->permits(participant_, "project-b", Purpose::kBegeleidingNaarWerk);
+  ASSERT_TRUE(d);
+  EXPECT_FALSE(d->permitted);
+  EXPECT_EQ(d->reason, DenyReason::kWithdrawn);
+
+  clock_ = "2026-05-01T08:00:00.000Z";
+  auto w2 = registry_->withdraw(c->id, "gemeente-a");
+  ASSERT_TRUE(w2);
+  EXPECT_EQ(w2->withdrawn_at(), "2026-04-01T08:00:00.000Z");
+  EXPECT_EQ(w2->events.size(), 2u);
+}
+
+TEST_F(RegistryTest, WithdrawingAnUnknownConsentIsNotFound) {
+  EXPECT_EQ(registry_->withdraw("cns_doesnotexist", "gemeente-a").code(), Code::kNotFound);
+}
+
+TEST_F(RegistryTest, InvalidConsentsAreRefusedNamingTheField) {
+  auto bad = consent_for("project-b");
+  bad.valid_until = *Date::parse("2025-12-31");
+  EXPECT_EQ(registry_->record(bad, "gemeente-a").message(),
+            "valid_until: must not be before valid_from");
+  bad = consent_for("project-b");
+  bad.categories = {"contact", "horoscoop"};
+  EXPECT_EQ(registry_->record(bad, "gemeente-a").message(),
+            "categories: unknown category 'horoscoop'");
+  bad = consent_for("project-b");
+  bad.categories = {"identificatie"};
+  EXPECT_EQ(registry_->record(bad, "gemeente-a").code(), Code::kInvalidArgument);
+  bad = consent_for("project-b");
+  bad.purpose = Purpose::kUitvoeringParticipatiewet;
+  EXPECT_EQ(registry_->record(bad, "gemeente-a").message(),
+            "purpose: rests on a public task, not on consent");
+  bad = consent_for("project-b");
+  bad.evidence.reference = "";
+  EXPECT_EQ(registry_->record(bad, "gemeente-a").message(),
+            "evidence.reference: must say where the evidence is kept");
+  auto all = registry_->of_participant(participant_);
+  ASSERT_TRUE(all);
+  EXPECT_TRUE(all->empty());  // nothing stored half
+}
+
+TEST_F(RegistryTest, AnUnknownGranteeIsRefusedByTheStore) {
+  auto r = registry_->record(consent_for("nobody"), "gemeente-a");
+  EXPECT_FALSE(r);
+  EXPECT_EQ(r.code(), Code::kIo);
+}
+
+TEST_F(RegistryTest, StoredConsentsCannotBeChangedOrDeleted) {
+  auto c = registry_->record(consent_for("project-b"), "gemeente-a");
+  ASSERT_TRUE(c);
+  for (const char* sql :
+       {"UPDATE consents SET categories = 'gezondheid'", "DELETE FROM consents",
+        "UPDATE consent_events SET kind = 'given'", "DELETE FROM consent_events"}) {
+    Status s = db_->transact([&](adapters::Tx& tx) { return tx.exec(sql).status(); });
+    EXPECT_FALSE(s.is_ok()) << sql;
+  }
+  auto found = registry_->find(c->id);
+  ASSERT_TRUE(found && found->has_value());
+  EXPECT_EQ((*found)->categories, c->categories);
+}
+
+TEST_F(RegistryTest, ASecondWithdrawalEventIsRefusedByTheSchema) {
+  auto c = registry_->record(consent_for("project-b"), "gemeente-a");
+  ASSERT_TRUE(c && registry_->withdraw(c->id, "gemeente-a"));
+  Status s = db_->transact([&](adapters::Tx& tx) {
+    return tx
+        .exec(
+            "INSERT INTO consent_events (consent_id, kind, at, actor) VALUES (?, 'withdrawn', "
+            "'x', 'gemeente-a')",
+            {c->id})
+        .status();
+  });
+  EXPECT_FALSE(s.is_ok());
+}
+
+// A withdrawal racing a stream of disclosures: every evaluation that starts after the
+// withdrawal has returned must deny.
+TEST_F(RegistryTest, AWithdrawalCommittedBeforeAnEvaluationStartsIsNeverMissed) {
+  auto c = registry_->record(consent_for("project-b"), "gemeente-a");
+  ASSERT_TRUE(c);
+  std::atomic<bool> withdrawn{false};
+  std::atomic<int> permitted_after{0}, evaluations{0};
+  std::thread reader([&] {
+    for (int i = 0; i < 400; ++i) {
+      const bool committed_before = withdrawn.load();
+      auto d = registry_->permits(participant_, "project-b", Purpose::kBegeleidingNaarWerk);
+      ASSERT_TRUE(d);
+      ++evaluations;
+      if (committed_before && d->permitted) ++permitted_after;
+    }
+  });
+  while (evaluations.load() < 50) std::this_thread::yield();
+  ASSERT_TRUE(registry_->withdraw(c->id, "gemeente-a"));
+  withdrawn = true;
+  reader.join();
+  EXPECT_EQ(permitted_after.load(), 0);
+}
+
+}  // namespace
+}  // namespace brug::consent

@@ -1,0 +1,73 @@
+// A test suite fixture: `brug init` (the real binary) into a temp dir, then the real gateway on
+// a free loopback port, shared by the suite's tests.
+#pragma once
+
+#include <Poco/Net/SSLManager.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "gateway/config.h"
+#include "gateway/dev_pki.h"
+#include "gateway/server.h"
+#include "tests/support/https_client.h"
+#include "tests/support/run.h"
+#include "tests/support/temp_dir.h"
+
+namespace brug::testing {
+
+class GatewayFixture : public ::testing::Test {
+ protected:
+  static constexpr std::int64_t kBodyLimit = 64 * 1024;
+
+  static void SetUpTestSuite() {
+    Poco::Net::initializeSSL();
+    dir_ = new TempDir();
+    const auto init = run_brug({"init", dir_->file("dev")});
+    ASSERT_EQ(init.exit_code, 0) << init.output;
+    auto config = gateway::load_config(dir_->file("dev/brug.json"));
+    ASSERT_TRUE(config) << config.message();
+    config->port = 0;
+    config->max_body_bytes = kBodyLimit;
+    config->threads = 4;
+    log_ = new std::ofstream(dir_->file("gateway.log"));
+    auto gw = gateway::Gateway::start(*config, *log_);
+    ASSERT_TRUE(gw) << gw.message();
+    gateway_ = std::move(gw).value().release();
+  }
+  static void TearDownTestSuite() {
+    delete gateway_;
+    delete log_;
+    delete dir_;
+    gateway_ = nullptr;
+    log_ = nullptr;
+    dir_ = nullptr;
+  }
+
+  static std::string pki(const std::string& name) { return dir_->file("dev/pki/" + name); }
+  static Identity org(const std::string& id) { return {pki(id + ".pem"), pki(id + ".key")}; }
+  static HttpsClient client(const Identity& id) {
+    return HttpsClient(gateway_->port(), pki("ca.pem"), id);
+  }
+  static HttpsClient client(const std::string& org_id) { return client(org(org_id)); }
+  static std::string log_text() {
+    log_->flush();
+    return TempDir::read(dir_->file("gateway.log"));
+  }
+  // Writes a certificate pair from `ca` for `cn` and returns it as an identity.
+  static Identity issue(const gateway::PemPair& ca, const std::string& cn) {
+    auto pair = gateway::issue_dev_cert(ca, {.common_name = cn});
+    EXPECT_TRUE(pair) << pair.message();
+    return {dir_->write(cn + ".pem", pair->cert_pem), dir_->write(cn + ".key", pair->key_pem)};
+  }
+  static nlohmann::json json(const Reply& r) {
+    return nlohmann::json::parse(r.body, nullptr, false);
+  }
+
+  static inline TempDir* dir_ = nullptr;
+  static inline std::ofstream* log_ = nullptr;
+  static inline gateway::Gateway* gateway_ = nullptr;
+};
+
+}  // namespace brug::testing
