@@ -15,6 +15,7 @@
 #include <Poco/Net/X509Certificate.h>
 #include <Poco/ThreadPool.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <mutex>
@@ -290,7 +291,8 @@ Result<std::unique_ptr<Gateway>> Gateway::start(const Config& config, std::ostre
     params->setKeepAliveTimeout(Poco::Timespan(config.keep_alive_timeout_s, 0));
     params->setTimeout(Poco::Timespan(config.timeout_s, 0));
     params->setServerName("brug");
-    state->pool = std::make_unique<Poco::ThreadPool>(2, config.threads, 60);
+    state->pool =
+        std::make_unique<Poco::ThreadPool>(std::min(2, config.threads), config.threads, 60);
     state->server = std::make_unique<Poco::Net::HTTPServer>(new EdgeFactory(*state), *state->pool,
                                                             socket, params);
     state->server->start();

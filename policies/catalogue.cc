@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "crypto/bsn.h"
 #include "crypto/name_table.h"
 #include "policies/json_source.h"
 #include "policies/transform.h"
@@ -282,16 +283,8 @@ std::string FieldError::to_string() const {
   return field.empty() ? problem : field + ": " + problem;
 }
 
-bool is_valid_bsn(std::string_view text) {
-  if (text.size() != 9) return false;
-  int sum = 0;
-  for (std::size_t i = 0; i < 9; ++i) {
-    if (text[i] < '0' || text[i] > '9') return false;
-    const int digit = text[i] - '0';
-    sum += i < 8 ? digit * static_cast<int>(9 - i) : -digit;
-  }
-  return sum % 11 == 0 && text != "000000000";
-}
+// One definition of a valid BSN for the whole gateway: crypto's.
+bool is_valid_bsn(std::string_view text) { return crypto::Bsn::parse(text).is_ok(); }
 
 Result<Catalogue> Catalogue::load(const std::filesystem::path& path) {
   std::vector<Diagnostic> diagnostics;
