@@ -306,6 +306,7 @@ Result<std::unique_ptr<Gateway>> Gateway::start(const Config& config, std::ostre
                    {"port", std::int64_t{state->port}},
                    {"organisations", static_cast<std::int64_t>(state->registry.all().size())},
                    {"schema_version", std::int64_t{state->storage->schema_version()}},
+                   {"policy_set", state->policies->content_hash()},
                    {"version", BRUG_VERSION}});
   return std::unique_ptr<Gateway>(new Gateway(std::move(state)));
 }
