@@ -11,6 +11,7 @@
 
 #include "gateway/args.h"
 #include "gateway/config.h"
+#include "gateway/import_command.h"
 #include "gateway/init.h"
 #include "gateway/registry.h"
 #include "gateway/server.h"
@@ -149,6 +150,9 @@ int cmd_policy(const std::vector<std::string>& argv) {
 
 const std::map<std::string, Command>& commands() {
   static const std::map<std::string, Command> kCommands = {
+      {"import",
+       {"import referrals from a CSV export, through the gateway over HTTPS", kImportUsage,
+        [](const auto& a) { return run_import(a, std::cout, std::cerr); }}},
       {"init",
        {"create a local development setup (PKI, keys, registry, config)",
         "brug init DIR [--host HOST] [--port PORT]",
