@@ -54,6 +54,85 @@ const std::vector<Migration>& migrations() {
            "CREATE TRIGGER consent_events_kept BEFORE DELETE ON consent_events "
            "BEGIN SELECT RAISE(ABORT, 'consent events are kept'); END",
        }},
+      {3,
+       "exchange",
+       {
+           // One row per participant: the data key wrapped by the KEK and the BSN sealed under
+           // it. Erasure sets wrapped_key to NULL: every record of the participant becomes
+           // unreadable (crypto-shredding).
+           R"(CREATE TABLE participants (
+                participant TEXT PRIMARY KEY,
+                wrapped_key BLOB,
+                sealed_bsn BLOB,
+                created_at TEXT NOT NULL,
+                erased_at TEXT))",
+           R"(CREATE TABLE referrals (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                id TEXT NOT NULL UNIQUE,
+                source_org TEXT NOT NULL REFERENCES organisations(id),
+                source_ref TEXT NOT NULL,
+                participant TEXT NOT NULL REFERENCES participants(participant),
+                recipient TEXT NOT NULL REFERENCES organisations(id),
+                purpose TEXT NOT NULL,
+                sealed BLOB,
+                fed INTEGER NOT NULL DEFAULT 0,
+                received_at TEXT NOT NULL,
+                UNIQUE (source_org, source_ref)))",
+           "CREATE INDEX referrals_pending ON referrals (recipient, fed)",
+           "CREATE INDEX referrals_by_participant ON referrals (participant, recipient)",
+           R"(CREATE TABLE outcomes (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                id TEXT NOT NULL UNIQUE,
+                project TEXT NOT NULL REFERENCES organisations(id),
+                participant TEXT NOT NULL REFERENCES participants(participant),
+                sealed BLOB,
+                received_at TEXT NOT NULL))",
+           "CREATE INDEX outcomes_by_participant ON outcomes (participant)",
+           // The feeds: what is addressed to whom, in order. seq is the cursor.
+           R"(CREATE TABLE feed_items (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                recipient TEXT NOT NULL REFERENCES organisations(id),
+                kind TEXT NOT NULL CHECK (kind IN ('referral', 'deletion', 'outcome')),
+                participant TEXT NOT NULL,
+                ref_id TEXT,
+                purpose TEXT NOT NULL,
+                created_at TEXT NOT NULL))",
+           "CREATE INDEX feed_by_recipient ON feed_items (recipient, seq)",
+           "CREATE UNIQUE INDEX feed_once ON feed_items (recipient, ref_id) WHERE ref_id IS NOT "
+           "NULL",
+       }},
+      {4,
+       "audit",
+       {
+           // The audit log: leaf idx is the event's position in the RFC 6962 tree. The leaf
+           // bytes are what auditors verify; the other columns are copies for searching.
+           R"(CREATE TABLE audit_events (
+                idx INTEGER PRIMARY KEY,
+                leaf BLOB NOT NULL,
+                leaf_hash BLOB NOT NULL,
+                time TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                action TEXT NOT NULL,
+                purpose TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                recipient TEXT NOT NULL,
+                decision TEXT NOT NULL))",
+           "CREATE INDEX audit_by_subject ON audit_events (subject, idx)",
+           "CREATE INDEX audit_by_time ON audit_events (time)",
+           // Perfect subtree hashes above the leaves: (level, index) covers leaves
+           // [index << level, (index + 1) << level).
+           R"(CREATE TABLE audit_nodes (
+                level INTEGER NOT NULL,
+                idx INTEGER NOT NULL,
+                hash BLOB NOT NULL,
+                PRIMARY KEY (level, idx)) WITHOUT ROWID)",
+           R"(CREATE TABLE audit_checkpoints (
+                size INTEGER PRIMARY KEY,
+                root BLOB NOT NULL,
+                time TEXT NOT NULL,
+                key_id TEXT NOT NULL,
+                signature BLOB NOT NULL))",
+       }},
   };
   return kMigrations;
 }

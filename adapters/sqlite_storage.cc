@@ -291,7 +291,8 @@ class SqliteStorage final : public Storage {
       return db_error("cannot open database " + options_.path, e);
     }
     const std::string pragmas =
-        "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=" +
+        "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-32768; "
+        "PRAGMA mmap_size=1073741824; PRAGMA temp_store=MEMORY; PRAGMA busy_timeout=" +
         std::to_string(options_.busy_timeout_ms) +
         "; PRAGMA synchronous=" + (options_.synchronous_full ? "FULL" : "NORMAL") + ";";
     BRUG_RETURN_IF_ERROR(conn->run_plain(pragmas.c_str()));

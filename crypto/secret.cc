@@ -3,8 +3,67 @@
 #include <sodium.h>
 
 #include <cstring>
+#include <mutex>
+#include <vector>
 
 namespace brug::crypto {
+namespace {
+
+// Small secrets (every key is 32 bytes) come from slabs of guarded, locked memory: one
+// sodium_malloc per 64 KiB slab, 64-byte slots handed out from a free list and wiped when given
+// back. A sodium_malloc per key costs an mmap, mprotect, mlock and munmap (about 40 us, most of
+// a feed pull's time); a slot costs a mutex. The slab keeps the guard pages and the locking;
+// what is lost is a guard page between two keys of the same slab.
+class SecretArena {
+ public:
+  static constexpr std::size_t kSlot = 64;
+  static constexpr std::size_t kSlotsPerSlab = 1024;
+
+  static SecretArena& instance() {
+    static SecretArena* arena = new SecretArena();  // never destroyed: keys outlive statics
+    return *arena;
+  }
+
+  std::uint8_t* take() {
+    std::lock_guard lock(mu_);
+    if (free_.empty() && !grow()) return nullptr;
+    std::uint8_t* p = free_.back();
+    free_.pop_back();
+    return p;
+  }
+
+  void give(std::uint8_t* p) {
+    sodium_memzero(p, kSlot);
+    std::lock_guard lock(mu_);
+    free_.push_back(p);
+  }
+
+ private:
+  bool grow() {
+    auto* slab = static_cast<std::uint8_t*>(sodium_malloc(kSlot * kSlotsPerSlab));
+    if (slab == nullptr) return false;
+    sodium_memzero(slab, kSlot * kSlotsPerSlab);
+    free_.reserve(free_.size() + kSlotsPerSlab);
+    for (std::size_t i = kSlotsPerSlab; i-- > 0;) free_.push_back(slab + i * kSlot);
+    return true;
+  }
+
+  std::mutex mu_;
+  std::vector<std::uint8_t*> free_;
+};
+
+bool from_arena(std::size_t size) { return size <= SecretArena::kSlot; }
+
+void release(std::uint8_t* p, std::size_t size) {
+  if (p == nullptr) return;
+  if (from_arena(size)) {
+    SecretArena::instance().give(p);
+  } else {
+    sodium_free(p);  // wipes before releasing
+  }
+}
+
+}  // namespace
 
 Status init() {
   static const int rc = sodium_init();  // thread-safe static initialisation; -1 = failure
@@ -14,10 +73,10 @@ Status init() {
 
 Result<SecretBytes> SecretBytes::zeroed(std::size_t size) {
   BRUG_RETURN_IF_ERROR(init());
-  // sodium_malloc(0) may return a valid pointer or NULL; always ask for at least one byte.
-  auto* p = static_cast<std::uint8_t*>(sodium_malloc(size == 0 ? 1 : size));
+  auto* p = from_arena(size) ? SecretArena::instance().take()
+                             : static_cast<std::uint8_t*>(sodium_malloc(size));
   if (p == nullptr) return Status::error(Code::kInternal, "out of secure memory");
-  sodium_memzero(p, size == 0 ? 1 : size);
+  sodium_memzero(p, from_arena(size) ? SecretArena::kSlot : size);
   return SecretBytes(p, size);
 }
 
@@ -40,7 +99,7 @@ SecretBytes::SecretBytes(SecretBytes&& other) noexcept : data_(other.data_), siz
 
 SecretBytes& SecretBytes::operator=(SecretBytes&& other) noexcept {
   if (this != &other) {
-    sodium_free(data_);  // sodium_free wipes before releasing; accepts nullptr
+    release(data_, size_);
     data_ = other.data_;
     size_ = other.size_;
     other.data_ = nullptr;
@@ -49,7 +108,7 @@ SecretBytes& SecretBytes::operator=(SecretBytes&& other) noexcept {
   return *this;
 }
 
-SecretBytes::~SecretBytes() { sodium_free(data_); }
+SecretBytes::~SecretBytes() { release(data_, size_); }
 
 bool operator==(const SecretBytes& a, const SecretBytes& b) {
   if (a.size_ != b.size_) return false;

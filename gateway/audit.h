@@ -41,4 +41,14 @@ class AuditSink {
   virtual Status append(std::vector<AuditEvent> events) = 0;
 };
 
+struct Request;
+struct Response;
+// An event for `request` (request id, trace id, caller) with `action`; the rest is the caller's.
+AuditEvent audit_event(const Request& request, std::string action);
+
+// Appends the events, then answers; when the append fails the answer is a 500 instead and
+// nothing of `answer` leaves (fail closed).
+Response audited(AuditSink& sink, const Request& request, std::vector<AuditEvent> events,
+                 Response answer);
+
 }  // namespace brug::gateway

@@ -102,9 +102,9 @@ Result<Config> load_config(const std::string& path) {
 
   Config c;
   c.file = path;
-  BRUG_RETURN_IF_ERROR(r.only_keys(
-      doc, {},
-      {"listen", "tls", "registry_file", "key_dir", "storage", "policies", "server", "log"}));
+  BRUG_RETURN_IF_ERROR(r.only_keys(doc, {},
+                                   {"listen", "tls", "registry_file", "key_dir", "storage",
+                                    "policies", "server", "log", "audit"}));
   const json* listen = nullptr;
   BRUG_RETURN_IF_ERROR(r.object(doc, {"listen"}, &listen));
   if (listen != nullptr) {
@@ -153,6 +153,16 @@ Result<Config> load_config(const std::string& path) {
                                    std::int64_t{256} << 20));
     BRUG_RETURN_IF_ERROR(
         r.integer(*server, {"server", "shutdown_grace_s"}, c.shutdown_grace_s, 0, 600));
+  }
+  const json* audit = nullptr;
+  BRUG_RETURN_IF_ERROR(r.object(doc, {"audit"}, &audit));
+  if (audit != nullptr) {
+    BRUG_RETURN_IF_ERROR(
+        r.only_keys(*audit, {"audit"}, {"checkpoint_every_events", "checkpoint_every_s"}));
+    BRUG_RETURN_IF_ERROR(r.integer(*audit, {"audit", "checkpoint_every_events"},
+                                   c.audit_checkpoint_every_events, 1, 1000000));
+    BRUG_RETURN_IF_ERROR(
+        r.integer(*audit, {"audit", "checkpoint_every_s"}, c.audit_checkpoint_every_s, 1, 86400));
   }
   const json* log = nullptr;
   BRUG_RETURN_IF_ERROR(r.object(doc, {"log"}, &log));

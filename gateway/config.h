@@ -35,6 +35,9 @@ struct Config {
   int shutdown_grace_s = 10;              // how long SIGTERM waits for requests in flight
 
   std::string log_file;  // empty: standard error
+
+  std::uint64_t audit_checkpoint_every_events = 1000;  // sign a checkpoint at least this often
+  int audit_checkpoint_every_s = 60;                   // or when the newest is this old
 };
 
 // Loads and validates; an error message reads "FILE:LINE: key: what is wrong".

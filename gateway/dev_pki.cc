@@ -150,9 +150,12 @@ Result<PemPair> issue_dev_cert(const PemPair& ca, const CertSpec& spec) {
   BRUG_RETURN_IF_ERROR(add_ext(c, ca_cert->get(), NID_subject_key_identifier, "hash"));
   BRUG_RETURN_IF_ERROR(add_ext(c, ca_cert->get(), NID_authority_key_identifier, "keyid:always"));
   std::string san;
-  for (const auto& d : spec.dns_names) san += (san.empty() ? "" : ",") + std::string("DNS:") + d;
-  for (const auto& ip : spec.ip_addresses)
-    san += (san.empty() ? "" : ",") + std::string("IP:") + ip;
+  auto add_name = [&san](std::string_view kind, const std::string& value) {
+    if (!san.empty()) san.push_back(',');
+    san.append(kind).append(value);
+  };
+  for (const auto& d : spec.dns_names) add_name("DNS:", d);
+  for (const auto& ip : spec.ip_addresses) add_name("IP:", ip);
   if (!san.empty()) BRUG_RETURN_IF_ERROR(add_ext(c, ca_cert->get(), NID_subject_alt_name, san));
   if (X509_sign(c, ca_key->get(), EVP_sha256()) == 0) return ssl_error("cannot sign certificate");
   return to_pem(key->get(), c);

@@ -1,12 +1,6 @@
 #include "gateway/import_command.h"
 
 #include <Poco/Exception.h>
-#include <Poco/Net/Context.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/Net/HTTPSClientSession.h>
-#include <Poco/Net/SSLManager.h>
-#include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
 
 #include <filesystem>
@@ -19,6 +13,7 @@
 #include "adapters/csv.h"
 #include "adapters/csv_mapping.h"
 #include "gateway/args.h"
+#include "gateway/client.h"
 #include "gateway/config.h"
 #include "policies/catalogue.h"
 
@@ -64,58 +59,24 @@ Result<std::string> read_csv_file(const std::string& path) {
   return s.str();
 }
 
-struct Target {
-  std::string host;
-  std::uint16_t port = 0;
-  std::string cert, key, ca;
-};
+using Target = ClientIdentity;
 
 // One POST of one batch; the parsed answer or why there is none.
-Result<nlohmann::json> post_batch(Poco::Net::HTTPSClientSession& session, const std::string& body) {
-  try {
-    Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_POST, "/v1/referrals",
-                               Poco::Net::HTTPMessage::HTTP_1_1);
-    req.setContentType("application/json");
-    req.setContentLength(static_cast<std::streamsize>(body.size()));
-    session.sendRequest(req) << body;
-    Poco::Net::HTTPResponse resp;
-    std::istream& in = session.receiveResponse(resp);
-    std::string text;
-    Poco::StreamCopier::copyToString(in, text);
-    auto answer = nlohmann::json::parse(text, nullptr, false);
-    if (resp.getStatus() != Poco::Net::HTTPResponse::HTTP_OK) {
-      std::string why = "HTTP " + std::to_string(resp.getStatus());
-      if (answer.is_object()) {
-        why += ": " + answer.value("title", std::string()) + " " +
-               answer.value("detail", std::string());
-      }
-      return Status::error(Code::kFailedPrecondition, "the gateway answered " + why);
-    }
-    if (!answer.is_object() || !answer.contains("results") || !answer["results"].is_array()) {
-      return Status::error(Code::kInternal, "the gateway's answer has no \"results\" list");
-    }
-    return answer;
-  } catch (const Poco::Exception& e) {
-    return Status::error(Code::kUnavailable, e.displayText());
+Result<nlohmann::json> post_batch(GatewayClient& client, const nlohmann::json& body) {
+  auto answer = client.json_call("POST", "/v1/referrals", &body);
+  if (!answer) return answer.status();
+  if (!answer->contains("results") || !(*answer)["results"].is_array()) {
+    return Status::error(Code::kInternal, "the gateway's answer has no \"results\" list");
   }
+  return answer;
 }
 
 int push(const adapters::MappedFile& file, const std::string& csv, const std::string& to,
          const std::string& purpose, const Target& target, int batch, Counts& counts,
          std::ostream& err) {
-  Poco::Net::initializeSSL();
-  Poco::Net::Context::Params p;
-  p.caLocation = target.ca;
-  p.certificateFile = target.cert;
-  p.privateKeyFile = target.key;
-  p.verificationMode = Poco::Net::Context::VERIFY_STRICT;
-  p.loadDefaultCAs = false;
   int rc = kOk;
   try {
-    Poco::Net::Context::Ptr ctx = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, p);
-    ctx->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
-    Poco::Net::HTTPSClientSession session(target.host, target.port, ctx);
-    session.setTimeout(Poco::Timespan(60, 0));
+    GatewayClient client(target);
     for (std::size_t start = 0; start < file.rows.size(); start += batch) {
       const std::size_t end = std::min(file.rows.size(), start + batch);
       nlohmann::json items = nlohmann::json::array();
@@ -129,7 +90,7 @@ int push(const adapters::MappedFile& file, const std::string& csv, const std::st
                          {"subject", {{"bsn", std::string(row.bsn.digits())}}},
                          {"record", row.record}});
       }
-      auto answer = post_batch(session, nlohmann::json{{"items", std::move(items)}}.dump());
+      auto answer = post_batch(client, nlohmann::json{{"items", std::move(items)}});
       if (!answer) {
         err << "brug: " << csv << ": rows from line " << file.rows[start].line
             << " on were not imported: " << answer.message() << "\n";
@@ -245,14 +206,14 @@ int run_import(const std::vector<std::string>& argv, std::ostream& out, std::ost
   }
   if (args->options.contains("as")) {
     const fs::path pki = fs::path(config->file).parent_path() / "pki";
-    target.cert = (pki / (args->get("as") + ".pem")).string();
-    target.key = (pki / (args->get("as") + ".key")).string();
+    target.cert_file = (pki / (args->get("as") + ".pem")).string();
+    target.key_file = (pki / (args->get("as") + ".key")).string();
   } else {
-    target.cert = args->get("cert");
-    target.key = args->get("key");
+    target.cert_file = args->get("cert");
+    target.key_file = args->get("key");
   }
-  target.ca = args->get("ca", config->tls_ca_file);
-  for (const std::string& f : {target.cert, target.key, target.ca}) {
+  target.ca_file = args->get("ca", config->tls_ca_file);
+  for (const std::string& f : {target.cert_file, target.key_file, target.ca_file}) {
     if (!fs::exists(f)) return failed(f + ": no such file");
   }
 

@@ -8,6 +8,11 @@ Problem validation_problem(const std::string& field, const std::string& problem)
 
 ParsedBody parse_object_body(const Request& request) {
   ParsedBody out;
+  if (request.content_type.rfind("application/json", 0) != 0) {
+    out.problem = Problem{415, "unsupported-media-type", "Unsupported media type",
+                          "Send the body as application/json."};
+    return out;
+  }
   out.json = nlohmann::json::parse(request.body, nullptr, false);
   if (out.json.is_discarded()) {
     out.problem = Problem{400, "invalid-json", "Invalid JSON", "The body is not valid JSON."};

@@ -11,9 +11,11 @@
 
 #include "gateway/args.h"
 #include "gateway/config.h"
+#include "gateway/demo.h"
 #include "gateway/import_command.h"
 #include "gateway/init.h"
 #include "gateway/registry.h"
+#include "gateway/report_command.h"
 #include "gateway/server.h"
 #include "policies/check.h"
 #include "policies/policy_set.h"
@@ -153,6 +155,17 @@ const std::map<std::string, Command>& commands() {
       {"import",
        {"import referrals from a CSV export, through the gateway over HTTPS", kImportUsage,
         [](const auto& a) { return run_import(a, std::cout, std::cerr); }}},
+      {"demo",
+       {"run the exchange scenario against a running development gateway",
+        "brug demo --config FILE",
+        [](const auto& a) {
+          auto args = parse_args(a, {"config"}, {});
+          if (!args) return usage_error(args.message(), "brug demo --config FILE");
+          if (!args->options.contains("config")) {
+            return usage_error("demo needs --config FILE", "brug demo --config FILE");
+          }
+          return run_demo(args->get("config"), std::cout) == 0 ? kOk : kFailed;
+        }}},
       {"init",
        {"create a local development setup (PKI, keys, registry, config)",
         "brug init DIR [--host HOST] [--port PORT]",
@@ -160,6 +173,9 @@ const std::map<std::string, Command>& commands() {
       {"policy",
        {"check policy files, or explain which fields a flow discloses", kPolicyUsage,
         [](const auto& a) { return cmd_policy(a); }}},
+      {"report",
+       {"aggregate outcomes with small cells suppressed (fetched over HTTPS)", kReportUsage,
+        [](const auto& a) { return run_report(a, std::cout, std::cerr); }}},
       {"serve",
        {"run the HTTPS gateway until SIGTERM or SIGINT", "brug serve --config FILE",
         [](const auto& a) { return cmd_serve(a, "brug serve --config FILE"); }}},

@@ -27,7 +27,11 @@
 #include "adapters/storage.h"
 #include "consent/registry.h"
 #include "crypto/keydir.h"
+#include "gateway/audit.h"
+#include "gateway/audit_log.h"
+#include "gateway/audit_routes.h"
 #include "gateway/consent_routes.h"
+#include "gateway/exchange.h"
 #include "gateway/http.h"
 #include "gateway/log.h"
 #include "gateway/metrics.h"
@@ -47,6 +51,9 @@ struct Gateway::State {
   std::optional<PolicySet> policies;
   std::unique_ptr<consent::ConsentStore> consent_store;
   std::unique_ptr<consent::ConsentRegistry> consents;
+  std::unique_ptr<AuditLog> audit_log;
+  AuditSink* audit = nullptr;  // the audit log; every route writes through it
+  std::unique_ptr<Exchange> exchange;
   Metrics metrics;
   Router router;
   std::unique_ptr<Poco::ThreadPool> pool;
@@ -129,6 +136,15 @@ class EdgeHandler final : public Poco::Net::HTTPRequestHandler {
     } catch (const std::exception& e) {
       s_.log.error("handler-failed", {{"request_id", r.request_id}, {"route", route}});
       out = problem_response(internal_problem(), r.request_id);
+    }
+    // Every refusal of access leaves an audit event. It is refused whatever the append says.
+    if (out.status == 403 && s_.audit != nullptr) {
+      AuditEvent e = audit_event(r, "request.refused");
+      e.decision = "deny";
+      e.reason = route;
+      if (!s_.audit->append({std::move(e)}).is_ok()) {
+        s_.log.error("audit-append-failed", {{"request_id", r.request_id}});
+      }
     }
     send(req, resp, r, out, close);
 
@@ -272,7 +288,28 @@ Result<std::unique_ptr<Gateway>> Gateway::start(const Config& config, std::ostre
   state->consents =
       std::make_unique<consent::ConsentRegistry>(*state->consent_store, utc_now_rfc3339);
   add_builtin_routes(*state);
-  add_consent_routes(state->router, {*state->consents, state->registry, *state->keys});
+  state->audit_log = std::make_unique<AuditLog>(
+      *state->storage, state->keys->signing_key(),
+      AuditOptions{config.audit_checkpoint_every_events, config.audit_checkpoint_every_s});
+  state->audit = state->audit_log.get();
+  {
+    AuditEvent loaded;
+    loaded.request_id = "system";
+    loaded.action = "policy.load";
+    loaded.policy_set = state->policies->content_hash();
+    loaded.decision = "permit";
+    BRUG_RETURN_IF_ERROR(state->audit->append({loaded}));
+  }
+  state->exchange = std::make_unique<Exchange>(
+      ExchangeDeps{*state->storage, *state->keys, *state->catalogue, *state->policies,
+                   *state->consents, state->registry, *state->audit});
+  state->exchange->add_routes(state->router);
+  Exchange* exchange = state->exchange.get();
+  add_audit_routes(state->router, {*state->audit_log, state->registry, *state->keys});
+  add_consent_routes(state->router, {*state->consents, state->registry, *state->keys, *state->audit,
+                                     [exchange](const consent::Consent& c) {
+                                       return exchange->on_consent_withdrawn(c);
+                                     }});
   // Process-wide in Poco: the last gateway started owns it (one per process in production).
   state->error_handler = std::make_unique<LoggingErrorHandler>(state->log);
   Poco::ErrorHandler::set(state->error_handler.get());

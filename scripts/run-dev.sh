@@ -9,5 +9,6 @@ cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/nul
 cmake --build build/release --target brug
 dev=${BRUG_DEV_DIR:-dev}
 [ -f "$dev/brug.json" ] || build/release/gateway/brug init "$dev"
-echo "serving; try: curl --cacert $dev/pki/ca.pem --cert $dev/pki/laborijn.pem --key $dev/pki/laborijn.key https://127.0.0.1:8443/healthz"
+echo "serving; in another terminal: build/release/gateway/brug demo --config $dev/brug.json"
+echo "or try: curl --cacert $dev/pki/ca.pem --cert $dev/pki/laborijn.pem --key $dev/pki/laborijn.key https://127.0.0.1:8443/healthz"
 exec build/release/gateway/brug serve --config "$dev/brug.json"

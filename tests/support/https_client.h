@@ -46,7 +46,7 @@ class HttpsClient {
     Poco::Net::HTTPRequest req(method, uri, Poco::Net::HTTPMessage::HTTP_1_1);
     for (const auto& [k, v] : headers) req.set(k, v);
     if (!body.empty() || method == "POST") {
-      req.setContentType("application/json");
+      if (!req.has("Content-Type")) req.setContentType("application/json");
       if (chunked) {
         req.setChunkedTransferEncoding(true);
       } else {

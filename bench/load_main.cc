@@ -1,0 +1,210 @@
+// A load run over loopback with real mutual TLS against a running gateway (`brug serve`):
+//   brug_load --config DIR/brug.json --participants N [--threads T] [--rate R] [--seconds S]
+// 1. push: the participatiebedrijf pushes N referrals to the gemeente (public task, no consent
+//    needed) in batches of 1000 from T threads, durably stored: records/s.
+// 2. feed: the gemeente pulls everything with limit=100 and with limit=1000: records/s.
+// 3. small requests: GET /healthz at R requests/s for S seconds from T threads: p50/p99.
+// Each participant is new (BSNs from a run-specific block), so N is also the number stored.
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/SSLManager.h>
+#include <Poco/StreamCopier.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <thread>
+#include <vector>
+
+#include "gateway/config.h"
+#include "gateway/synthetic.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using nlohmann::json;
+
+struct Target {
+  std::string host;
+  std::uint16_t port;
+  std::string pki;
+};
+
+class Client {
+ public:
+  Client(const Target& t, const std::string& org) {
+    Poco::Net::Context::Params p;
+    p.caLocation = t.pki + "/ca.pem";
+    p.certificateFile = t.pki + "/" + org + ".pem";
+    p.privateKeyFile = t.pki + "/" + org + ".key";
+    p.loadDefaultCAs = false;
+    ctx_ = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, p);
+    session_ = std::make_unique<Poco::Net::HTTPSClientSession>("localhost", t.port, ctx_);
+    session_->setKeepAlive(true);
+  }
+  std::string call(const std::string& method, const std::string& uri, const std::string& body) {
+    Poco::Net::HTTPRequest req(method, uri, Poco::Net::HTTPMessage::HTTP_1_1);
+    req.setKeepAlive(true);
+    if (!body.empty()) {
+      req.setContentType("application/json");
+      req.setContentLength(static_cast<std::streamsize>(body.size()));
+    }
+    session_->sendRequest(req) << body;
+    Poco::Net::HTTPResponse resp;
+    std::string answer;
+    Poco::StreamCopier::copyToString(session_->receiveResponse(resp), answer);
+    if (resp.getStatus() != 200) {
+      throw std::runtime_error(uri + ": " + std::to_string(static_cast<int>(resp.getStatus())) +
+                               " " + answer.substr(0, 200));
+    }
+    return answer;
+  }
+
+ private:
+  Poco::Net::Context::Ptr ctx_;
+  std::unique_ptr<Poco::Net::HTTPSClientSession> session_;
+};
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// The gemeente's feed from `after` to the end with pages of `limit`; returns the item count.
+std::int64_t pull_all(Client& c, std::string after, int limit) {
+  std::int64_t n = 0;
+  for (;;) {
+    const json page = json::parse(
+        c.call("GET", "/v1/feed?limit=" + std::to_string(limit) + "&after=" + after, ""));
+    if (page["items"].empty()) return n;
+    n += static_cast<std::int64_t>(page["items"].size());
+    after = page["next_cursor"].get<std::string>();
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_file;
+  int participants = 10000, threads = 2, rate = 1000, seconds = 10, block = 0;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string k = argv[i], v = argv[i + 1];
+    if (k == "--config") config_file = v;
+    if (k == "--participants") participants = std::stoi(v);
+    if (k == "--threads") threads = std::stoi(v);
+    if (k == "--rate") rate = std::stoi(v);
+    if (k == "--seconds") seconds = std::stoi(v);
+    if (k == "--block") block = std::stoi(v);  // offset of the BSN range, for repeated runs
+  }
+  auto config = brug::gateway::load_config(config_file);
+  if (!config) {
+    std::cerr << "load: " << config.message() << "\n";
+    return 2;
+  }
+  Poco::Net::initializeSSL();
+  const Target target{config->host, config->port,
+                      std::filesystem::path(config->tls_ca_file).parent_path().string()};
+  try {
+    // The gemeente's cursor before this run, so the pull measures this run's items only.
+    Client g(target, "gemeente-oude-ijsselstreek");
+    std::string start = "0";
+    for (;;) {
+      const json page = json::parse(g.call("GET", "/v1/feed?limit=1000&after=" + start, ""));
+      if (page["items"].empty()) break;
+      start = page["next_cursor"].get<std::string>();
+    }
+
+    // 1. push
+    std::atomic<int> next{0};
+    const auto push_start = Clock::now();
+    std::vector<std::thread> workers;
+    for (int t = 0; t < threads; ++t) {
+      workers.emplace_back([&] {
+        Client p(target, "laborijn");
+        for (;;) {
+          const int first = next.fetch_add(1000);
+          if (first >= participants) return;
+          json items = json::array();
+          for (int n = first; n < std::min(first + 1000, participants); ++n) {
+            // A fresh person per m: 1xxxxxxxk with the check digit k of the elfproef (when no k
+            // fits, m shares a person with the demo range: harmless for a load run).
+            const int m = block + n;
+            std::string bsn = brug::gateway::synthetic_bsn(m % 1000);
+            char buf[16];
+            for (int k = 0; k < 10; ++k) {
+              std::snprintf(buf, sizeof buf, "%08d%d", 10000000 + m, k);
+              int sum = 0;
+              for (int i = 0; i < 8; ++i) sum += (9 - i) * (buf[i] - '0');
+              if ((sum - k) % 11 == 0) {
+                bsn = buf;
+                break;
+              }
+            }
+            json rec = brug::gateway::synthetic_referral(m);
+            rec.erase("gezondheid");
+            items.push_back({{"source_ref", "load-" + std::to_string(m)},
+                             {"to", "gemeente-oude-ijsselstreek"},
+                             {"purpose", "uitvoering-participatiewet"},
+                             {"subject", {{"bsn", bsn}}},
+                             {"record", rec}});
+          }
+          p.call("POST", "/v1/referrals", json{{"items", items}}.dump());
+        }
+      });
+    }
+    for (auto& w : workers) w.join();
+    const double push_s = seconds_since(push_start);
+    std::printf("push: %d referrals in %.2f s = %.0f records/s (%d threads, batches of 1000)\n",
+                participants, push_s, participants / push_s, threads);
+
+    // 2. feed pulls
+    for (int limit : {100, 1000}) {
+      const auto t0 = Clock::now();
+      const std::int64_t n = pull_all(g, start, limit);
+      const double s = seconds_since(t0);
+      std::printf("feed: %lld records in %.2f s = %.0f records/s (limit=%d)\n",
+                  static_cast<long long>(n), s, static_cast<double>(n) / s, limit);
+    }
+
+    // 3. small authenticated requests at a fixed rate
+    std::vector<double> latencies;
+    std::mutex mu;
+    const auto deadline = Clock::now() + std::chrono::seconds(seconds);
+    const auto interval = std::chrono::duration<double>(static_cast<double>(threads) / rate);
+    workers.clear();
+    for (int t = 0; t < threads; ++t) {
+      workers.emplace_back([&] {
+        Client c(target, "reconnact-leusden");
+        std::vector<double> mine;
+        auto due = Clock::now();
+        while (Clock::now() < deadline) {
+          std::this_thread::sleep_until(due);
+          const auto t0 = Clock::now();
+          c.call("GET", "/healthz", "");
+          mine.push_back(seconds_since(t0) * 1000.0);
+          due += std::chrono::duration_cast<Clock::duration>(interval);
+        }
+        std::lock_guard lock(mu);
+        latencies.insert(latencies.end(), mine.begin(), mine.end());
+      });
+    }
+    for (auto& w : workers) w.join();
+    std::sort(latencies.begin(), latencies.end());
+    auto pct = [&](double p) {
+      return latencies[std::min(
+          latencies.size() - 1,
+          static_cast<std::size_t>(p * static_cast<double>(latencies.size())))];
+    };
+    std::printf("healthz: %zu requests at %d/s: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+                latencies.size(), rate, pct(0.50), pct(0.99), latencies.back());
+  } catch (const std::exception& e) {
+    std::cerr << "load: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,28 @@
+#include "gateway/audit.h"
+
+#include "gateway/http.h"
+#include "gateway/registry.h"
+
+namespace brug::gateway {
+
+AuditEvent audit_event(const Request& r, std::string action) {
+  AuditEvent e;
+  e.request_id = r.request_id;
+  if (r.traceparent.size() == 55) e.trace_id = r.traceparent.substr(3, 32);
+  if (r.caller != nullptr) {
+    e.actor = r.caller->id;
+    e.actor_role = std::string(to_string(r.caller->role));
+  }
+  e.action = std::move(action);
+  return e;
+}
+
+Response audited(AuditSink& sink, const Request& r, std::vector<AuditEvent> events,
+                 Response answer) {
+  if (!events.empty() && !sink.append(std::move(events)).is_ok()) {
+    return problem_response(internal_problem(), r.request_id);
+  }
+  return answer;
+}
+
+}  // namespace brug::gateway
