@@ -34,6 +34,7 @@ std::string Row::text(std::size_t i) const {
   const auto& v = values_.at(i);
   if (const auto* p = std::get_if<std::string>(&v)) return *p;
   if (const auto* n = std::get_if<std::int64_t>(&v)) return std::to_string(*n);
+  if (const auto* b = std::get_if<Blob>(&v)) return std::string(b->begin(), b->end());
   return {};
 }
 Blob Row::blob(std::size_t i) const {

@@ -348,6 +348,9 @@ struct Exchange::Impl {
         e.purpose = std::string(to_string(it.purpose));
         e.subject = audit_subject(it.participant);
         e.recipient = it.to->id;
+        const Flow flow{party_of(caller), party_of(*it.to), RecordType::kReferral, it.purpose};
+        e.basis = needs_consent(flow) ? "consent" : "public-task";
+        e.policy_ids = d.policies.plan_for(flow).policies;
         if (it.status == "accepted") e.fields = it.fields;
         e.reason = it.status == "duplicate" ? "duplicate" : "";
       }

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "gateway/args.h"
+#include "gateway/audit_command.h"
 #include "gateway/config.h"
 #include "gateway/demo.h"
 #include "gateway/import_command.h"
@@ -155,6 +156,9 @@ const std::map<std::string, Command>& commands() {
       {"import",
        {"import referrals from a CSV export, through the gateway over HTTPS", kImportUsage,
         [](const auto& a) { return run_import(a, std::cout, std::cerr); }}},
+      {"audit",
+       {"export and verify the audit log offline; print the checkpoint key", kAuditUsage,
+        [](const auto& a) { return run_audit(a, std::cout, std::cerr); }}},
       {"demo",
        {"run the exchange scenario against a running development gateway",
         "brug demo --config FILE",
