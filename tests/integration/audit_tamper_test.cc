@@ -40,6 +40,22 @@ class AuditTamperTest : public ::testing::Test {
           .post("/v1/consents/search",
                 nlohmann::json{{"subject", {{"bsn", test_bsn(800 + n)}}}}.dump());
     }
+    // And the exchange: a referral pushed, pulled by the project, an outcome back.
+    nlohmann::json push = {{"items", nlohmann::json::array()}};
+    push["items"].push_back({{"source_ref", "tamper-1"},
+                             {"to", "reconnact-leusden"},
+                             {"purpose", "begeleiding-naar-werk"},
+                             {"subject", {{"bsn", test_bsn(800)}}},
+                             {"record", {{"voornaam", "Log"}, {"doelgroep", "participatie"}}}});
+    ASSERT_EQ(client("gemeente-oude-ijsselstreek").post("/v1/referrals", push.dump()).status, 200);
+    const auto feed =
+        nlohmann::json::parse(client("reconnact-leusden").get("/v1/feed").body)["items"];
+    ASSERT_EQ(feed.size(), 1u);
+    nlohmann::json outcome = {{"items", nlohmann::json::array()}};
+    outcome["items"].push_back({{"subject", {{"pseudonym", feed[0]["subject"]}}},
+                                {"status", "intake"},
+                                {"date", "2026-11-01"}});
+    ASSERT_EQ(client("reconnact-leusden").post("/v1/outcomes", outcome.dump()).status, 200);
     checkpoint_ = checkpoint();  // signs one covering everything so far
     auto db = adapters::open_sqlite({.path = config_.sqlite_path});
     ASSERT_TRUE(db);

@@ -127,6 +127,20 @@ TEST_F(ReportTest, BadParametersAndCallersAreRefused) {
   EXPECT_EQ(client(kProject).get("/v1/reports/outcomes?from=2025-03-01&to=2025-03-31").status, 403);
 }
 
+TEST_F(ReportTest, EveryReportRequestIsAnAuditEvent) {
+  report("from=2025-03-01&to=2025-03-31&by=project,month");
+  auto r = client("fg-oude-ijsselstreek")
+               .post("/v1/audit/events/search",
+                     nlohmann::json{{"action", "report.outcomes"}, {"actor", kGemeente}}.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto events = json(r)["events"];
+  ASSERT_FALSE(events.empty());
+  const auto& e = events.back();
+  EXPECT_EQ(e["purpose"], "monitoring");
+  EXPECT_EQ(e["fields"], nlohmann::json({"project", "month"}));
+  EXPECT_EQ(e["subject"], "");  // about no one in particular
+}
+
 TEST_F(ReportTest, AHigherThresholdSuppressesMore) {
   const auto r = report("from=2025-03-01&to=2025-03-31&by=status&min_cell=20");
   EXPECT_TRUE(r["total"].is_null());  // 12 < 20
