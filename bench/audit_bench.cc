@@ -60,7 +60,13 @@ void BM_AppendGroupCommit(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * batch);
 }
-BENCHMARK(BM_AppendGroupCommit)->Arg(1)->Arg(100)->Threads(1)->Threads(4)->UseRealTime();
+BENCHMARK(BM_AppendGroupCommit)
+    ->Arg(1)
+    ->Arg(100)
+    ->Threads(1)
+    ->Threads(4)
+    ->Threads(16)
+    ->UseRealTime();
 
 void BM_InclusionProof(benchmark::State& state) {
   static Log big("brug-audit-bench-proof");

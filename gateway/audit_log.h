@@ -76,6 +76,14 @@ class AuditLog : public AuditSink {
     Status status;
     bool done = false;
   };
+  // The right edge of the tree after `size` leaves: the last leaf hash and, for each set bit
+  // of size, the hash of the perfect subtree at that level which ends the log.
+  struct Frontier {
+    std::uint64_t size = 0;
+    crypto::Sha256Digest last{};
+    std::array<crypto::Sha256Digest, 64> edge{};
+  };
+  Result<Frontier> load_frontier(adapters::Tx& tx, std::uint64_t size);
   Status write(std::deque<Batch*>& batches);
   Status maybe_checkpoint(adapters::Tx& tx, std::uint64_t size, bool force);
 
@@ -86,6 +94,7 @@ class AuditLog : public AuditSink {
   std::condition_variable cv_;
   std::deque<Batch*> queue_;
   bool writing_ = false;
+  std::optional<Frontier> frontier_;  // touched only by the writer (writing_ held)
 };
 
 // The canonical leaf bytes of an event at `index` after the leaf with hash `prev` (all zero

@@ -1,0 +1,208 @@
+// The audit log's writer on a real SQLite file: the leaf bytes, and the tree it keeps while
+// appending in batches, from one or from two gateways on the same database.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "adapters/storage.h"
+#include "crypto/keydir.h"
+#include "crypto/merkle.h"
+#include "gateway/audit_log.h"
+#include "tests/support/temp_dir.h"
+
+namespace brug::gateway {
+namespace {
+
+// The definition the direct writer must match byte for byte: nlohmann's sorted compact dump.
+std::string reference_leaf(const AuditEvent& e, std::uint64_t index,
+                           const crypto::Sha256Digest& prev) {
+  nlohmann::json j = {{"index", index},
+                      {"prev", crypto::to_hex(prev)},
+                      {"time", e.time},
+                      {"request_id", e.request_id},
+                      {"trace_id", e.trace_id},
+                      {"actor", e.actor},
+                      {"actor_role", e.actor_role},
+                      {"action", e.action},
+                      {"record_type", e.record_type},
+                      {"purpose", e.purpose},
+                      {"basis", e.basis},
+                      {"subject", e.subject},
+                      {"recipient", e.recipient},
+                      {"fields", e.fields},
+                      {"policy_set", e.policy_set},
+                      {"policy_ids", e.policy_ids},
+                      {"consent_ids", e.consent_ids},
+                      {"decision", e.decision},
+                      {"reason", e.reason}};
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string random_text(std::mt19937& rng) {
+  // Plain text, every control character, quotes and backslashes, multi-byte UTF-8, and
+  // invalid sequences (lone continuation, truncated, overlong, surrogate, beyond U+10FFFF).
+  static const std::vector<std::string> pieces = {"a",
+                                                  "Z",
+                                                  " ",
+                                                  "\"",
+                                                  "\\",
+                                                  "/",
+                                                  "\x7f",
+                                                  "é",
+                                                  "€",
+                                                  "😀",
+                                                  "\x80",
+                                                  "\xc3",
+                                                  "\xc0\xaf",
+                                                  "\xed\xa0\x80",
+                                                  "\xf4\x90\x80\x80",
+                                                  "\xe2\x82",
+                                                  "ref_",
+                                                  "-",
+                                                  "0"};
+  std::string s;
+  const int n = static_cast<int>(rng() % 12);
+  for (int i = 0; i < n; ++i) {
+    if (rng() % 5 == 0) {
+      s.push_back(static_cast<char>(rng() % 0x20));
+    } else {
+      s += pieces[rng() % pieces.size()];
+    }
+  }
+  return s;
+}
+
+AuditEvent random_event(std::mt19937& rng) {
+  AuditEvent e;
+  for (std::string* s :
+       {&e.time, &e.request_id, &e.trace_id, &e.actor, &e.actor_role, &e.action, &e.record_type,
+        &e.purpose, &e.basis, &e.subject, &e.recipient, &e.policy_set, &e.decision, &e.reason}) {
+    *s = random_text(rng);
+  }
+  for (auto* list : {&e.fields, &e.policy_ids, &e.consent_ids}) {
+    const int n = static_cast<int>(rng() % 4);
+    for (int i = 0; i < n; ++i) list->push_back(random_text(rng));
+  }
+  return e;
+}
+
+TEST(AuditLeaf, MatchesTheSortedCompactJsonByteForByte) {
+  std::mt19937 rng(20261122);
+  for (int i = 0; i < 2000; ++i) {
+    const AuditEvent e = random_event(rng);
+    crypto::Sha256Digest prev{};
+    for (auto& b : prev) b = static_cast<std::uint8_t>(rng());
+    const std::uint64_t index = rng() % 3 == 0 ? rng() : static_cast<std::uint64_t>(i);
+    ASSERT_EQ(audit_leaf(e, index, prev), reference_leaf(e, index, prev)) << "case " << i;
+  }
+}
+
+TEST(AuditLeaf, IsValidJsonWithoutTheBadBytes) {
+  AuditEvent e;
+  e.request_id = std::string("id\xff\xfe") + "\n";
+  const std::string leaf = audit_leaf(e, 7, {});
+  const auto j = nlohmann::json::parse(leaf);
+  EXPECT_EQ(j["request_id"], "id\xef\xbf\xbd\xef\xbf\xbd\n");
+  EXPECT_EQ(j["index"], 7);
+  EXPECT_EQ(leaf.find('\n'), std::string::npos);
+}
+
+AuditEvent numbered(int i) {
+  AuditEvent e;
+  e.time = "2026-11-22T10:00:00.000Z";
+  e.request_id = "req-" + std::to_string(i);
+  e.actor = "reconnact-leusden";
+  e.action = "feed.read";
+  e.decision = "permit";
+  e.fields = {"voornaam", "postcode4"};
+  return e;
+}
+
+// Every stored leaf, hashed into an in-memory tree: the reference for the stored one.
+crypto::MemoryMerkleTree replay(AuditLog& log) {
+  crypto::MemoryMerkleTree tree;
+  const std::uint64_t n = *log.size();
+  auto leaves = log.entries(0, n);
+  EXPECT_TRUE(leaves.is_ok());
+  for (const std::string& leaf : *leaves) {
+    tree.append_leaf_hash(crypto::merkle_leaf_hash(
+        std::span(reinterpret_cast<const std::uint8_t*>(leaf.data()), leaf.size())));
+  }
+  return tree;
+}
+
+class AuditLogTest : public ::testing::Test {
+ protected:
+  testing::TempDir dir_;
+  crypto::KeyDir keys_ = std::move(crypto::KeyDir::ephemeral()).value();
+  std::unique_ptr<adapters::Storage> db_ =
+      std::move(adapters::open_sqlite({.path = dir_.file("audit.db")})).value();
+};
+
+TEST_F(AuditLogTest, BatchesOfEverySizeKeepTheTreeAndTheChain) {
+  AuditLog log(*db_, keys_.signing_key(), AuditOptions{.checkpoint_every_events = 50});
+  int next = 0;
+  for (int batch : {1, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 1, 64, 127, 2}) {
+    std::vector<AuditEvent> events;
+    for (int i = 0; i < batch; ++i) events.push_back(numbered(next++));
+    ASSERT_TRUE(log.append(std::move(events)).is_ok());
+    const std::uint64_t n = *log.size();
+    ASSERT_EQ(n, static_cast<std::uint64_t>(next));
+    auto tree = replay(log);
+    EXPECT_EQ(*log.root(n), *crypto::merkle_root(tree, n)) << "after " << n << " events";
+  }
+  // Every leaf names its index and the hash of the one before it.
+  auto leaves = *log.entries(0, static_cast<std::uint64_t>(next));
+  crypto::Sha256Digest prev{};
+  for (std::size_t i = 0; i < leaves.size(); ++i) {
+    const auto j = nlohmann::json::parse(leaves[i]);
+    EXPECT_EQ(j["index"], i);
+    EXPECT_EQ(j["prev"], crypto::to_hex(prev));
+    prev = crypto::merkle_leaf_hash(
+        std::span(reinterpret_cast<const std::uint8_t*>(leaves[i].data()), leaves[i].size()));
+  }
+  // Proofs from the stored subtree hashes verify against the recomputed root.
+  const auto n = static_cast<std::uint64_t>(next);
+  const auto root = *log.root(n);
+  for (std::uint64_t i = 0; i < n; i += 37) {
+    auto proof = log.inclusion_proof(i, n);
+    ASSERT_TRUE(proof.is_ok());
+    const auto h = crypto::merkle_leaf_hash(
+        std::span(reinterpret_cast<const std::uint8_t*>(leaves[i].data()), leaves[i].size()));
+    EXPECT_TRUE(crypto::verify_inclusion(h, i, n, *proof, root).is_ok()) << i;
+  }
+  auto latest = log.checkpoint(true);
+  ASSERT_TRUE(latest.is_ok() && latest->has_value());
+  EXPECT_EQ((*latest)->size, n);
+  EXPECT_EQ((*latest)->root, crypto::to_hex(root));
+}
+
+TEST_F(AuditLogTest, TwoWritersOnOneDatabaseExtendTheSameTree) {
+  // A second AuditLog on the same file (a CLI command beside the server) appends in between:
+  // each writer must notice the log moved and pick up the other's edge of the tree.
+  AuditLog a(*db_, keys_.signing_key(), AuditOptions{});
+  AuditLog b(*db_, keys_.signing_key(), AuditOptions{});
+  int next = 0;
+  for (int round = 0; round < 12; ++round) {
+    AuditLog& w = round % 3 == 2 ? b : a;
+    std::vector<AuditEvent> events;
+    for (int i = 0; i < round + 1; ++i) events.push_back(numbered(next++));
+    ASSERT_TRUE(w.append(std::move(events)).is_ok());
+  }
+  const auto n = static_cast<std::uint64_t>(next);
+  auto tree = replay(a);
+  ASSERT_EQ(tree.size(), n);
+  EXPECT_EQ(*a.root(n), *crypto::merkle_root(tree, n));
+  EXPECT_EQ(*b.root(n), *crypto::merkle_root(tree, n));
+  // And the chain of leaf hashes runs across the writers.
+  auto leaves = *a.entries(0, n);
+  for (std::size_t i = 1; i < leaves.size(); ++i) {
+    const auto h = crypto::merkle_leaf_hash(std::span(
+        reinterpret_cast<const std::uint8_t*>(leaves[i - 1].data()), leaves[i - 1].size()));
+    EXPECT_EQ(nlohmann::json::parse(leaves[i])["prev"], crypto::to_hex(h)) << i;
+  }
+}
+
+}  // namespace
+}  // namespace brug::gateway
