@@ -18,6 +18,7 @@
 #include "gateway/audit.h"
 #include "gateway/http.h"
 #include "gateway/json_body.h"
+#include "gateway/json_writer.h"
 #include "gateway/log.h"
 #include "gateway/registry.h"
 #include "gateway/subject.h"
@@ -365,32 +366,58 @@ struct Exchange::Impl {
 
   // Puts in the caller's feed what has become deliverable: referrals whose consent now exists
   // (or whose flow rests on a public task), outcomes of participants the caller referred.
-  Status materialize(const Organisation& caller) {
-    std::vector<std::tuple<std::string, std::string, std::string, std::string>> pending;
-    BRUG_RETURN_IF_ERROR(d.storage.read([&](Tx& tx) {
-      auto rows = tx.query(
-          "SELECT r.id, r.participant, r.purpose, r.source_org FROM referrals r "
-          "WHERE r.recipient = ? AND r.fed = 0 AND r.sealed IS NOT NULL ORDER BY r.seq",
-          {caller.id});
-      if (!rows) return rows.status();
-      for (const Row& row : *rows) {
-        pending.emplace_back(row.text(0), row.text(1), row.text(2), row.text(3));
+  // Referrals are taken in chunks of kMaterializeChunk, oldest first, until `want` have been
+  // added or none are left, so one pull never holds or writes the whole backlog at once.
+  Status materialize(const Organisation& caller, std::int64_t want) {
+    constexpr std::int64_t kMaterializeChunk = 2000;
+    std::int64_t after_seq = 0, added = 0;
+    for (;;) {
+      std::vector<std::tuple<std::string, std::string, std::string, std::string>> pending;
+      BRUG_RETURN_IF_ERROR(d.storage.read([&](Tx& tx) {
+        auto rows = tx.query(
+            "SELECT r.seq, r.id, r.participant, r.purpose, r.source_org FROM referrals r "
+            "WHERE r.recipient = ? AND r.fed = 0 AND r.sealed IS NOT NULL AND r.seq > ? "
+            "ORDER BY r.seq LIMIT ?",
+            {caller.id, after_seq, kMaterializeChunk});
+        if (!rows) return rows.status();
+        for (const Row& row : *rows) {
+          after_seq = row.integer(0);
+          pending.emplace_back(row.text(1), row.text(2), row.text(3), row.text(4));
+        }
+        return Status::ok();
+      }));
+      if (pending.empty()) break;
+      std::vector<std::tuple<std::string, std::string, std::string>> feed;  // id, participant, p
+      for (const auto& [id, participant, purpose_text, source] : pending) {
+        const auto purpose = parse_purpose(purpose_text);
+        const Organisation* from = d.orgs.find(source);
+        if (!purpose || from == nullptr) continue;
+        const Flow flow{party_of(*from), party_of(caller), RecordType::kReferral, *purpose};
+        bool deliverable = !needs_consent(flow);
+        if (!deliverable) {
+          auto decision = d.consents.permits(participant, caller.id, *purpose);
+          if (!decision) return decision.status();
+          deliverable = decision->permitted;
+        }
+        if (deliverable) feed.emplace_back(id, participant, purpose_text);
       }
-      return Status::ok();
-    }));
-    std::vector<std::tuple<std::string, std::string, std::string>> feed;  // id, participant, p
-    for (const auto& [id, participant, purpose_text, source] : pending) {
-      const auto purpose = parse_purpose(purpose_text);
-      const Organisation* from = d.orgs.find(source);
-      if (!purpose || from == nullptr) continue;
-      const Flow flow{party_of(*from), party_of(caller), RecordType::kReferral, *purpose};
-      bool deliverable = !needs_consent(flow);
-      if (!deliverable) {
-        auto decision = d.consents.permits(participant, caller.id, *purpose);
-        if (!decision) return decision.status();
-        deliverable = decision->permitted;
+      if (!feed.empty()) {
+        BRUG_RETURN_IF_ERROR(d.storage.transact([&](Tx& tx) {
+          const std::string now = utc_now_rfc3339();
+          for (const auto& [id, participant, purpose] : feed) {
+            BRUG_RETURN_IF_ERROR(
+                tx.exec("INSERT OR IGNORE INTO feed_items (recipient, kind, participant, ref_id, "
+                        "purpose, created_at) VALUES (?, 'referral', ?, ?, ?, ?)",
+                        {caller.id, participant, id, purpose, now})
+                    .status());
+            BRUG_RETURN_IF_ERROR(
+                tx.exec("UPDATE referrals SET fed = 1 WHERE id = ?", {id}).status());
+          }
+          return Status::ok();
+        }));
       }
-      if (deliverable) feed.emplace_back(id, participant, purpose_text);
+      added += static_cast<std::int64_t>(feed.size());
+      if (added >= want || static_cast<std::int64_t>(pending.size()) < kMaterializeChunk) break;
     }
     std::vector<std::tuple<std::string, std::string>> outcomes;  // id, participant
     if (caller.role == Role::kGemeente || caller.role == Role::kParticipatiebedrijf) {
@@ -412,17 +439,9 @@ struct Exchange::Impl {
         return !decision || !decision->permitted;
       });
     }
-    if (feed.empty() && outcomes.empty()) return Status::ok();
+    if (outcomes.empty()) return Status::ok();
     return d.storage.transact([&](Tx& tx) {
       const std::string now = utc_now_rfc3339();
-      for (const auto& [id, participant, purpose] : feed) {
-        BRUG_RETURN_IF_ERROR(
-            tx.exec("INSERT OR IGNORE INTO feed_items (recipient, kind, participant, ref_id, "
-                    "purpose, created_at) VALUES (?, 'referral', ?, ?, ?, ?)",
-                    {caller.id, participant, id, purpose, now})
-                .status());
-        BRUG_RETURN_IF_ERROR(tx.exec("UPDATE referrals SET fed = 1 WHERE id = ?", {id}).status());
-      }
       for (const auto& [id, participant] : outcomes) {
         BRUG_RETURN_IF_ERROR(
             tx.exec("INSERT OR IGNORE INTO feed_items (recipient, kind, participant, ref_id, "
@@ -484,11 +503,14 @@ struct Exchange::Impl {
             req.request_id);
       }
     }
-    if (!materialize(caller).is_ok()) return problem_response(internal_problem(), req.request_id);
+    if (!materialize(caller, limit).is_ok())
+      return problem_response(internal_problem(), req.request_id);
 
     auto domain = crypto::PseudonymDomain::open(d.keys.pseudonym_key(), caller.id);
     if (!domain) return problem_response(internal_problem(), req.request_id);
-    ordered_json items = ordered_json::array();
+    // The answer is written as it goes: {"items": [...], "next_cursor": "N"}.
+    JsonWriter out(static_cast<std::size_t>(limit) * 512);
+    out.begin_object().key("items").begin_array();
     std::vector<AuditEvent> events;
     std::int64_t next = after;
     KeyCache keys(d.keys);
@@ -506,18 +528,18 @@ struct Exchange::Impl {
       for (const Row& row : *rows) {
         const FeedRow f{row.integer(0), row.text(1), row.text(2), row.text(3), row.text(4), &row};
         next = f.seq;
-        BRUG_RETURN_IF_ERROR(feed_item(keys, req, caller, *domain, f, items, events));
+        BRUG_RETURN_IF_ERROR(feed_item(keys, req, caller, *domain, f, out, events));
       }
       return Status::ok();
     });
     if (!read.is_ok()) return problem_response(internal_problem(), req.request_id);
-    ordered_json answer = {{"items", items}, {"next_cursor", std::to_string(next)}};
-    return audited(req, std::move(events), json_response(200, answer.dump()));
+    out.end_array().key("next_cursor").value(std::to_string(next)).end_object();
+    return audited(req, std::move(events), json_response(200, out.take()));
   }
 
   // Adds one feed row to the answer if it is still permitted, and its audit event either way.
   Status feed_item(KeyCache& keys, const Request& req, const Organisation& caller,
-                   const crypto::PseudonymDomain& domain, const FeedRow& f, ordered_json& items,
+                   const crypto::PseudonymDomain& domain, const FeedRow& f, JsonWriter& out,
                    std::vector<AuditEvent>& events) {
     AuditEvent e = event(req, "feed.read");
     e.subject = audit_subject(f.participant);
@@ -531,14 +553,13 @@ struct Exchange::Impl {
     };
     auto index = crypto::ParticipantIndex::from_hex(f.participant);
     if (!index) return index.status();
-    ordered_json item = {{"cursor", std::to_string(f.seq)}, {"kind", f.kind}};
     if (f.kind == "deletion") {
       auto p = domain.pseudonym(*index);
       if (!p) return p.status();
-      item["subject"] = p->text();
+      out.begin_object().key("cursor").value(std::to_string(f.seq)).key("kind").value(f.kind);
+      out.key("subject").value(p->text()).end_object();
       e.action = "feed.deletion";
       e.decision = "permit";
-      items.push_back(std::move(item));
       events.push_back(std::move(e));
       return Status::ok();
     }
@@ -572,22 +593,36 @@ struct Exchange::Impl {
     const View& view = decision.view();
     if (view.fields.empty()) return deny("nothing-permitted");
     // Projects know a participant only by their own pseudonym; government parties by BSN.
+    std::string pseudonym;
+    std::vector<std::uint8_t> bsn;
     if (caller.role == Role::kProject) {
       auto p = domain.pseudonym(*index);
       if (!p) return p.status();
-      item["subject"] = p->text();
+      pseudonym = p->text();
     } else {
       if (row.is_null(kBsnCol)) return deny("erased");
-      auto bsn = crypto::open_record(**key, {f.participant, *index, "bsn"}, row.blob(kBsnCol));
-      if (!bsn) return bsn.status();
-      item["subject"] = {{"bsn", std::string(bsn->begin(), bsn->end())}};
+      auto opened = crypto::open_record(**key, {f.participant, *index, "bsn"}, row.blob(kBsnCol));
+      if (!opened) return opened.status();
+      bsn = std::move(opened).value();
     }
-    item["from"] = from->id;
-    item["record"] = view.to_json();
+    out.begin_object().key("cursor").value(std::to_string(f.seq)).key("kind").value(f.kind);
+    if (caller.role == Role::kProject) {
+      out.key("subject").value(pseudonym);
+    } else {
+      out.key("subject").begin_object().key("bsn");
+      out.value(std::string_view(reinterpret_cast<const char*>(bsn.data()), bsn.size()));
+      out.end_object();
+      sodium_memzero(bsn.data(), bsn.size());
+    }
+    out.key("from").value(from->id).key("record").begin_object();
+    for (const ViewField& field : view.fields) {
+      out.key(field.name);
+      std::visit([&](const auto& v) { out.value(v); }, field.value);
+    }
+    out.end_object().end_object();
     e.decision = "permit";
     e.fields = view.disclosed();
     e.policy_ids = view.policies;
-    items.push_back(std::move(item));
     events.push_back(std::move(e));
     return Status::ok();
   }

@@ -173,6 +173,46 @@ TEST_F(ExchangeTest, ADuplicatePushIsAnsweredAsSuchAndStoredOnce) {
   EXPECT_EQ(items_named(kJobhulp, "Eenmaal").size(), 1u);
 }
 
+TEST_F(ExchangeTest, ABacklogLargerThanOneChunkArrivesOnceEachAndInOrder) {
+  // More pending referrals than the feed takes up at once (2000): page after page must carry
+  // every one exactly once, in the order they were pushed, whatever the page size.
+  const std::string start = last_cursor(kGemeente);
+  constexpr int kCount = 2345;
+  for (int first = 0; first < kCount; first += 150) {  // the fixture takes 64 KiB bodies
+    std::vector<nlohmann::json> items;
+    for (int i = first; i < std::min(first + 150, kCount); ++i) {
+      auto item = referral("backlog-" + std::to_string(i), test_bsn(500 + i % 400), kGemeente,
+                           named("Backlog" + std::to_string(i)));
+      item["purpose"] = "uitvoering-participatiewet";
+      items.push_back(std::move(item));
+    }
+    for (const auto& r : push(kLaborijn, items)) ASSERT_EQ(r["status"], "accepted") << r;
+  }
+  for (const char* limit : {"7", "1000"}) {
+    std::vector<int> seen;
+    std::string after = start;
+    long long last = std::stoll(start);
+    for (int page = 0; page < 1000; ++page) {
+      auto r = client(kGemeente).get(std::string("/v1/feed?limit=") + limit + "&after=" + after);
+      ASSERT_EQ(r.status, 200) << r.body;
+      const nlohmann::json j = json(r);
+      if (j["items"].empty()) break;
+      for (const auto& item : j["items"]) {
+        const long long cursor = std::stoll(item["cursor"].get<std::string>());
+        EXPECT_GT(cursor, last);
+        last = cursor;
+        const std::string name = item["record"].value("voornaam", "");
+        if (name.rfind("Backlog", 0) == 0) seen.push_back(std::stoi(name.substr(7)));
+      }
+      after = j["next_cursor"];
+      if (std::string(limit) == "7" && seen.size() >= 30) break;  // the start is enough here
+    }
+    const int expected = std::string(limit) == "7" ? static_cast<int>(seen.size()) : kCount;
+    ASSERT_EQ(static_cast<int>(seen.size()), expected);
+    for (int i = 0; i < expected; ++i) EXPECT_EQ(seen[static_cast<std::size_t>(i)], i);
+  }
+}
+
 TEST_F(ExchangeTest, OneBadItemDoesNotRejectTheOthers) {
   auto results = push(
       kGemeente,

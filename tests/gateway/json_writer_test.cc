@@ -1,0 +1,48 @@
+// The direct JSON writer the feed uses: what it writes must parse back to what was meant.
+#include "gateway/json_writer.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace brug::gateway {
+namespace {
+
+TEST(JsonWriter, NestsObjectsAndArraysWithTheirCommas) {
+  JsonWriter w;
+  w.begin_object().key("items").begin_array();
+  for (int i = 0; i < 3; ++i) {
+    w.begin_object().key("cursor").value(std::to_string(i)).key("n").value(std::int64_t{-i});
+    w.key("ok").value(i % 2 == 0).key("tags").value(std::vector<std::string>{"a", "b"});
+    w.key("empty").begin_object().end_object().key("none").begin_array().end_array();
+    w.end_object();
+  }
+  w.end_array().key("next_cursor").value("2").end_object();
+  const auto j = nlohmann::json::parse(w.text());
+  ASSERT_EQ(j["items"].size(), 3U);
+  EXPECT_EQ(j["items"][2]["cursor"], "2");
+  EXPECT_EQ(j["items"][1]["n"], -1);
+  EXPECT_EQ(j["items"][1]["ok"], false);
+  EXPECT_EQ(j["items"][0]["tags"], nlohmann::json({"a", "b"}));
+  EXPECT_TRUE(j["items"][0]["empty"].empty() && j["items"][0]["empty"].is_object());
+  EXPECT_TRUE(j["items"][0]["none"].empty() && j["items"][0]["none"].is_array());
+  EXPECT_EQ(j["next_cursor"], "2");
+}
+
+TEST(JsonWriter, EscapesLikeTheLibraryAndReplacesBadUtf8) {
+  const std::vector<std::string> cases = {"",           "plain",    "quote\"back\\slash",
+                                          "\n\r\t\b\f", "\x01\x1f", "é€😀\x7f",
+                                          "bad\xff",    "\xc3",     "cut\xe2\x82"};
+  for (const std::string& s : cases) {
+    std::string mine;
+    append_json_string(mine, s);
+    EXPECT_EQ(mine,
+              nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
+  JsonWriter w;
+  w.begin_object().key("k\"ey").value("v\nalue").end_object();
+  EXPECT_EQ(nlohmann::json::parse(w.text())["k\"ey"], "v\nalue");
+}
+
+}  // namespace
+}  // namespace brug::gateway
