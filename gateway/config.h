@@ -26,11 +26,11 @@ struct Config {
   std::string policy_dir;      // exchange policies (*.json)
   std::string catalogue_file;  // the field catalogue
 
-  int threads = 16;               // worker threads (also the max concurrent requests)
-  int max_queued = 64;            // accepted connections waiting for a thread; more are refused
-  int keep_alive_requests = 100;  // requests per connection
-  int keep_alive_timeout_s = 5;   // idle keep-alive connection lifetime
-  int timeout_s = 10;             // socket send/receive timeout (also the TLS handshake)
+  int threads = 16;                // worker threads (also the max concurrent requests)
+  int max_queued = 64;             // accepted connections waiting for a thread; more are refused
+  int keep_alive_requests = 1000;  // requests per connection (each new one is a handshake)
+  int keep_alive_timeout_s = 5;    // idle keep-alive connection lifetime
+  int timeout_s = 10;              // socket send/receive timeout (also the TLS handshake)
   std::int64_t max_body_bytes = 1 << 20;  // larger request bodies get 413
   int shutdown_grace_s = 10;              // how long SIGTERM waits for requests in flight
 

@@ -137,7 +137,7 @@ Status init_dev_setup(const InitOptions& o, std::ostream& out) {
       {"server",
        {{"threads", 16},
         {"max_queued", 64},
-        {"keep_alive_requests", 100},
+        {"keep_alive_requests", 1000},
         {"keep_alive_timeout_s", 5},
         {"timeout_s", 10},
         {"max_body_bytes", 1048576},
