@@ -204,5 +204,45 @@ TEST_F(AuditLogTest, TwoWritersOnOneDatabaseExtendTheSameTree) {
   }
 }
 
+TEST_F(AuditLogTest, SearchBySubjectFindsEventsInEveryBlockOfTheIndex) {
+  // The subject index is kept per block of 4096 events. Rows far apart (written directly:
+  // only the search is under test) must all be found, oldest first, within the limit.
+  const std::vector<std::int64_t> mine = {3, 4095, 4096, 140000, 262143, 262144};
+  ASSERT_TRUE(
+      db_->transact([&](adapters::Tx& tx) {
+           for (std::int64_t idx : {std::int64_t{1}, std::int64_t{70000}, std::int64_t{262145}}) {
+             BRUG_RETURN_IF_ERROR(
+                 tx.exec("INSERT INTO audit_events VALUES (?, 'x', x'00', "
+                         "'2026-11-22T10:00:00.000Z', 'a', 'feed.read', 'p', 'someone-else', "
+                         "'r', 'permit')",
+                         {idx})
+                     .status());
+           }
+           for (std::int64_t idx : mine) {
+             BRUG_RETURN_IF_ERROR(
+                 tx.exec("INSERT INTO audit_events VALUES (?, 'x', x'00', "
+                         "'2026-11-22T10:00:00.000Z', 'a', 'feed.read', 'p', 'me', 'r', "
+                         "'permit')",
+                         {idx})
+                     .status());
+           }
+           return Status::ok();
+         })
+          .is_ok());
+  AuditLog log(*db_, keys_.signing_key(), AuditOptions{});
+  auto all = log.search({.subject = "me"});
+  ASSERT_TRUE(all.is_ok()) << all.message();
+  std::vector<std::int64_t> found;
+  for (const auto& [idx, leaf] : *all) found.push_back(static_cast<std::int64_t>(idx));
+  EXPECT_EQ(found, mine);
+  auto first = log.search({.subject = "me", .limit = 3});
+  ASSERT_TRUE(first.is_ok());
+  ASSERT_EQ(first->size(), 3U);
+  EXPECT_EQ((*first)[2].first, 4096U);
+  auto other = log.search({.subject = "me", .action = "consent.record"});
+  ASSERT_TRUE(other.is_ok());
+  EXPECT_TRUE(other->empty());
+}
+
 }  // namespace
 }  // namespace brug::gateway
