@@ -2,6 +2,10 @@
 // withdrawal and erasure, and every refusal.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <regex>
+#include <thread>
+
 #include "tests/support/gateway_fixture.h"
 #include "tests/support/test_bsn.h"
 
@@ -210,6 +214,29 @@ TEST_F(ExchangeTest, ABacklogLargerThanOneChunkArrivesOnceEachAndInOrder) {
     const int expected = std::string(limit) == "7" ? static_cast<int>(seen.size()) : kCount;
     ASSERT_EQ(static_cast<int>(seen.size()), expected);
     for (int i = 0; i < expected; ++i) EXPECT_EQ(seen[static_cast<std::size_t>(i)], i);
+  }
+}
+
+TEST_F(ExchangeTest, RecordIdsAreUnguessableAndSortByCreation) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    auto r =
+        push(kLaborijn, {referral("t-ids-" + std::to_string(i), test_bsn(420 + i), kJobhulp),
+                         referral("t-ids-b" + std::to_string(i), test_bsn(430 + i), kJobhulp)});
+    for (const auto& item : r) ids.push_back(item["id"]);
+    std::this_thread::sleep_for(std::chrono::milliseconds(3));
+  }
+  const std::regex shape("ref_[2-7a-z]{26}");
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    EXPECT_TRUE(std::regex_match(ids[i], shape)) << ids[i];
+    // The clock part never goes back within a push, and moves on for a later push.
+    if (i % 2 == 1) {
+      EXPECT_LE(ids[i - 1].substr(0, 13), ids[i].substr(0, 13));
+    } else if (i >= 2) {
+      EXPECT_LT(ids[i - 1], ids[i]);
+    }
+    // 85 random bits after the clock: no two alike.
+    for (std::size_t j = 0; j < i; ++j) EXPECT_NE(ids[i].substr(13), ids[j].substr(13));
   }
 }
 
