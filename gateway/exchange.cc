@@ -376,12 +376,23 @@ struct Exchange::Impl {
 
   // Puts in the caller's feed what has become deliverable: referrals whose consent now exists
   // (or whose flow rests on a public task), outcomes of participants the caller referred.
-  // Referrals are taken in chunks of kMaterializeChunk, oldest first, until `want` have been
-  // added or none are left, so one pull never holds or writes the whole backlog at once.
-  Status materialize(const Organisation& caller, std::int64_t want) {
+  // Referrals are taken in chunks of kMaterializeChunk, oldest first, until the page after
+  // `after` can hold `want` items or none are left, so one pull never holds or writes the whole
+  // backlog at once, and a pull whose page is already there adds nothing.
+  Status materialize(const Organisation& caller, std::int64_t after, std::int64_t want) {
     constexpr std::int64_t kMaterializeChunk = 2000;
+    // What is already in the feed beyond the cursor counts towards the page.
+    BRUG_RETURN_IF_ERROR(d.storage.read([&](Tx& tx) {
+      auto rows = tx.query(
+          "SELECT COUNT(*) FROM (SELECT 1 FROM feed_items WHERE recipient = ? AND seq > ? "
+          "LIMIT ?)",
+          {caller.id, after, want});
+      if (!rows) return rows.status();
+      want -= rows->front().integer(0);
+      return Status::ok();
+    }));
     std::int64_t after_seq = 0, added = 0;
-    for (;;) {
+    while (want > 0) {
       std::vector<std::tuple<std::string, std::string, std::string, std::string>> pending;
       BRUG_RETURN_IF_ERROR(d.storage.read([&](Tx& tx) {
         auto rows = tx.query(
@@ -513,7 +524,7 @@ struct Exchange::Impl {
             req.request_id);
       }
     }
-    if (!materialize(caller, limit).is_ok())
+    if (!materialize(caller, after, limit).is_ok())
       return problem_response(internal_problem(), req.request_id);
 
     auto domain = crypto::PseudonymDomain::open(d.keys.pseudonym_key(), caller.id);
