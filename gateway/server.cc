@@ -84,14 +84,33 @@ const Organisation* identify(Poco::Net::HTTPServerRequest& req, const OrgRegistr
 
 enum class BodyRead { kOk, kTooLarge };
 
+// How much of a refused body is still read (and dropped) before the answer, so that closing
+// with unread data does not reset the connection before the client has read the 413. Larger
+// bodies are cut off without reading: their sender may see a reset instead.
+constexpr std::int64_t kDrainBytes = 1 << 20;
+
+void drain(std::istream& in, std::int64_t max) {
+  char buf[16384];
+  while (in && max > 0) {
+    in.read(buf, static_cast<std::streamsize>(std::min<std::int64_t>(sizeof buf, max)));
+    max -= in.gcount();
+  }
+}
+
 BodyRead read_body(Poco::Net::HTTPServerRequest& req, std::int64_t limit, std::string& body) {
-  if (req.hasContentLength() && req.getContentLength64() > limit) return BodyRead::kTooLarge;
   std::istream& in = req.stream();
+  if (req.hasContentLength() && req.getContentLength64() > limit) {
+    if (req.getContentLength64() <= kDrainBytes) drain(in, req.getContentLength64());
+    return BodyRead::kTooLarge;
+  }
   char buf[16384];
   while (in) {
     in.read(buf, sizeof buf);
     body.append(buf, static_cast<std::size_t>(in.gcount()));
-    if (static_cast<std::int64_t>(body.size()) > limit) return BodyRead::kTooLarge;
+    if (static_cast<std::int64_t>(body.size()) > limit) {
+      drain(in, kDrainBytes);
+      return BodyRead::kTooLarge;
+    }
   }
   return BodyRead::kOk;
 }
