@@ -7,13 +7,13 @@
 namespace brug::crypto {
 namespace {
 
-constexpr std::size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
-constexpr std::size_t kTag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
+constexpr std::size_t kPseudonymNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+constexpr std::size_t kPseudonymTag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
 constexpr std::size_t kOrgKeys = 64;  // nonce key (32) || encryption key (32)
 constexpr std::size_t kMaxOrgBytes = 255;
 constexpr std::string_view kOrgKeyLabel = "brug/pseudonym/org/v1";
 
-static_assert(Pseudonym::kBytes == kNonce + ParticipantIndex::kSize + kTag);
+static_assert(Pseudonym::kBytes == kPseudonymNonce + ParticipantIndex::kSize + kPseudonymTag);
 static_assert(kOrgKeys <= crypto_generichash_BYTES_MAX);
 
 // Plain memory wiped on scope exit: sodium_malloc maps pages per allocation and would cost
@@ -48,7 +48,7 @@ void derive_org_keys(const PseudonymKey& key, std::string_view org,
 // pseudonyms and different inputs (almost surely) different nonces.
 void synthetic_nonce(std::span<const std::uint8_t, kOrgKeys> keys, const ParticipantIndex& p,
                      std::uint8_t* nonce) {
-  crypto_generichash(nonce, kNonce, p.bytes().data(), p.bytes().size(), keys.data(), 32);
+  crypto_generichash(nonce, kPseudonymNonce, p.bytes().data(), p.bytes().size(), keys.data(), 32);
 }
 
 // Runs `f` with the organisation's keys in a wiped stack buffer (the one-off functions).
@@ -81,7 +81,7 @@ Pseudonym PseudonymDomain::encrypt(std::span<const std::uint8_t, 64> keys, std::
   std::array<std::uint8_t, Pseudonym::kBytes> out{};  // nonce || ciphertext || tag
   synthetic_nonce(keys, participant, out.data());
   crypto_aead_xchacha20poly1305_ietf_encrypt(
-      out.data() + kNonce, nullptr, participant.bytes().data(), participant.bytes().size(),
+      out.data() + kPseudonymNonce, nullptr, participant.bytes().data(), participant.bytes().size(),
       bytes_of(org).data(), org.size(), nullptr, out.data(), keys.data() + 32);
   return Pseudonym(to_base64url(out));
 }
@@ -92,16 +92,17 @@ Result<ParticipantIndex> PseudonymDomain::decrypt(std::span<const std::uint8_t, 
   if (!bytes.is_ok() || bytes->size() != Pseudonym::kBytes) return not_for_org();
   std::array<std::uint8_t, ParticipantIndex::kSize> index{};
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-          index.data(), nullptr, nullptr, bytes->data() + kNonce, bytes->size() - kNonce,
-          bytes_of(org).data(), org.size(), bytes->data(), keys.data() + 32) != 0) {
+          index.data(), nullptr, nullptr, bytes->data() + kPseudonymNonce,
+          bytes->size() - kPseudonymNonce, bytes_of(org).data(), org.size(), bytes->data(),
+          keys.data() + 32) != 0) {
     return not_for_org();
   }
   auto participant = ParticipantIndex::from_bytes(index);
   // Only the gateway's own (synthetic) nonce is accepted, so each participant has exactly one
   // pseudonym per organisation.
-  std::array<std::uint8_t, kNonce> expected{};
+  std::array<std::uint8_t, kPseudonymNonce> expected{};
   synthetic_nonce(keys, *participant, expected.data());
-  if (sodium_memcmp(expected.data(), bytes->data(), kNonce) != 0) return not_for_org();
+  if (sodium_memcmp(expected.data(), bytes->data(), kPseudonymNonce) != 0) return not_for_org();
   return participant;
 }
 
