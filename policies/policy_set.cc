@@ -184,15 +184,16 @@ std::optional<FieldValue> disclose(const PlannedField& f, const nlohmann::json& 
   return std::nullopt;
 }
 
-struct Bucket {
-  std::vector<const Policy*> candidates;  // policies some flow of this bucket may match
-  FlowPlan role_plan;                     // merged from the candidates naming no organisation
-  bool has_org_specific = false;
-};
-
 }  // namespace
 
 struct PolicySet::Impl {
+  // A member, not in the anonymous namespace: Impl has external linkage (-Wsubobject-linkage).
+  struct Bucket {
+    std::vector<const Policy*> candidates;  // policies some flow of this bucket may match
+    FlowPlan role_plan;                     // merged from the candidates naming no organisation
+    bool has_org_specific = false;
+  };
+
   Catalogue catalogue;
   std::vector<Policy> policies;  // sorted by id; Bucket pointers point in here
   std::array<Bucket, kBucketCount> buckets;
@@ -298,8 +299,8 @@ std::optional<PolicySet> PolicySet::from_policies(std::vector<Policy> policies,
     for (int to = 0; to < kRoleCount; ++to) {
       for (int record = 0; record < kRecordTypeCount; ++record) {
         for (int purpose = 0; purpose < kPurposeCount; ++purpose) {
-          Bucket& b = impl->buckets[bucket_index(Role(from), Role(to), RecordType(record),
-                                                 Purpose(purpose))];
+          Impl::Bucket& b = impl->buckets[bucket_index(Role(from), Role(to), RecordType(record),
+                                                       Purpose(purpose))];
           std::vector<const Policy*> role_wide;
           for (const Policy& p : impl->policies) {
             if (p.record != RecordType(record) || p.purpose != Purpose(purpose) ||
@@ -319,7 +320,7 @@ std::optional<PolicySet> PolicySet::from_policies(std::vector<Policy> policies,
 }
 
 FlowPlan PolicySet::plan_for(const Flow& flow) const {
-  const Bucket& b = impl_->bucket(flow);
+  const Impl::Bucket& b = impl_->bucket(flow);
   if (!b.has_org_specific) return b.role_plan;
   std::vector<const Policy*> matched;
   for (const Policy* p : b.candidates) {
@@ -330,7 +331,7 @@ FlowPlan PolicySet::plan_for(const Flow& flow) const {
 
 Decision PolicySet::view_for(const Flow& flow, const nlohmann::json& record, CategorySet consent,
                              std::chrono::year_month_day today) const {
-  const Bucket& b = impl_->bucket(flow);
+  const Impl::Bucket& b = impl_->bucket(flow);
   // The common case needs no merging: the plan was compiled at load time.
   std::optional<FlowPlan> dynamic;
   if (b.has_org_specific) dynamic = plan_for(flow);
