@@ -204,7 +204,7 @@ struct Refusal {
 
 void PrintTo(const Refusal& r, std::ostream* os) { *os << r.name; }
 
-class FhirConsentRefusal : public testing::TestWithParam<Refusal> {};
+class FhirConsentRefusal : public ::testing::TestWithParam<Refusal> {};
 
 TEST_P(FhirConsentRefusal, NamesTheOffendingElement) {
   json r = exported();
@@ -357,8 +357,8 @@ const std::vector<Refusal> kRefusals = {
      "Consent.extension[0].extension[0].valueDateTime"},
 };
 
-INSTANTIATE_TEST_SUITE_P(EveryPath, FhirConsentRefusal, testing::ValuesIn(kRefusals),
-                         [](const testing::TestParamInfo<Refusal>& info) {
+INSTANTIATE_TEST_SUITE_P(EveryPath, FhirConsentRefusal, ::testing::ValuesIn(kRefusals),
+                         [](const ::testing::TestParamInfo<Refusal>& info) {
                            return std::string(info.param.name);
                          });
 

@@ -5,13 +5,12 @@
 #include <set>
 #include <type_traits>
 
+#include "tests/support/streamable.h"
+
 namespace brug::crypto {
 namespace {
 
-template <class T>
-concept Streamable = requires(std::ostream& os, const T& t) {
-  os << t;
-};
+using testing::Streamable;
 static_assert(!Streamable<Bsn>);
 static_assert(!std::is_convertible_v<Bsn, std::string>);
 

@@ -5,14 +5,12 @@
 #include <type_traits>
 
 #include "crypto/keys.h"
+#include "tests/support/streamable.h"
 
 namespace brug::crypto {
 namespace {
 
-template <class T>
-concept Streamable = requires(std::ostream& os, const T& t) {
-  os << t;
-};
+using testing::Streamable;
 
 static_assert(!std::is_copy_constructible_v<SecretBytes>);
 static_assert(std::is_nothrow_move_constructible_v<SecretBytes>);
