@@ -14,12 +14,10 @@
 namespace brug::testing {
 namespace {
 
-constexpr const char* kGemeente = "gemeente-oude-ijsselstreek";
-constexpr const char* kProject = "reconnact-leusden";
-constexpr const char* kAuditor = "fg-oude-ijsselstreek";
-
 class AuditTest : public GatewayFixture {
  protected:
+  static constexpr const char* kProject = "reconnact-leusden";
+
   // A participant with consent, referred to the project, whose feed the project pulls.
   static void disclose(int n) {
     const std::string bsn = test_bsn(n);

@@ -9,12 +9,6 @@
 namespace brug::testing {
 namespace {
 
-constexpr const char* kGemeente = "gemeente-oude-ijsselstreek";
-constexpr const char* kLaborijn = "laborijn";
-constexpr const char* kReconnact = "reconnact-leusden";
-constexpr const char* kJobhulp = "jobhulpmaatje-soest";
-constexpr const char* kAuditor = "fg-oude-ijsselstreek";
-
 class ConsentApiTest : public GatewayFixture {
  protected:
   // A body as a gemeente sends it; tests change one member at a time.

@@ -12,11 +12,6 @@
 namespace brug::testing {
 namespace {
 
-constexpr const char* kGemeente = "gemeente-oude-ijsselstreek";
-constexpr const char* kLaborijn = "laborijn";
-constexpr const char* kReconnact = "reconnact-leusden";
-constexpr const char* kJobhulp = "jobhulpmaatje-soest";
-
 class ExchangeTest : public GatewayFixture {
  protected:
   static nlohmann::json record() {

@@ -7,12 +7,11 @@
 namespace brug::testing {
 namespace {
 
-constexpr const char* kGemeente = "gemeente-oude-ijsselstreek";
-constexpr const char* kProject = "jobhulpmaatje-soest";
-
 // Outcomes dated March 2025, a month no other test uses: 11 stage, 1 betaald-werk.
 class ReportTest : public GatewayFixture {
  protected:
+  static constexpr const char* kProject = "jobhulpmaatje-soest";
+
   static void SetUpTestSuite() {
     GatewayFixture::SetUpTestSuite();
     nlohmann::json referrals = {{"items", nlohmann::json::array()}};

@@ -17,6 +17,13 @@
 
 namespace brug::testing {
 
+// The demo organisations `brug init` writes certificates for.
+inline constexpr const char* kGemeente = "gemeente-oude-ijsselstreek";
+inline constexpr const char* kLaborijn = "laborijn";
+inline constexpr const char* kReconnact = "reconnact-leusden";
+inline constexpr const char* kJobhulp = "jobhulpmaatje-soest";
+inline constexpr const char* kAuditor = "fg-oude-ijsselstreek";
+
 class GatewayFixture : public ::testing::Test {
  protected:
   static constexpr std::int64_t kBodyLimit = 64 * 1024;
