@@ -8,9 +8,9 @@
 #include <filesystem>
 #include <thread>
 
-#include "adapters/storage.h"
+#include "adapters/sqlite/storage.h"
 #include "crypto/keydir.h"
-#include "gateway/audit_log.h"
+#include "gateway/audit/audit_log.h"
 
 namespace {
 

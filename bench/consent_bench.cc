@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <string>
 
-#include "adapters/consent_store.h"
-#include "adapters/storage.h"
+#include "adapters/sqlite/consent_store.h"
+#include "adapters/sqlite/storage.h"
 #include "consent/registry.h"
 
 namespace {

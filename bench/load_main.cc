@@ -22,8 +22,8 @@
 #include <thread>
 #include <vector>
 
-#include "gateway/config.h"
-#include "gateway/synthetic.h"
+#include "gateway/app/config.h"
+#include "gateway/cli/synthetic.h"
 
 namespace {
 

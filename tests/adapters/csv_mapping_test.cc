@@ -1,4 +1,4 @@
-#include "adapters/csv_mapping.h"
+#include "adapters/formats/csv_mapping.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "adapters/csv.h"
+#include "adapters/formats/csv.h"
 
 #include <gtest/gtest.h>
 

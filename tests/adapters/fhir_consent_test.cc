@@ -1,4 +1,4 @@
-#include "adapters/fhir_consent.h"
+#include "adapters/formats/fhir_consent.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

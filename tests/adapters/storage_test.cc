@@ -1,4 +1,4 @@
-#include "adapters/storage.h"
+#include "adapters/sqlite/storage.h"
 
 #include <gtest/gtest.h>
 

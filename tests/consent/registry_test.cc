@@ -6,8 +6,8 @@
 #include <atomic>
 #include <thread>
 
-#include "adapters/consent_store.h"
-#include "adapters/storage.h"
+#include "adapters/sqlite/consent_store.h"
+#include "adapters/sqlite/storage.h"
 #include "tests/support/temp_dir.h"
 
 namespace brug::consent {

@@ -1,4 +1,4 @@
-#include "gateway/args.h"
+#include "gateway/cli/args.h"
 
 #include <gtest/gtest.h>
 

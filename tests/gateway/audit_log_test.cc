@@ -5,10 +5,10 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "adapters/storage.h"
+#include "adapters/sqlite/storage.h"
 #include "crypto/keydir.h"
 #include "crypto/merkle.h"
-#include "gateway/audit_log.h"
+#include "gateway/audit/audit_log.h"
 #include "tests/support/temp_dir.h"
 
 namespace brug::gateway {

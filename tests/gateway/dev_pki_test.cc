@@ -1,4 +1,4 @@
-#include "gateway/dev_pki.h"
+#include "gateway/cli/dev_pki.h"
 
 #include <gtest/gtest.h>
 #include <openssl/bio.h>

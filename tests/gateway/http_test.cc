@@ -1,10 +1,10 @@
-#include "gateway/http.h"
+#include "gateway/http/http.h"
 
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
-#include "gateway/registry.h"
+#include "gateway/identity/registry.h"
 
 namespace brug::gateway {
 namespace {

@@ -1,5 +1,5 @@
 // The direct JSON writer the feed uses: what it writes must parse back to what was meant.
-#include "gateway/json_writer.h"
+#include "gateway/http/json_writer.h"
 
 #include <gtest/gtest.h>
 

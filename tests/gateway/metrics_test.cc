@@ -1,4 +1,4 @@
-#include "gateway/metrics.h"
+#include "gateway/http/metrics.h"
 
 #include <gtest/gtest.h>
 

@@ -1,8 +1,8 @@
-#include "gateway/registry.h"
+#include "gateway/identity/registry.h"
 
 #include <gtest/gtest.h>
 
-#include "adapters/storage.h"
+#include "adapters/sqlite/storage.h"
 #include "tests/support/temp_dir.h"
 
 namespace brug::gateway {

@@ -2,10 +2,10 @@
 // the first bad index, and a rewritten history fails consistency with an older checkpoint.
 #include <gtest/gtest.h>
 
-#include "adapters/storage.h"
+#include "adapters/sqlite/storage.h"
 #include "crypto/encoding.h"
 #include "crypto/merkle.h"
-#include "gateway/audit_log.h"
+#include "gateway/audit/audit_log.h"
 #include "tests/support/gateway_fixture.h"
 #include "tests/support/test_bsn.h"
 

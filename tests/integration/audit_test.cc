@@ -3,11 +3,11 @@
 // caught by `brug audit verify`.
 #include <gtest/gtest.h>
 
-#include "adapters/storage.h"
+#include "adapters/sqlite/storage.h"
 #include "crypto/encoding.h"
 #include "crypto/merkle.h"
 #include "crypto/sign.h"
-#include "gateway/audit_log.h"
+#include "gateway/audit/audit_log.h"
 #include "tests/support/gateway_fixture.h"
 #include "tests/support/test_bsn.h"
 

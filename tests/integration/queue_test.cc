@@ -9,8 +9,8 @@
 #include <fstream>
 #include <thread>
 
-#include "gateway/config.h"
-#include "gateway/server.h"
+#include "gateway/app/config.h"
+#include "gateway/http/server.h"
 #include "tests/support/https_client.h"
 #include "tests/support/run.h"
 #include "tests/support/temp_dir.h"

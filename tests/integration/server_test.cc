@@ -8,9 +8,9 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "gateway/config.h"
-#include "gateway/dev_pki.h"
-#include "gateway/server.h"
+#include "gateway/app/config.h"
+#include "gateway/cli/dev_pki.h"
+#include "gateway/http/server.h"
 #include "tests/support/gateway_fixture.h"
 
 namespace brug::gateway {

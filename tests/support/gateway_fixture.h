@@ -8,9 +8,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "gateway/config.h"
-#include "gateway/dev_pki.h"
-#include "gateway/server.h"
+#include "gateway/app/config.h"
+#include "gateway/cli/dev_pki.h"
+#include "gateway/http/server.h"
 #include "tests/support/https_client.h"
 #include "tests/support/run.h"
 #include "tests/support/temp_dir.h"

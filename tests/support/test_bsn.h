@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "gateway/synthetic.h"
+#include "gateway/cli/synthetic.h"
 
 namespace brug::testing {
 

@@ -1,0 +1,384 @@
+// SQLite implementation of Storage through Poco::Data.
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/SQLite/Utility.h>
+#include <Poco/Data/Session.h>
+#include <Poco/Exception.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <filesystem>
+#include <map>
+#include <mutex>
+
+#include "adapters/sqlite/storage.h"
+
+namespace brug::adapters {
+
+bool Row::is_null(std::size_t i) const {
+  return std::holds_alternative<std::monostate>(values_.at(i));
+}
+
+namespace {
+[[noreturn]] void bad_column(std::size_t i, const char* want) {
+  throw BadColumn("column " + std::to_string(i) + " is not " + want);
+}
+}  // namespace
+
+std::int64_t Row::integer(std::size_t i) const {
+  if (const auto* p = std::get_if<std::int64_t>(&values_.at(i))) return *p;
+  bad_column(i, "an integer");
+}
+std::string Row::text(std::size_t i) const {
+  if (const auto* p = std::get_if<std::string>(&values_.at(i))) return *p;
+  bad_column(i, "text");
+}
+Blob Row::blob(std::size_t i) const {
+  if (const auto* p = std::get_if<Blob>(&values_.at(i))) return *p;
+  bad_column(i, "a blob");
+}
+std::optional<std::string> Row::optional_text(std::size_t i) const {
+  if (is_null(i)) return std::nullopt;
+  return text(i);
+}
+std::optional<Blob> Row::optional_blob(std::size_t i) const {
+  if (is_null(i)) return std::nullopt;
+  return blob(i);
+}
+
+namespace {
+
+using Poco::Data::Session;
+
+Status db_error(std::string_view what, const Poco::Exception& e) {
+  return Status::error(Code::kIo, std::string(what) + ": " + e.displayText());
+}
+
+// SQLite's message may quote the SQL text but never a bound parameter value.
+Status sqlite_error(std::string_view what, sqlite3* db) {
+  return Status::error(Code::kIo, std::string(what) + ": " + sqlite3_errmsg(db));
+}
+
+// One pooled connection: opened and owned by Poco::Data, statements run on its sqlite3 handle
+// with a cache of prepared statements (exact column types, no re-parsing on hot paths).
+class Connection {
+ public:
+  explicit Connection(std::unique_ptr<Session> session)
+      : session_(std::move(session)), db_(Poco::Data::SQLite::Utility::dbHandle(*session_)) {}
+  ~Connection() {
+    for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+  }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  sqlite3* db() const { return db_; }
+
+  Status run_plain(const char* sql) {
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK) {
+      return sqlite_error(sql, db_);
+    }
+    return Status::ok();
+  }
+
+  Result<sqlite3_stmt*> prepare(std::string_view sql) {
+    auto it = cache_.find(sql);
+    if (it != cache_.end()) return it->second;
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                           &stmt, nullptr) != SQLITE_OK) {
+      return sqlite_error("cannot prepare statement", db_);
+    }
+    if (stmt == nullptr) return Status::error(Code::kInvalidArgument, "empty statement");
+    cache_.emplace(std::string(sql), stmt);
+    return stmt;
+  }
+
+ private:
+  std::unique_ptr<Session> session_;
+  sqlite3* db_;
+  std::map<std::string, sqlite3_stmt*, std::less<>> cache_;
+};
+
+Status bind_all(sqlite3* db, sqlite3_stmt* stmt, const std::vector<SqlValue>& params) {
+  if (static_cast<int>(params.size()) != sqlite3_bind_parameter_count(stmt)) {
+    return Status::error(Code::kInvalidArgument,
+                         "statement expects " + std::to_string(sqlite3_bind_parameter_count(stmt)) +
+                             " parameters, got " + std::to_string(params.size()));
+  }
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const int pos = static_cast<int>(i) + 1;
+    const int rc = std::visit(
+        [&](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, std::monostate>) {
+            return sqlite3_bind_null(stmt, pos);
+          } else if constexpr (std::is_same_v<T, std::int64_t>) {
+            return sqlite3_bind_int64(stmt, pos, v);
+          } else if constexpr (std::is_same_v<T, double>) {
+            return sqlite3_bind_double(stmt, pos, v);
+          } else if constexpr (std::is_same_v<T, std::string>) {
+            return sqlite3_bind_text64(stmt, pos, v.data(), v.size(), SQLITE_STATIC, SQLITE_UTF8);
+          } else {
+            return sqlite3_bind_blob64(stmt, pos, v.data(), v.size(), SQLITE_STATIC);
+          }
+        },
+        params[i]);
+    if (rc != SQLITE_OK) return sqlite_error("cannot bind parameter", db);
+  }
+  return Status::ok();
+}
+
+SqlValue column_value(sqlite3_stmt* stmt, int col) {
+  switch (sqlite3_column_type(stmt, col)) {
+    case SQLITE_INTEGER:
+      return static_cast<std::int64_t>(sqlite3_column_int64(stmt, col));
+    case SQLITE_FLOAT:
+      return sqlite3_column_double(stmt, col);
+    case SQLITE_TEXT: {
+      const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt, col));
+      return std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt, col)));
+    }
+    case SQLITE_BLOB: {
+      const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt, col));
+      return Blob(p, p + sqlite3_column_bytes(stmt, col));
+    }
+    default:
+      return std::monostate{};
+  }
+}
+
+class SqliteTx final : public Tx {
+ public:
+  SqliteTx(Connection& conn, bool read_only) : conn_(conn), read_only_(read_only) {}
+
+  bool busy() const override { return busy_; }
+
+  Result<std::int64_t> exec(std::string_view sql, std::vector<SqlValue> params) override {
+    if (read_only_) return Status::error(Code::kInternal, "a read transaction cannot write");
+    std::int64_t changed = 0;
+    BRUG_RETURN_IF_ERROR(step_all(sql, params, nullptr));
+    changed = sqlite3_changes64(conn_.db());
+    return changed;
+  }
+
+  Result<std::vector<Row>> query(std::string_view sql, std::vector<SqlValue> params) override {
+    std::vector<Row> rows;
+    BRUG_RETURN_IF_ERROR(step_all(sql, params, &rows));
+    return rows;
+  }
+
+ private:
+  // Runs a cached statement to completion, collecting rows when asked; always resets it.
+  Status step_all(std::string_view sql, const std::vector<SqlValue>& params,
+                  std::vector<Row>* rows) {
+    auto prepared = conn_.prepare(sql);
+    if (!prepared) return prepared.status();
+    sqlite3_stmt* stmt = *prepared;
+    struct Reset {
+      sqlite3_stmt* s;
+      ~Reset() {
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+      }
+    } reset{stmt};
+    BRUG_RETURN_IF_ERROR(bind_all(conn_.db(), stmt, params));
+    const int cols = sqlite3_column_count(stmt);
+    for (;;) {
+      const int rc = sqlite3_step(stmt);
+      if (rc == SQLITE_DONE) return Status::ok();
+      if (rc != SQLITE_ROW) {
+        const int primary = rc & 0xff;
+        busy_ = busy_ || primary == SQLITE_BUSY || primary == SQLITE_LOCKED;
+        if (primary == SQLITE_FULL) return Status::error(Code::kUnavailable, "disk full");
+        return sqlite_error("statement failed", conn_.db());
+      }
+      if (rows == nullptr) continue;
+      std::vector<SqlValue> values;
+      values.reserve(static_cast<std::size_t>(cols));
+      for (int c = 0; c < cols; ++c) values.push_back(column_value(stmt, c));
+      rows->emplace_back(std::move(values));
+    }
+  }
+
+  Connection& conn_;
+  bool read_only_;
+  bool busy_ = false;
+};
+
+class SqliteStorage final : public Storage {
+ public:
+  explicit SqliteStorage(SqliteOptions options) : options_(std::move(options)) {}
+
+  Status transact(const std::function<Status(Tx&)>& fn) override {
+    return run("BEGIN IMMEDIATE", false, fn);
+  }
+  Status read(const std::function<Status(Tx&)>& fn) override { return run("BEGIN", true, fn); }
+
+  int schema_version() override {
+    int version = 0;
+    Status s = read([&](Tx& tx) {
+      auto rows = tx.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+      if (!rows) return rows.status();
+      version = static_cast<int>(rows->front().integer(0));
+      return Status::ok();
+    });
+    return s.is_ok() ? version : -1;
+  }
+
+  std::string_view backend() const override { return "sqlite"; }
+
+  Status migrate() {
+    return transact([](Tx& tx) {
+      auto created = tx.exec(
+          "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+          "name TEXT NOT NULL, applied_at TEXT NOT NULL)");
+      if (!created) return created.status();
+      auto rows = tx.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+      if (!rows) return rows.status();
+      const std::int64_t current = rows->front().integer(0);
+      const auto& all = migrations();
+      if (current > static_cast<std::int64_t>(all.size())) {
+        return Status::error(Code::kFailedPrecondition,
+                             "database schema version " + std::to_string(current) +
+                                 " is newer than this brug (" + std::to_string(all.size()) +
+                                 "); refusing to run an older binary on it");
+      }
+      for (const Migration& m : all) {
+        if (m.version <= current) continue;
+        for (std::string_view sql : m.statements) {
+          auto done = tx.exec(sql);
+          if (!done) {
+            return Status::error(Code::kIo, "migration " + std::to_string(m.version) + " (" +
+                                                std::string(m.name) +
+                                                ") failed: " + done.message());
+          }
+        }
+        auto recorded = tx.exec(
+            "INSERT INTO schema_migrations (version, name, applied_at) "
+            "VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+            {std::int64_t{m.version}, std::string(m.name)});
+        if (!recorded) return recorded.status();
+      }
+      return Status::ok();
+    });
+  }
+
+ private:
+  // A connection borrowed from the pool for one transaction.
+  class Lease {
+   public:
+    Lease(SqliteStorage& owner, std::unique_ptr<Connection> c) : owner_(owner), c_(std::move(c)) {}
+    ~Lease() { owner_.give_back(std::move(c_)); }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    Connection& operator*() { return *c_; }
+
+   private:
+    SqliteStorage& owner_;
+    std::unique_ptr<Connection> c_;
+  };
+
+  Result<std::unique_ptr<Connection>> take() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return !idle_.empty() || open_ < options_.max_connections; });
+    if (!idle_.empty()) {
+      auto c = std::move(idle_.back());
+      idle_.pop_back();
+      return c;
+    }
+    ++open_;
+    lock.unlock();
+    auto opened = open_connection();
+    if (!opened) give_back(nullptr);
+    return opened;
+  }
+
+  Result<std::unique_ptr<Connection>> open_connection() {
+    std::unique_ptr<Connection> conn;
+    try {
+      // The login timeout is how long Poco retries a locked open: the busy timeout, not 60 s.
+      const auto seconds = static_cast<std::size_t>(std::max(1, options_.busy_timeout_ms / 1000));
+      conn = std::make_unique<Connection>(
+          std::make_unique<Session>(Poco::Data::SQLite::Connector::KEY, options_.path, seconds));
+    } catch (const Poco::Exception& e) {
+      return db_error("cannot open database " + options_.path, e);
+    }
+    const std::string pragmas =
+        "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-32768; "
+        "PRAGMA mmap_size=1073741824; PRAGMA temp_store=MEMORY; PRAGMA busy_timeout=" +
+        std::to_string(options_.busy_timeout_ms) +
+        "; PRAGMA synchronous=" + (options_.synchronous_full ? "FULL" : "NORMAL") + ";";
+    BRUG_RETURN_IF_ERROR(conn->run_plain(pragmas.c_str()));
+    return conn;
+  }
+
+  void give_back(std::unique_ptr<Connection> c) {
+    std::lock_guard lock(mu_);
+    if (c) {
+      idle_.push_back(std::move(c));
+    } else {
+      --open_;
+    }
+    cv_.notify_one();
+  }
+
+  Status run(const char* begin, bool read_only, const std::function<Status(Tx&)>& fn) {
+    auto taken = take();
+    if (!taken) return taken.status();
+    Lease lease(*this, std::move(taken).value());
+    Connection& conn = *lease;
+    if (Status begun = conn.run_plain(begin); !begun.is_ok()) {
+      return (sqlite3_errcode(conn.db()) & 0xff) == SQLITE_BUSY
+                 ? Status::error(Code::kUnavailable, "database busy")
+                 : begun;
+    }
+    SqliteTx tx(conn, read_only);
+    Status result;
+    try {
+      result = fn(tx);
+    } catch (const std::exception& e) {
+      result = Status::error(Code::kInternal, std::string("transaction aborted: ") + e.what());
+    }
+    if (result.is_ok()) {
+      Status committed = conn.run_plain("COMMIT");
+      if (committed.is_ok()) return result;
+      const int primary = sqlite3_errcode(conn.db()) & 0xff;
+      result = primary == SQLITE_FULL ? Status::error(Code::kUnavailable, "disk full")
+               : primary == SQLITE_BUSY ? Status::error(Code::kUnavailable, "database busy")
+                                         : committed;
+    } else if (tx.busy()) {
+      result = Status::error(Code::kUnavailable, "database busy: " + result.message());
+    }
+    // A failed COMMIT can leave the transaction open; roll back so the connection is clean.
+    if (sqlite3_get_autocommit(conn.db()) == 0) (void)conn.run_plain("ROLLBACK");
+    return result;
+  }
+
+  SqliteOptions options_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+  int open_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Storage>> open_sqlite_storage(const SqliteOptions& options) {
+  static std::once_flag registered;
+  std::call_once(registered, [] { Poco::Data::SQLite::Connector::registerConnector(); });
+  if (options.path.empty()) return Status::error(Code::kInvalidArgument, "no database path");
+  // SQLite would create the file but not its folder; say so at once instead of retrying.
+  const auto parent = std::filesystem::path(options.path).parent_path();
+  if (!parent.empty() && !std::filesystem::is_directory(parent)) {
+    return Status::error(Code::kIo, "cannot open database " + options.path + ": folder " +
+                                        parent.string() + " does not exist");
+  }
+  if (options.max_connections < 1) {
+    return Status::error(Code::kInvalidArgument, "max_connections must be at least 1");
+  }
+  auto storage = std::make_unique<SqliteStorage>(options);
+  BRUG_RETURN_IF_ERROR(storage->migrate());
+  return std::unique_ptr<Storage>(std::move(storage));
+}
+
+}  // namespace brug::adapters

@@ -1,0 +1,249 @@
+// The domain stores: what the gateway keeps, in the gateway's own words. Every backend
+// (adapters/sqlite/, later adapters/postgres/) implements these interfaces with its own SQL and
+// migrations, and must pass the conformance suite in adapters/testing/.
+//
+// All work happens inside a transaction of a Database: Database::write gives the callback one
+// transaction over every store, so what a request stores and the audit events of that request
+// commit together or not at all.
+//
+// A transaction callback MUST NOT keep state across calls: a backend may run it again after a
+// serialization failure, a busy database or a dropped connection. Whatever the callback
+// computes for its caller (ids, results, counts) it must (re)assign on every run, never append
+// to what an earlier run left.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "consent/store.h"
+#include "crypto/result.h"
+#include "policies/vocabulary.h"
+
+namespace brug::adapters {
+
+using Blob = std::vector<std::uint8_t>;
+
+// ---- organisations -------------------------------------------------------------------------
+
+struct OrgRow {
+  std::string id, name;
+  Role role = Role::kProject;
+  std::string oin, cert_cn;  // empty when absent
+};
+
+class OrgStore {
+ public:
+  virtual ~OrgStore() = default;
+  // Makes the stored organisations those of `orgs`: inserts and updates them, marks the others
+  // inactive (rows are kept: old records refer to them).
+  virtual Status sync(const std::vector<OrgRow>& orgs, const std::string& now) = 0;
+  // The active organisations, by id.
+  virtual Result<std::vector<OrgRow>> active() = 0;
+};
+
+// ---- the exchange ---------------------------------------------------------------------------
+
+// A participant: the data key wrapped by the KEK and the BSN sealed under it. Both are empty
+// once the participant is erased (crypto-shredding).
+struct ParticipantRow {
+  std::string participant;  // participant index, 64 hex digits
+  std::optional<Blob> wrapped_key;
+  std::optional<Blob> sealed_bsn;
+};
+
+struct NewReferral {
+  std::string id, source_org, source_ref, participant, recipient, purpose;
+  Blob sealed;
+  std::string content_hash;  // identifies the content for idempotency (hex)
+  std::string received_at;
+};
+
+// What idempotency compares: the referral a sender already stored under a source_ref.
+struct StoredReferral {
+  std::string id, recipient, purpose, participant, content_hash;
+};
+
+// A referral that waits to enter its recipient's feed.
+struct PendingReferral {
+  std::int64_t position = 0;  // order of arrival
+  std::string id, participant, purpose, source_org;
+};
+
+struct NewOutcome {
+  std::string id, project, participant;
+  Blob sealed;
+  std::string received_at;
+};
+
+enum class FeedKind { kReferral, kOutcome, kDeletion };
+std::string_view to_string(FeedKind kind);
+
+struct NewFeedItem {
+  std::string recipient;
+  FeedKind kind = FeedKind::kReferral;
+  std::string participant, ref_id, purpose;  // ref_id empty for deletions
+  std::string created_at;
+};
+
+// One feed item as read, with what it takes to open and address it.
+struct FeedEntry {
+  std::int64_t cursor = 0;
+  FeedKind kind = FeedKind::kReferral;
+  std::string participant, ref_id, purpose;
+  std::string from;           // sender: the referral's source or the outcome's project
+  std::optional<Blob> sealed;  // empty when the record was purged or erased
+  ParticipantRow holder;       // the participant's key and BSN
+};
+
+// An outcome of a participant that a sender referred, for reports and the sender's feed.
+struct OutcomeForSender {
+  std::int64_t position = 0;
+  std::string id, participant, project;
+  Blob sealed;
+  std::optional<Blob> wrapped_key;
+  std::string referral_id;  // the sender's first referral of the participant to the project
+  std::optional<Blob> referral_sealed;
+};
+
+class ExchangeStore {
+ public:
+  virtual ~ExchangeStore() = default;
+
+  virtual Result<std::optional<ParticipantRow>> participant(const std::string& participant) = 0;
+  // Creates the participant, or gives an erased one a new key and sealed BSN.
+  virtual Status put_participant(const ParticipantRow& row, const std::string& now) = 0;
+  // Destroys the participant's key and BSN; false when the participant is unknown.
+  virtual Result<bool> erase_participant(const std::string& participant,
+                                         const std::string& now) = 0;
+
+  virtual Result<std::optional<StoredReferral>> referral_by_source(
+      const std::string& source_org, const std::string& source_ref) = 0;
+  virtual Status add_referral(const NewReferral& referral) = 0;
+  // Referrals to `recipient` not yet in its feed and not purged, after `after`, oldest first.
+  virtual Result<std::vector<PendingReferral>> pending_referrals(const std::string& recipient,
+                                                                 std::int64_t after,
+                                                                 std::int64_t limit) = 0;
+  virtual Status mark_fed(const std::string& referral_id) = 0;
+  // The organisations that referred the participant to `recipient` (none: never referred).
+  virtual Result<std::vector<std::string>> referrers(const std::string& participant,
+                                                     const std::string& recipient) = 0;
+  // Every organisation the participant was ever referred to.
+  virtual Result<std::vector<std::string>> recipients_of(const std::string& participant) = 0;
+  // Destroys the sealed referrals of the participant to `recipient` (for one purpose, or all);
+  // returns how many referrals there were, purged or not.
+  virtual Result<std::int64_t> purge_referrals(const std::string& participant,
+                                               const std::string& recipient,
+                                               const std::optional<std::string>& purpose) = 0;
+
+  virtual Status add_outcome(const NewOutcome& outcome) = 0;
+  // Destroys the sealed outcomes of the participant.
+  virtual Status purge_outcomes(const std::string& participant) = 0;
+  // Outcomes (not purged) of participants whom `sender` referred to the outcome's project.
+  // With `undelivered`, only those not yet in the sender's feed.
+  virtual Result<std::vector<OutcomeForSender>> outcomes_for_sender(const std::string& sender,
+                                                                    bool undelivered) = 0;
+
+  // Adds an item to a feed unless the same record is already in that feed; true if added.
+  virtual Result<bool> add_feed_item(const NewFeedItem& item) = 0;
+  // How many items of `recipient`'s feed lie after `after`, counting at most `limit`.
+  virtual Result<std::int64_t> feed_count_after(const std::string& recipient, std::int64_t after,
+                                                std::int64_t limit) = 0;
+  virtual Result<std::vector<FeedEntry>> feed_page(const std::string& recipient,
+                                                   std::int64_t after, std::int64_t limit) = 0;
+  // Removes the participant's items of `kind` from the feed of `recipient` (all feeds when
+  // `recipient` is empty).
+  virtual Status remove_feed_items(const std::string& recipient, const std::string& participant,
+                                   FeedKind kind) = 0;
+  // Whether the newest item about the participant in `recipient`'s feed is a deletion notice.
+  virtual Result<bool> deletion_is_newest(const std::string& recipient,
+                                          const std::string& participant) = 0;
+};
+
+// ---- the audit log ---------------------------------------------------------------------------
+
+// One stored leaf with the columns auditors search by.
+struct AuditLeafRow {
+  std::uint64_t index = 0;
+  std::string leaf;  // the canonical leaf bytes
+  std::array<std::uint8_t, 32> hash{};
+  std::string time, actor, action, purpose, subject, recipient, decision;
+};
+
+struct AuditNodeRow {
+  unsigned level = 1;
+  std::uint64_t index = 0;
+  std::array<std::uint8_t, 32> hash{};
+};
+
+struct CheckpointRow {
+  std::uint64_t size = 0;
+  std::array<std::uint8_t, 32> root{};
+  std::string time, key_id;
+  Blob signature;
+};
+
+struct AuditQuery {
+  std::string from_time, to_time;  // inclusive; RFC 3339 prefixes compare as text
+  std::string actor, purpose, decision, subject, action;
+  std::uint64_t limit = 1000;
+};
+
+class AuditStore {
+ public:
+  virtual ~AuditStore() = default;
+  virtual Result<std::uint64_t> size() = 0;
+  virtual Status add_leaves(const std::vector<AuditLeafRow>& leaves) = 0;
+  virtual Status add_nodes(const std::vector<AuditNodeRow>& nodes) = 0;
+  // The perfect subtree hash at (level, index): level 0 is a leaf hash. kCorrupt when missing.
+  virtual Result<std::array<std::uint8_t, 32>> node(unsigned level, std::uint64_t index) = 0;
+  virtual Result<std::vector<std::string>> leaves(std::uint64_t start, std::uint64_t end) = 0;
+  virtual Status add_checkpoint(const CheckpointRow& checkpoint) = 0;
+  virtual Result<std::optional<CheckpointRow>> latest_checkpoint() = 0;
+  virtual Result<std::vector<CheckpointRow>> checkpoints() = 0;
+  // Leaves matching the query, oldest first, with their indexes.
+  virtual Result<std::vector<std::pair<std::uint64_t, std::string>>> search(
+      const AuditQuery& query) = 0;
+};
+
+// ---- the database ----------------------------------------------------------------------------
+
+// The stores of one transaction.
+struct Stores {
+  OrgStore& orgs;
+  ExchangeStore& exchange;
+  consent::ConsentStore& consents;
+  AuditStore& audit;
+};
+
+class Database {
+ public:
+  virtual ~Database() = default;
+  // Runs `fn` in one write transaction: commits when it returns ok, rolls back when it returns
+  // an error or throws (then kInternal). May run `fn` again after a transient failure (see the
+  // rule at the top of this file). kUnavailable when the database cannot take the write.
+  virtual Status write(const std::function<Status(Stores&)>& fn) = 0;
+  // Runs `fn` in a read transaction: one consistent snapshot; writes are refused.
+  virtual Status read(const std::function<Status(Stores&)>& fn) = 0;
+  // The highest migration version applied.
+  virtual int schema_version() = 0;
+  virtual std::string_view backend() const = 0;
+};
+
+struct SqliteOptions {
+  std::string path;              // the database file; created if missing
+  int busy_timeout_ms = 5000;    // how long a writer waits for the lock
+  int max_connections = 8;       // pool size
+  bool synchronous_full = true;  // fsync the WAL at every commit (durable audit)
+};
+
+// Opens (or creates) the SQLite database and applies pending migrations. Refuses a database
+// newer than this binary.
+Result<std::unique_ptr<Database>> open_sqlite(const SqliteOptions& options);
+
+}  // namespace brug::adapters

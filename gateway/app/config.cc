@@ -1,0 +1,194 @@
+#include "gateway/app/config.h"
+
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "gateway/identity/json_text.h"
+
+namespace brug::gateway {
+namespace {
+
+using nlohmann::json;
+
+class Reader {
+ public:
+  Reader(std::string file, std::string text) : file_(std::move(file)), text_(std::move(text)) {}
+
+  Status error(const std::vector<std::string>& path, const std::string& what) const {
+    std::string key;
+    for (const auto& p : path) key += (key.empty() ? "" : ".") + p;
+    return Status::error(
+        Code::kInvalidArgument,
+        file_ + ":" + std::to_string(line_of_key(text_, path)) + ": " + key + ": " + what);
+  }
+
+  // Every key of `obj` must be one of `allowed`.
+  Status only_keys(const json& obj, const std::vector<std::string>& at,
+                   const std::set<std::string>& allowed) const {
+    for (const auto& [k, v] : obj.items()) {
+      if (!allowed.contains(k)) {
+        auto path = at;
+        path.push_back(k);
+        return error(path, "unknown key");
+      }
+    }
+    return Status::ok();
+  }
+
+  Status object(const json& parent, const std::vector<std::string>& path, const json** out) const {
+    const json* v = find(parent, path.back());
+    *out = v;
+    if (v != nullptr && !v->is_object()) return error(path, "must be an object");
+    return Status::ok();
+  }
+
+  Status string(const json& parent, const std::vector<std::string>& path, std::string& out,
+                bool required) const {
+    const json* v = find(parent, path.back());
+    if (v == nullptr) return required ? error(path, "is required") : Status::ok();
+    if (!v->is_string()) return error(path, "must be a string");
+    out = v->get<std::string>();
+    if (required && out.empty()) return error(path, "must not be empty");
+    return Status::ok();
+  }
+
+  template <class Int>
+  Status integer(const json& parent, const std::vector<std::string>& path, Int& out,
+                 std::int64_t min, std::int64_t max) const {
+    const json* v = find(parent, path.back());
+    if (v == nullptr) return Status::ok();
+    if (!v->is_number_integer() || v->get<std::int64_t>() < min || v->get<std::int64_t>() > max) {
+      return error(path,
+                   "must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
+    }
+    out = static_cast<Int>(v->get<std::int64_t>());
+    return Status::ok();
+  }
+
+ private:
+  static const json* find(const json& parent, const std::string& key) {
+    auto it = parent.find(key);
+    return it == parent.end() ? nullptr : &*it;
+  }
+
+  std::string file_;
+  std::string text_;
+};
+
+std::string resolve(const std::filesystem::path& base, const std::string& p) {
+  if (p.empty() || std::filesystem::path(p).is_absolute()) return p;
+  return (base / p).lexically_normal().string();
+}
+
+}  // namespace
+
+Result<Config> load_config(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::error(Code::kNotFound, path + ": cannot read the configuration file");
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  const std::string text = buf.str();
+
+  json doc;
+  auto parsed = parse_json_text(path, text);
+  if (!parsed) return parsed.status();
+  doc = std::move(parsed).value();
+  Reader r(path, text);
+  if (!doc.is_object()) return r.error({}, "the file must hold a JSON object");
+
+  Config c;
+  c.file = path;
+  BRUG_RETURN_IF_ERROR(r.only_keys(doc, {},
+                                   {"listen", "tls", "registry_file", "key_dir", "storage",
+                                    "policies", "server", "log", "audit"}));
+  const json* listen = nullptr;
+  BRUG_RETURN_IF_ERROR(r.object(doc, {"listen"}, &listen));
+  if (listen != nullptr) {
+    BRUG_RETURN_IF_ERROR(r.only_keys(*listen, {"listen"}, {"host", "port"}));
+    BRUG_RETURN_IF_ERROR(r.string(*listen, {"listen", "host"}, c.host, false));
+    BRUG_RETURN_IF_ERROR(r.integer(*listen, {"listen", "port"}, c.port, 0, 65535));
+  }
+  const json* tls = nullptr;
+  BRUG_RETURN_IF_ERROR(r.object(doc, {"tls"}, &tls));
+  if (tls == nullptr) return r.error({"tls"}, "is required");
+  BRUG_RETURN_IF_ERROR(r.only_keys(*tls, {"tls"}, {"ca_file", "cert_file", "key_file"}));
+  BRUG_RETURN_IF_ERROR(r.string(*tls, {"tls", "ca_file"}, c.tls_ca_file, true));
+  BRUG_RETURN_IF_ERROR(r.string(*tls, {"tls", "cert_file"}, c.tls_cert_file, true));
+  BRUG_RETURN_IF_ERROR(r.string(*tls, {"tls", "key_file"}, c.tls_key_file, true));
+  BRUG_RETURN_IF_ERROR(r.string(doc, {"registry_file"}, c.registry_file, true));
+  BRUG_RETURN_IF_ERROR(r.string(doc, {"key_dir"}, c.key_dir, true));
+
+  const json* storage = nullptr;
+  BRUG_RETURN_IF_ERROR(r.object(doc, {"storage"}, &storage));
+  if (storage == nullptr) return r.error({"storage"}, "is required");
+  BRUG_RETURN_IF_ERROR(r.only_keys(*storage, {"storage"}, {"sqlite_path"}));
+  BRUG_RETURN_IF_ERROR(r.string(*storage, {"storage", "sqlite_path"}, c.sqlite_path, true));
+
+  const json* policies = nullptr;
+  BRUG_RETURN_IF_ERROR(r.object(doc, {"policies"}, &policies));
+  if (policies == nullptr) return r.error({"policies"}, "is required");
+  BRUG_RETURN_IF_ERROR(r.only_keys(*policies, {"policies"}, {"dir", "catalogue"}));
+  BRUG_RETURN_IF_ERROR(r.string(*policies, {"policies", "dir"}, c.policy_dir, true));
+  BRUG_RETURN_IF_ERROR(r.string(*policies, {"policies", "catalogue"}, c.catalogue_file, true));
+
+  const json* server = nullptr;
+  BRUG_RETURN_IF_ERROR(r.object(doc, {"server"}, &server));
+  if (server != nullptr) {
+    BRUG_RETURN_IF_ERROR(
+        r.only_keys(*server, {"server"},
+                    {"threads", "max_queued", "keep_alive_requests", "keep_alive_timeout_s",
+                     "timeout_s", "max_body_bytes", "shutdown_grace_s"}));
+    BRUG_RETURN_IF_ERROR(r.integer(*server, {"server", "threads"}, c.threads, 1, 512));
+    BRUG_RETURN_IF_ERROR(r.integer(*server, {"server", "max_queued"}, c.max_queued, 1, 10000));
+    BRUG_RETURN_IF_ERROR(
+        r.integer(*server, {"server", "keep_alive_requests"}, c.keep_alive_requests, 1, 100000));
+    BRUG_RETURN_IF_ERROR(
+        r.integer(*server, {"server", "keep_alive_timeout_s"}, c.keep_alive_timeout_s, 1, 300));
+    BRUG_RETURN_IF_ERROR(r.integer(*server, {"server", "timeout_s"}, c.timeout_s, 1, 300));
+    BRUG_RETURN_IF_ERROR(r.integer(*server, {"server", "max_body_bytes"}, c.max_body_bytes, 1024,
+                                   std::int64_t{256} << 20));
+    BRUG_RETURN_IF_ERROR(
+        r.integer(*server, {"server", "shutdown_grace_s"}, c.shutdown_grace_s, 0, 600));
+  }
+  const json* audit = nullptr;
+  BRUG_RETURN_IF_ERROR(r.object(doc, {"audit"}, &audit));
+  if (audit != nullptr) {
+    BRUG_RETURN_IF_ERROR(
+        r.only_keys(*audit, {"audit"}, {"checkpoint_every_events", "checkpoint_every_s"}));
+    BRUG_RETURN_IF_ERROR(r.integer(*audit, {"audit", "checkpoint_every_events"},
+                                   c.audit_checkpoint_every_events, 1, 1000000));
+    BRUG_RETURN_IF_ERROR(
+        r.integer(*audit, {"audit", "checkpoint_every_s"}, c.audit_checkpoint_every_s, 1, 86400));
+  }
+  const json* log = nullptr;
+  BRUG_RETURN_IF_ERROR(r.object(doc, {"log"}, &log));
+  if (log != nullptr) {
+    BRUG_RETURN_IF_ERROR(r.only_keys(*log, {"log"}, {"file"}));
+    BRUG_RETURN_IF_ERROR(r.string(*log, {"log", "file"}, c.log_file, false));
+  }
+
+  const auto base = std::filesystem::path(path).parent_path();
+  for (std::string* p :
+       {&c.tls_ca_file, &c.tls_cert_file, &c.tls_key_file, &c.registry_file, &c.key_dir,
+        &c.sqlite_path, &c.policy_dir, &c.catalogue_file, &c.log_file}) {
+    *p = resolve(base, *p);
+  }
+  return c;
+}
+
+ClientIdentity dev_identity(const Config& config, const std::string& org) {
+  const auto pki = std::filesystem::path(config.file).parent_path() / "pki";
+  const bool local =
+      config.host == "127.0.0.1" || config.host == "0.0.0.0" || config.host == "localhost";
+  return {.host = local ? "localhost" : config.host,
+          .port = config.port,
+          .cert_file = (pki / (org + ".pem")).string(),
+          .key_file = (pki / (org + ".key")).string(),
+          .ca_file = config.tls_ca_file};
+}
+
+}  // namespace brug::gateway

@@ -1,0 +1,428 @@
+#include "gateway/audit/audit_log.h"
+
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "crypto/encoding.h"
+#include "crypto/env.h"
+#include "crypto/merkle.h"
+#include "crypto/sign.h"
+#include "gateway/http/json_writer.h"
+
+namespace brug::gateway {
+
+using adapters::AuditStore;
+using adapters::Stores;
+using crypto::Sha256Digest;
+
+namespace {
+
+// Perfect subtree hashes as stored: level 0 are the leaf hashes.
+class StoredTree final : public crypto::MerkleHashSource {
+ public:
+  explicit StoredTree(AuditStore& store) : store_(store) {}
+  Result<Sha256Digest> perfect_subtree_hash(unsigned level, std::uint64_t index) const override {
+    return store_.node(level, index);
+  }
+
+ private:
+  AuditStore& store_;
+};
+
+Checkpoint checkpoint_of(const adapters::CheckpointRow& r) {
+  return {r.size, crypto::to_hex(r.root), r.time, r.key_id, crypto::to_hex(r.signature)};
+}
+
+}  // namespace
+
+std::string checkpoint_bytes(const Checkpoint& c) {
+  return "brug-checkpoint/v1\n" + std::to_string(c.size) + "\n" + c.root + "\n" + c.time + "\n" +
+         c.key_id + "\n";
+}
+
+std::string audit_leaf(const AuditEvent& e, std::uint64_t index, const Sha256Digest& prev) {
+  // Written directly, members in sorted order: byte for byte what nlohmann's sorted compact
+  // dump gives (tests/gateway/audit_log_test.cc), at a fraction of the cost.
+  JsonWriter w(640);
+  w.begin_object();
+  w.key("action").value(e.action).key("actor").value(e.actor);
+  w.key("actor_role").value(e.actor_role).key("basis").value(e.basis);
+  w.key("consent_ids").value(e.consent_ids).key("decision").value(e.decision);
+  w.key("fields").value(e.fields).key("index").value(static_cast<std::int64_t>(index));
+  w.key("policy_ids").value(e.policy_ids).key("policy_set").value(e.policy_set);
+  w.key("prev").value(crypto::to_hex(prev)).key("purpose").value(e.purpose);
+  w.key("reason").value(e.reason).key("recipient").value(e.recipient);
+  w.key("record_type").value(e.record_type).key("request_id").value(e.request_id);
+  w.key("subject").value(e.subject).key("time").value(e.time);
+  w.key("trace_id").value(e.trace_id);
+  w.end_object();
+  return w.take();
+}
+
+AuditLog::AuditLog(adapters::Database& db, const crypto::SigningKey& key, AuditOptions options,
+                   crypto::Env& env)
+    : db_(db), key_(key), options_(options), env_(env) {}
+
+Status AuditLog::append(std::vector<AuditEvent> events) {
+  if (events.empty()) return Status::ok();
+  Batch mine{std::move(events)};
+  std::unique_lock lock(mu_);
+  queue_.push_back(&mine);
+  while (!mine.done) {
+    if (writing_) {
+      cv_.wait(lock);
+      continue;
+    }
+    // Lead: write everything that is waiting, including our own batch, in one transaction.
+    writing_ = true;
+    std::deque<Batch*> taken;
+    taken.swap(queue_);
+    lock.unlock();
+    const Status s = write(taken);
+    lock.lock();
+    for (Batch* b : taken) {
+      b->status = s;
+      b->done = true;
+    }
+    writing_ = false;
+    cv_.notify_all();
+  }
+  return mine.status;
+}
+
+Status AuditLog::write(std::deque<Batch*>& batches) {
+  std::optional<Frontier> done;
+  Status s = db_.write([&](Stores& stores) {
+    std::vector<AuditEvent*> all;
+    for (Batch* b : batches) {
+      for (AuditEvent& e : b->events) all.push_back(&e);
+    }
+    auto f = append_in(stores.audit, all);
+    if (!f) return f.status();
+    done = *f;
+    return Status::ok();
+  });
+  remember(s.is_ok() ? done : std::nullopt);
+  return s;
+}
+
+Status AuditLog::record(const Work& fn) {
+  std::optional<Frontier> done;
+  Status s = db_.write([&](Stores& stores) {
+    done.reset();
+    std::vector<AuditEvent> events;
+    BRUG_RETURN_IF_ERROR(fn(stores, events));
+    std::vector<AuditEvent*> all;
+    for (AuditEvent& e : events) all.push_back(&e);
+    auto f = append_in(stores.audit, all);
+    if (!f) return f.status();
+    done = *f;
+    return Status::ok();
+  });
+  remember(s.is_ok() ? done : std::nullopt);
+  return s;
+}
+
+void AuditLog::remember(const std::optional<Frontier>& f) {
+  std::lock_guard lock(frontier_mu_);
+  // Only a committed append moves the kept edge, and only forwards; a failure makes the next
+  // writer read it back.
+  if (!f) {
+    frontier_.reset();
+  } else if (!frontier_ || frontier_->size < f->size) {
+    frontier_ = f;
+  }
+}
+
+Result<AuditLog::Frontier> AuditLog::load_frontier(AuditStore& store, std::uint64_t size) {
+  Frontier f;
+  f.size = size;
+  if (size == 0) return f;
+  const StoredTree tree(store);
+  auto last = tree.perfect_subtree_hash(0, size - 1);
+  if (!last) return last.status();
+  f.last = *last;
+  for (unsigned level = 0; level < 64; ++level) {
+    if (((size >> level) & 1) == 0) continue;
+    auto h = tree.perfect_subtree_hash(level, (size >> level) - 1);
+    if (!h) return h.status();
+    f.edge[level] = *h;
+  }
+  return f;
+}
+
+Result<AuditLog::Frontier> AuditLog::append_in(AuditStore& store,
+                                               std::vector<AuditEvent*>& events) {
+  auto size = store.size();
+  if (!size) return size.status();
+  // The right edge of the tree is kept between writes; it is read back only when the stored log
+  // is not where the last committed write left it (first write, another process, a failure).
+  std::optional<Frontier> kept;
+  {
+    std::lock_guard lock(frontier_mu_);
+    if (frontier_ && frontier_->size == *size) kept = frontier_;
+  }
+  Frontier f;
+  if (kept) {
+    f = *kept;
+  } else {
+    auto loaded = load_frontier(store, *size);
+    if (!loaded) return loaded.status();
+    f = *loaded;
+  }
+  const std::string now = env_.now_rfc3339();
+  std::vector<adapters::AuditLeafRow> leaves;
+  std::vector<adapters::AuditNodeRow> nodes;
+  leaves.reserve(events.size());
+  for (AuditEvent* e : events) {
+    if (e->time.empty()) e->time = now;
+    const std::uint64_t n = f.size;
+    std::string leaf = audit_leaf(*e, n, f.last);
+    const Sha256Digest hash = crypto::merkle_leaf_hash(
+        std::span(reinterpret_cast<const std::uint8_t*>(leaf.data()), leaf.size()));
+    leaves.push_back({n, std::move(leaf), hash, e->time, e->actor, e->action, e->purpose,
+                      e->subject, e->recipient, e->decision});
+    // Complete every perfect subtree this leaf closes: while the index is odd at a level, the
+    // node and the edge's subtree to its left make their parent.
+    Sha256Digest node = hash;
+    unsigned level = 0;
+    for (; ((n >> level) & 1) == 1; ++level) {
+      node = crypto::merkle_node_hash(f.edge[level], node);
+      nodes.push_back({level + 1, n >> (level + 1), node});
+    }
+    f.edge[level] = node;
+    f.last = hash;
+    f.size = n + 1;
+  }
+  BRUG_RETURN_IF_ERROR(store.add_leaves(leaves));
+  BRUG_RETURN_IF_ERROR(store.add_nodes(nodes));
+  BRUG_RETURN_IF_ERROR(maybe_checkpoint(store, f.size, false));
+  return f;
+}
+
+Status AuditLog::maybe_checkpoint(AuditStore& store, std::uint64_t size, bool force) {
+  auto last = store.latest_checkpoint();
+  if (!last) return last.status();
+  const std::uint64_t last_size = *last ? (*last)->size : 0;
+  if (size == 0 || size == last_size) return Status::ok();
+  bool due = force || !*last || size - last_size >= options_.checkpoint_every_events;
+  const std::string now = env_.now_rfc3339();
+  if (!due) {
+    // RFC 3339 UTC with milliseconds: compare the seconds since the epoch of both.
+    auto seconds = [](const std::string& t) {
+      std::tm tm{};
+      strptime(t.substr(0, 19).c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+      return static_cast<long long>(timegm(&tm));
+    };
+    due = seconds(now) - seconds((*last)->time) >= options_.checkpoint_every_s;
+  }
+  if (!due) return Status::ok();
+  const StoredTree tree(store);
+  auto root = crypto::merkle_root(tree, size);
+  if (!root) return root.status();
+  Checkpoint c{size, crypto::to_hex(*root), now, key_.key_id().text(), ""};
+  const std::string bytes = checkpoint_bytes(c);
+  const crypto::Signature sig =
+      key_.sign(std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
+  return store.add_checkpoint({size, *root, now, c.key_id,
+                               adapters::Blob(sig.bytes().begin(), sig.bytes().end())});
+}
+
+Result<std::uint64_t> AuditLog::size() {
+  std::uint64_t n = 0;
+  BRUG_RETURN_IF_ERROR(db_.read([&](Stores& s) {
+    auto size = s.audit.size();
+    if (!size) return size.status();
+    n = *size;
+    return Status::ok();
+  }));
+  return n;
+}
+
+Result<std::optional<Checkpoint>> AuditLog::checkpoint(bool fresh) {
+  if (fresh) {
+    // Through the writer lock, so a checkpoint never races an append's own.
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return !writing_; });
+    writing_ = true;
+    lock.unlock();
+    Status s = db_.write([&](Stores& st) {
+      auto n = st.audit.size();
+      if (!n) return n.status();
+      return maybe_checkpoint(st.audit, *n, true);
+    });
+    lock.lock();
+    writing_ = false;
+    cv_.notify_all();
+    BRUG_RETURN_IF_ERROR(s);
+  }
+  std::optional<Checkpoint> out;
+  BRUG_RETURN_IF_ERROR(db_.read([&](Stores& s) {
+    auto c = s.audit.latest_checkpoint();
+    if (!c) return c.status();
+    out.reset();
+    if (*c) out = checkpoint_of(**c);
+    return Status::ok();
+  }));
+  return out;
+}
+
+Result<std::vector<Checkpoint>> AuditLog::checkpoints() {
+  std::vector<Checkpoint> out;
+  BRUG_RETURN_IF_ERROR(db_.read([&](Stores& s) {
+    auto all = s.audit.checkpoints();
+    if (!all) return all.status();
+    out.clear();
+    for (const auto& c : *all) out.push_back(checkpoint_of(c));
+    return Status::ok();
+  }));
+  return out;
+}
+
+Result<std::vector<std::string>> AuditLog::entries(std::uint64_t start, std::uint64_t end) {
+  std::vector<std::string> out;
+  BRUG_RETURN_IF_ERROR(db_.read([&](Stores& s) {
+    auto leaves = s.audit.leaves(start, end);
+    if (!leaves) return leaves.status();
+    out = std::move(leaves).value();
+    return Status::ok();
+  }));
+  return out;
+}
+
+Result<std::vector<Sha256Digest>> AuditLog::inclusion_proof(std::uint64_t index,
+                                                            std::uint64_t size) {
+  std::vector<Sha256Digest> out;
+  BRUG_RETURN_IF_ERROR(db_.read([&](Stores& s) {
+    auto n = s.audit.size();
+    if (!n) return n.status();
+    if (size > *n) return Status::error(Code::kInvalidArgument, "size is beyond the log");
+    auto proof = crypto::inclusion_proof(StoredTree(s.audit), index, size);
+    if (!proof) return proof.status();
+    out = std::move(proof).value();
+    return Status::ok();
+  }));
+  return out;
+}
+
+Result<std::vector<Sha256Digest>> AuditLog::consistency_proof(std::uint64_t from,
+                                                              std::uint64_t to) {
+  std::vector<Sha256Digest> out;
+  BRUG_RETURN_IF_ERROR(db_.read([&](Stores& s) {
+    auto n = s.audit.size();
+    if (!n) return n.status();
+    if (from > to || to > *n) {
+      return Status::error(Code::kInvalidArgument, "need from <= to <= the log's size");
+    }
+    auto proof = crypto::consistency_proof(StoredTree(s.audit), from, to);
+    if (!proof) return proof.status();
+    out = std::move(proof).value();
+    return Status::ok();
+  }));
+  return out;
+}
+
+Result<Sha256Digest> AuditLog::root(std::uint64_t size) {
+  Sha256Digest out{};
+  BRUG_RETURN_IF_ERROR(db_.read([&](Stores& s) {
+    auto r = crypto::merkle_root(StoredTree(s.audit), size);
+    if (!r) return r.status();
+    out = *r;
+    return Status::ok();
+  }));
+  return out;
+}
+
+Result<std::vector<std::pair<std::uint64_t, std::string>>> AuditLog::search(const AuditFilter& f) {
+  AuditFilter bounded = f;
+  bounded.limit = std::min<std::uint64_t>(f.limit, 1000);
+  std::vector<std::pair<std::uint64_t, std::string>> out;
+  BRUG_RETURN_IF_ERROR(db_.read([&](Stores& s) {
+    auto found = s.audit.search(bounded);
+    if (!found) return found.status();
+    out = std::move(found).value();
+    return Status::ok();
+  }));
+  return out;
+}
+
+Status verify_audit_export(const std::string& dir, const std::string& public_key_hex) {
+  auto key = crypto::VerifyKey::from_hex(public_key_hex);
+  if (!key) return Status::error(Code::kInvalidArgument, "--pubkey: " + key.message());
+  std::ifstream entries(dir + "/entries.jsonl", std::ios::binary);
+  std::ifstream checkpoints_file(dir + "/checkpoints.json", std::ios::binary);
+  if (!entries || !checkpoints_file) {
+    return Status::error(Code::kNotFound, dir + ": needs entries.jsonl and checkpoints.json");
+  }
+  crypto::MemoryMerkleTree tree;
+  Sha256Digest prev{};
+  std::string line;
+  for (std::uint64_t i = 0; std::getline(entries, line); ++i) {
+    auto bad = [&](const std::string& why) {
+      return Status::error(Code::kCorrupt, "first bad index " + std::to_string(i) + ": " + why);
+    };
+    const auto leaf = nlohmann::json::parse(line, nullptr, false);
+    if (!leaf.is_object() || !leaf.contains("index") || !leaf.contains("prev")) {
+      return bad("not an audit leaf");
+    }
+    if (leaf["index"] != i) return bad("leaf says index " + leaf["index"].dump());
+    if (leaf["prev"] != crypto::to_hex(prev)) {
+      // The previous leaf changed, or this one was moved or inserted.
+      return Status::error(Code::kCorrupt, "first bad index " + std::to_string(i == 0 ? 0 : i - 1) +
+                                               ": the chain of leaf hashes breaks before index " +
+                                               std::to_string(i));
+    }
+    prev = crypto::merkle_leaf_hash(
+        std::span(reinterpret_cast<const std::uint8_t*>(line.data()), line.size()));
+    tree.append_leaf_hash(prev);
+  }
+  const auto list = nlohmann::json::parse(checkpoints_file, nullptr, false);
+  if (!list.is_array() || list.empty()) {
+    return Status::error(Code::kCorrupt, "checkpoints.json holds no checkpoints");
+  }
+  std::uint64_t covered = 0;
+  Sha256Digest covered_root{};
+  for (const auto& j : list) {
+    Checkpoint c{j.value("size", std::uint64_t{0}), j.value("root", ""), j.value("time", ""),
+                 j.value("key_id", ""), j.value("signature", "")};
+    const std::string at = "checkpoint of size " + std::to_string(c.size);
+    auto kid = crypto::KeyId::parse(c.key_id);
+    if (!kid) return Status::error(Code::kCorrupt, at + ": bad key id");
+    auto sig = crypto::Signature::from_hex(*kid, c.signature);
+    const std::string bytes = checkpoint_bytes(c);
+    if (!sig ||
+        !key->verify(std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()),
+                     *sig)
+             .is_ok()) {
+      return Status::error(Code::kCorrupt, at + ": the signature does not verify");
+    }
+    if (c.size > tree.size()) {
+      return Status::error(Code::kCorrupt, at + ": the export holds only " +
+                                               std::to_string(tree.size()) + " entries");
+    }
+    auto root = crypto::merkle_root(tree, c.size);
+    if (!root || crypto::to_hex(*root) != c.root) {
+      return Status::error(Code::kCorrupt, "first bad index in [" + std::to_string(covered) + ", " +
+                                               std::to_string(c.size) + "): " + at +
+                                               " does not match the entries");
+    }
+    if (covered > 0) {
+      auto proof = crypto::consistency_proof(tree, covered, c.size);
+      if (!proof ||
+          !crypto::verify_consistency(covered, c.size, covered_root, *root, *proof).is_ok()) {
+        return Status::error(Code::kCorrupt, at + " is not consistent with the one before");
+      }
+    }
+    covered = c.size;
+    covered_root = *root;
+  }
+  if (tree.size() > covered) {
+    return Status::error(Code::kCorrupt, "first bad index " + std::to_string(covered) +
+                                             ": entries beyond the newest signed checkpoint");
+  }
+  return Status::ok();
+}
+
+}  // namespace brug::gateway

@@ -1,0 +1,121 @@
+// The audit log: every AuditEvent becomes a leaf of an RFC 6962 Merkle tree kept in storage,
+// with signed checkpoints (size, root, time, key id) and inclusion and consistency proofs for
+// auditors. docs/AUDIT.md documents the leaf and checkpoint bytes.
+#pragma once
+
+#include <array>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "adapters/stores.h"
+#include "crypto/hash.h"
+#include "gateway/audit/audit.h"
+
+namespace brug::crypto {
+class Env;
+class SigningKey;
+}
+
+namespace brug::gateway {
+
+struct AuditOptions {
+  std::uint64_t checkpoint_every_events = 1000;  // sign at least this often...
+  int checkpoint_every_s = 60;                   // ...or when the last is this old
+};
+
+struct Checkpoint {
+  std::uint64_t size = 0;
+  std::string root;       // hex SHA-256
+  std::string time;       // RFC 3339 UTC
+  std::string key_id;     // 16 hex digits
+  std::string signature;  // hex Ed25519 over checkpoint_bytes()
+};
+
+// The exact bytes a checkpoint signature covers:
+// "brug-checkpoint/v1\n" SIZE "\n" ROOT_HEX "\n" TIME "\n" KEY_ID "\n".
+std::string checkpoint_bytes(const Checkpoint& c);
+
+// What auditors search by (every member optional).
+using AuditFilter = adapters::AuditQuery;
+
+class AuditLog : public AuditSink {
+ public:
+  AuditLog(adapters::Database& db, const crypto::SigningKey& key, AuditOptions options,
+           crypto::Env& env);
+
+  // Group commit: concurrent callers are written together in one transaction; each returns
+  // only when its events are stored, with the transaction's status. For disclosures and
+  // refusals, which store nothing else.
+  Status append(std::vector<AuditEvent> events) override;
+
+  // Runs `fn` in one write transaction and appends the events it leaves in `events` in that
+  // same transaction: what a request stores commits with its audit events or not at all. `fn`
+  // follows the Database rule: it may run more than once and must keep no state between runs
+  // (`events` is empty at the start of every run).
+  using Work = std::function<Status(adapters::Stores&, std::vector<AuditEvent>& events)>;
+  Status record(const Work& fn);
+
+  Result<std::uint64_t> size();
+  // The newest checkpoint; with `fresh`, first signs one for the current size if it grew.
+  Result<std::optional<Checkpoint>> checkpoint(bool fresh);
+  Result<std::vector<Checkpoint>> checkpoints();
+  // Leaves [start, end) as stored.
+  Result<std::vector<std::string>> entries(std::uint64_t start, std::uint64_t end);
+  Result<std::vector<crypto::Sha256Digest>> inclusion_proof(std::uint64_t index,
+                                                            std::uint64_t size);
+  Result<std::vector<crypto::Sha256Digest>> consistency_proof(std::uint64_t from, std::uint64_t to);
+  Result<crypto::Sha256Digest> root(std::uint64_t size);
+  // Leaves matching the filter, oldest first, with their indexes.
+  Result<std::vector<std::pair<std::uint64_t, std::string>>> search(const AuditFilter& filter);
+
+ private:
+  struct Batch {
+    std::vector<AuditEvent> events;
+    Status status;
+    bool done = false;
+  };
+  // The right edge of the tree after `size` leaves: the last leaf hash and, for each set bit
+  // of size, the hash of the perfect subtree at that level which ends the log.
+  struct Frontier {
+    std::uint64_t size = 0;
+    crypto::Sha256Digest last{};
+    std::array<crypto::Sha256Digest, 64> edge{};
+  };
+  static Result<Frontier> load_frontier(adapters::AuditStore& store, std::uint64_t size);
+  // Appends inside the caller's transaction; returns the tree's new right edge.
+  Result<Frontier> append_in(adapters::AuditStore& store, std::vector<AuditEvent*>& events);
+  Status write(std::deque<Batch*>& batches);
+  Status maybe_checkpoint(adapters::AuditStore& store, std::uint64_t size, bool force);
+  void remember(const std::optional<Frontier>& f);
+
+  adapters::Database& db_;
+  const crypto::SigningKey& key_;
+  AuditOptions options_;
+  crypto::Env& env_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Batch*> queue_;
+  bool writing_ = false;
+  // The right edge after the newest committed append this process knows of. Any writer may
+  // use it when the stored size matches, else it reads the edge back from the store.
+  std::mutex frontier_mu_;
+  std::optional<Frontier> frontier_;
+};
+
+// The canonical leaf bytes of an event at `index` after the leaf with hash `prev` (all zero
+// for the first): compact JSON, keys sorted, every member present.
+std::string audit_leaf(const AuditEvent& e, std::uint64_t index, const crypto::Sha256Digest& prev);
+
+// Offline verification of an export (DIR/entries.jsonl, DIR/checkpoints.json) against the
+// gateway's public key (hex): every leaf in place and chained, every checkpoint's root
+// recomputed and signed, consecutive checkpoints consistent, no leaf beyond the newest
+// checkpoint. Ok, or the first problem with the first bad index.
+Status verify_audit_export(const std::string& dir, const std::string& public_key_hex);
+
+}  // namespace brug::gateway

@@ -1,0 +1,181 @@
+#include "gateway/cli/audit_command.h"
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "adapters/stores.h"
+#include "crypto/env.h"
+#include "crypto/hash.h"
+#include "crypto/keydir.h"
+#include "gateway/cli/args.h"
+#include "gateway/audit/audit_log.h"
+#include "gateway/app/config.h"
+
+namespace brug::gateway {
+
+const char* const kAuditUsage =
+    "brug audit pubkey --config FILE\n"
+    "       brug audit export --config FILE --out DIR [--format brug|logboek]\n"
+    "       brug audit verify DIR --pubkey HEX";
+
+namespace {
+
+constexpr std::uint64_t kPage = 10000;
+
+// One Logboek Dataverwerkingen record (Logius standard, fields trace_id, span_id,
+// status_code, name, start_time, end_time, foreign_operation, attributes) for a leaf.
+nlohmann::ordered_json logboek_record(const nlohmann::json& e, const std::string& leaf) {
+  const auto leaf_hash = crypto::to_hex(crypto::sha256(leaf));
+  std::string trace = e.value("trace_id", "");
+  if (trace.size() != 32) {
+    trace = crypto::to_hex(crypto::sha256(e.value("request_id", ""))).substr(0, 32);
+  }
+  nlohmann::ordered_json r = {
+      {"trace_id", trace},
+      {"span_id", leaf_hash.substr(0, 16)},
+      {"name", e.value("action", "")},
+      {"status_code", e.value("decision", "") == "permit" ? 1 : 2},
+      {"start_time", e.value("time", "")},
+      {"end_time", e.value("time", "")},
+      {"resource", {{"name", "brug"}, {"version", BRUG_VERSION}}},
+      {"attributes",
+       {{"dpl.core.processing_activity_id", e.value("purpose", "")},
+        {"dpl.core.data_subject_id", e.value("subject", "")},
+        {"dpl.core.data_subject_id_type", "brug-audit-pseudonym"},
+        {"brug.actor", e.value("actor", "")},
+        {"brug.fields", e.value("fields", nlohmann::json::array())},
+        {"brug.legal_basis", e.value("basis", "")},
+        {"brug.policy_set", e.value("policy_set", "")},
+        {"brug.consent_ids", e.value("consent_ids", nlohmann::json::array())},
+        {"brug.reason", e.value("reason", "")}}}};
+  if (!e.value("recipient", "").empty()) {
+    r["foreign_operation"] = {{"trace_id", trace}, {"entity", e.value("recipient", "")}};
+  }
+  return r;
+}
+
+struct Opened {
+  Config config;
+  std::unique_ptr<crypto::KeyDir> keys;
+  std::unique_ptr<adapters::Database> storage;
+};
+
+Result<Opened> open(const std::string& config_file) {
+  auto config = load_config(config_file);
+  if (!config) return config.status();
+  auto keys = crypto::KeyDir::load(config->key_dir);
+  if (!keys) return keys.status();
+  Opened o{*config, std::make_unique<crypto::KeyDir>(std::move(keys).value()), nullptr};
+  auto storage = adapters::open_sqlite({.path = config->sqlite_path});
+  if (!storage) return storage.status();
+  o.storage = std::move(storage).value();
+  return o;
+}
+
+int export_log(const Args& args, std::ostream& out, std::ostream& err) {
+  auto o = open(args.get("config"));
+  if (!o) {
+    err << "brug: " << o.message() << "\n";
+    return 1;
+  }
+  const std::string format = args.get("format", "brug");
+  if (format != "brug" && format != "logboek") {
+    err << "brug: --format is brug or logboek\n";
+    return 2;
+  }
+  const std::filesystem::path dir = args.get("out");
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  AuditLog log(*o->storage, o->keys->signing_key(), {}, crypto::Env::system());
+  auto size = log.size();
+  if (!size) {
+    err << "brug: " << size.message() << "\n";
+    return 1;
+  }
+  std::ofstream entries(dir / (format == "brug" ? "entries.jsonl" : "logboek.jsonl"),
+                        std::ios::trunc);
+  for (std::uint64_t start = 0; start < *size; start += kPage) {
+    auto page = log.entries(start, std::min(*size, start + kPage));
+    if (!page) {
+      err << "brug: " << page.message() << "\n";
+      return 1;
+    }
+    for (const auto& leaf : *page) {
+      if (format == "brug") {
+        entries << leaf << "\n";
+      } else {
+        entries << logboek_record(nlohmann::json::parse(leaf), leaf).dump() << "\n";
+      }
+    }
+  }
+  auto checkpoints = log.checkpoints();
+  if (!checkpoints) {
+    err << "brug: " << checkpoints.message() << "\n";
+    return 1;
+  }
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  for (const auto& c : *checkpoints) {
+    list.push_back({{"size", c.size},
+                    {"root", c.root},
+                    {"time", c.time},
+                    {"key_id", c.key_id},
+                    {"signature", c.signature}});
+  }
+  std::ofstream(dir / "checkpoints.json", std::ios::trunc) << list.dump(1) << "\n";
+  std::ofstream(dir / "pubkey.txt", std::ios::trunc)
+      << o->keys->signing_key().verify_key().to_hex() << "\n";
+  if (!entries) {
+    err << "brug: " << dir.string() << ": cannot write the export\n";
+    return 1;
+  }
+  out << "exported " << *size << " entries and " << checkpoints->size() << " checkpoints to "
+      << dir.string() << " (" << format << ")\n";
+  return 0;
+}
+
+}  // namespace
+
+int run_audit(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+  auto usage = [&](const std::string& why) {
+    err << "brug: " << why << "\nusage: " << kAuditUsage << "\n";
+    return 2;
+  };
+  if (argv.empty()) return usage("audit needs pubkey, export or verify");
+  auto args = parse_args({argv.begin() + 1, argv.end()}, {"config", "out", "format", "pubkey"}, {});
+  if (!args) return usage(args.message());
+  if (argv[0] == "pubkey") {
+    if (!args->options.contains("config")) return usage("pubkey needs --config FILE");
+    auto config = load_config(args->get("config"));
+    auto keys =
+        config ? crypto::KeyDir::load(config->key_dir) : Result<crypto::KeyDir>(config.status());
+    if (!keys) {
+      err << "brug: " << keys.message() << "\n";
+      return 1;
+    }
+    out << keys->signing_key().verify_key().to_hex() << "  key id "
+        << keys->signing_key().key_id().text() << "\n";
+    return 0;
+  }
+  if (argv[0] == "export") {
+    if (!args->options.contains("config") || !args->options.contains("out")) {
+      return usage("export needs --config FILE --out DIR");
+    }
+    return export_log(*args, out, err);
+  }
+  if (argv[0] == "verify") {
+    if (args->positional.size() != 1 || !args->options.contains("pubkey")) {
+      return usage("verify needs DIR and --pubkey HEX");
+    }
+    const Status s = verify_audit_export(args->positional[0], args->get("pubkey"));
+    if (!s.is_ok()) {
+      err << "brug: audit log does NOT verify: " << s.message() << "\n";
+      return 1;
+    }
+    out << "ok: every entry is in place, every checkpoint is signed and consistent\n";
+    return 0;
+  }
+  return usage("unknown audit command '" + argv[0] + "'");
+}
+
+}  // namespace brug::gateway

@@ -1,0 +1,30 @@
+// POST /v1/consents, POST /v1/consents/{id}/withdraw, POST /v1/consents/search.
+// A consent and its audit event commit together; a withdrawal commits together with the purge
+// of what waits for the grantee, its deletion notice and its audit event.
+#pragma once
+
+namespace brug::adapters {
+class Database;
+}
+namespace brug::crypto {
+class Env;
+class KeyDir;
+}  // namespace brug::crypto
+
+namespace brug::gateway {
+
+class AuditLog;
+class OrgRegistry;
+class Pipeline;
+
+struct ConsentRouteDeps {
+  adapters::Database& db;
+  AuditLog& audit;
+  const OrgRegistry& orgs;
+  const crypto::KeyDir& keys;
+  crypto::Env& env;
+};
+
+void add_consent_routes(Pipeline& pipeline, ConsentRouteDeps deps);
+
+}  // namespace brug::gateway

@@ -1,0 +1,136 @@
+#include "gateway/disclosure/pipeline.h"
+
+#include "gateway/http/json_body.h"
+#include "gateway/identity/registry.h"
+
+namespace brug::gateway {
+
+AuditEvent Call::event(std::string action) const {
+  AuditEvent e = audit_event(request, action.empty() ? route.action : std::move(action));
+  e.record_type = context.record_type.empty() ? route.record_type : context.record_type;
+  e.purpose = context.purpose;
+  e.basis = context.basis;
+  e.subject = context.subject;
+  e.recipient = context.recipient;
+  e.policy_ids = context.policy_ids;
+  e.consent_ids = context.consent_ids;
+  e.policy_set = policy_set;
+  return e;
+}
+
+Answer Answer::respond(Response response, std::vector<AuditEvent> disclosures) {
+  Answer a;
+  a.response_ = std::move(response);
+  a.disclosures_ = std::move(disclosures);
+  return a;
+}
+
+Answer Answer::committed(Response response) { return respond(std::move(response)); }
+
+Answer Answer::refuse(Problem problem) {
+  Answer a;
+  a.refusal_ = std::move(problem);
+  return a;
+}
+
+Answer Answer::fail() {
+  Answer a;
+  a.response_.status = 500;
+  return a;
+}
+
+Pipeline::Pipeline(const OrgRegistry& orgs, AuditSink& audit, std::string policy_set,
+                   std::int64_t max_body_bytes)
+    : orgs_(orgs),
+      audit_(audit),
+      policy_set_(std::move(policy_set)),
+      max_body_bytes_(max_body_bytes) {}
+
+void Pipeline::add(RouteSpec route) {
+  router_.add(route.method, route.pattern);
+  routes_.push_back(std::move(route));
+}
+
+Response Pipeline::refuse(Request& r, const Problem& problem, const std::string& action,
+                          const AuditContext& c) const {
+  AuditEvent e = audit_event(r, action);
+  e.record_type = c.record_type;
+  e.purpose = c.purpose;
+  e.basis = c.basis;
+  e.subject = c.subject;
+  e.recipient = c.recipient;
+  e.policy_ids = c.policy_ids;
+  e.consent_ids = c.consent_ids;
+  e.policy_set = policy_set_;
+  e.decision = "deny";
+  e.reason = problem.slug;
+  // A refusal that cannot be audited is not answered as a refusal: nothing leaves unaudited.
+  if (!audit_.append({std::move(e)}).is_ok()) {
+    return problem_response(internal_problem(), r.request_id);
+  }
+  return problem_response(problem, r.request_id);
+}
+
+Response Pipeline::serve(Request& r) const {
+  // authenticate: the certificate chains to our CA (the handshake saw to that); it must also
+  // belong to a registered organisation.
+  r.caller = orgs_.find_by_certificate(r.peer_serial_number, r.peer_common_name);
+  if (r.caller == nullptr) {
+    r.route = "unauthenticated";
+    return refuse(r, unknown_organisation_problem(), "request.refused", {});
+  }
+  // limits: what the transport already measured.
+  if (r.body_too_large) {
+    return refuse(r, payload_too_large_problem(max_body_bytes_), "request.refused", {});
+  }
+  if (r.bad_query) {
+    return refuse(r,
+                  {400, "bad-query", "Malformed query string",
+                   "The query string has malformed percent-encoding."},
+                  "request.refused", {});
+  }
+  // route
+  Router::Match m = router_.match(r.method, r.path);
+  if (!m.route) {
+    const Problem p = m.method_mismatch ? method_not_allowed_problem(r.method)
+                                        : not_found_problem(r.path);
+    return refuse(r, p, "request.refused", {});
+  }
+  const RouteSpec& route = routes_[*m.route];
+  r.route = route.pattern;
+  r.path_params = std::move(m.params);
+  AuditContext context{.record_type = route.record_type};
+  // role
+  if (!route.roles.empty() && !route.roles.contains(r.caller->role)) {
+    return refuse(r,
+                  forbidden_problem("An organisation with role " +
+                                    std::string(to_string(r.caller->role)) +
+                                    " may not call this route."),
+                  route.action, context);
+  }
+  Call call{r, *r.caller, route, policy_set_, nlohmann::json(), std::move(context)};
+  // parse
+  if (route.body == Body::kJsonObject ||
+      (route.body == Body::kOptionalJsonObject && !r.body.empty())) {
+    ParsedBody parsed = parse_object_body(r);
+    if (parsed.problem) return refuse(r, *parsed.problem, route.action, call.context);
+    call.body = std::move(parsed.json);
+  } else if (route.body == Body::kOptionalJsonObject) {
+    call.body = nlohmann::json::object();
+  }
+  // the use case: policy, consent and view are its own steps (gateway/disclosure/flow.h)
+  Answer answer = route.use_case(call);
+  if (answer.refusal()) return refuse(r, *answer.refusal(), route.action, call.context);
+  if (answer.response().status >= 500) return problem_response(internal_problem(), r.request_id);
+  // audit: what is disclosed is durably logged before any of it leaves.
+  if (!answer.disclosures().empty()) {
+    for (AuditEvent& e : answer.disclosures()) e.policy_set = policy_set_;
+    if (!audit_.append(std::move(answer.disclosures())).is_ok()) {
+      return problem_response(internal_problem(), r.request_id);
+    }
+  }
+  // respond
+  return std::move(answer.response());
+}
+
+}  // namespace brug::gateway

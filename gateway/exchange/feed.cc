@@ -1,0 +1,263 @@
+// GET /v1/feed: what a recipient may see now. Items enter the feed when they become
+// deliverable and are checked again (policy, consent, erasure) every time they are read; every
+// item read leaves one audit event, durably logged before the page leaves.
+#include <sodium.h>
+
+#include "adapters/stores.h"
+#include "consent/registry.h"
+#include "crypto/env.h"
+#include "crypto/keydir.h"
+#include "crypto/pseudonym.h"
+#include "gateway/audit/audit_log.h"
+#include "gateway/disclosure/flow.h"
+#include "gateway/exchange/use_cases.h"
+#include "gateway/http/json_body.h"
+#include "gateway/http/json_writer.h"
+#include "gateway/identity/registry.h"
+
+namespace brug::gateway {
+namespace {
+
+constexpr std::int64_t kDefaultFeedLimit = 100;
+constexpr std::int64_t kMaxFeedLimit = 1000;
+constexpr std::int64_t kMaterializeChunk = 2000;
+
+CategorySet category_set(const std::vector<std::string>& names) {
+  CategorySet set;
+  for (const auto& n : names) {
+    if (auto c = parse_category(n)) set.insert(*c);
+  }
+  return set;
+}
+
+// Puts in the caller's feed what has become deliverable: referrals whose consent now exists (or
+// whose flow rests on a public task), outcomes of participants the caller referred. Referrals
+// are taken in chunks, oldest first, until the page after `after` can hold `want` items or none
+// are left, so one pull never holds or writes the whole backlog at once.
+Status materialize(const ExchangeDeps& d, const Organisation& caller, std::int64_t after,
+                   std::int64_t want) {
+  const std::string now = d.env.now_rfc3339();
+  BRUG_RETURN_IF_ERROR(d.db.read([&](adapters::Stores& s) {
+    auto n = s.exchange.feed_count_after(caller.id, after, want);
+    if (!n) return n.status();
+    want -= *n;
+    return Status::ok();
+  }));
+  std::int64_t after_position = 0, added = 0;
+  while (want > 0) {
+    std::vector<adapters::PendingReferral> pending;
+    std::vector<const adapters::PendingReferral*> deliverable;
+    BRUG_RETURN_IF_ERROR(d.db.read([&](adapters::Stores& s) {
+      deliverable.clear();
+      auto rows = s.exchange.pending_referrals(caller.id, after_position, kMaterializeChunk);
+      if (!rows) return rows.status();
+      pending = std::move(rows).value();
+      consent::ConsentRegistry consents(s.consents, [&] { return now; });
+      for (const auto& p : pending) {
+        const auto purpose = parse_purpose(p.purpose);
+        const Organisation* from = d.orgs.find(p.source_org);
+        if (!purpose || from == nullptr) continue;
+        auto plan = plan_flow(d.policies,
+                              {party_of(*from), party_of(caller), RecordType::kReferral, *purpose});
+        if (!plan) continue;
+        bool ok = !plan->needs_consent;
+        if (!ok) {
+          auto decision = consents.permits(p.participant, caller.id, *purpose);
+          if (!decision) return decision.status();
+          ok = decision->permitted;
+        }
+        if (ok) deliverable.push_back(&p);
+      }
+      return Status::ok();
+    }));
+    if (pending.empty()) break;
+    after_position = pending.back().position;
+    if (!deliverable.empty()) {
+      BRUG_RETURN_IF_ERROR(d.db.write([&](adapters::Stores& s) {
+        for (const adapters::PendingReferral* p : deliverable) {
+          auto added_item = s.exchange.add_feed_item(
+              {caller.id, adapters::FeedKind::kReferral, p->participant, p->id, p->purpose, now});
+          if (!added_item) return added_item.status();
+          BRUG_RETURN_IF_ERROR(s.exchange.mark_fed(p->id));
+        }
+        return Status::ok();
+      }));
+    }
+    added += static_cast<std::int64_t>(deliverable.size());
+    if (added >= want || static_cast<std::int64_t>(pending.size()) < kMaterializeChunk) break;
+  }
+  if (caller.role != Role::kGemeente && caller.role != Role::kParticipatiebedrijf) {
+    return Status::ok();
+  }
+  std::vector<adapters::OutcomeForSender> outcomes;
+  BRUG_RETURN_IF_ERROR(d.db.read([&](adapters::Stores& s) {
+    auto rows = s.exchange.outcomes_for_sender(caller.id, true);
+    if (!rows) return rows.status();
+    outcomes = std::move(rows).value();
+    consent::ConsentRegistry consents(s.consents, [&] { return now; });
+    std::vector<adapters::OutcomeForSender> permitted;
+    for (auto& o : outcomes) {
+      auto decision =
+          consents.permits(o.participant, caller.id, Purpose::kResultaatverantwoording, "uitkomsten");
+      if (decision && decision->permitted) permitted.push_back(std::move(o));
+    }
+    outcomes = std::move(permitted);
+    return Status::ok();
+  }));
+  if (outcomes.empty()) return Status::ok();
+  return d.db.write([&](adapters::Stores& s) {
+    for (const auto& o : outcomes) {
+      auto added_item =
+          s.exchange.add_feed_item({caller.id, adapters::FeedKind::kOutcome, o.participant, o.id,
+                                    "resultaatverantwoording", now});
+      if (!added_item) return added_item.status();
+    }
+    return Status::ok();
+  });
+}
+
+// Adds one feed entry to the page if it is still permitted, and its audit event either way.
+Status feed_item(const ExchangeDeps& d, const Call& call, consent::ConsentRegistry& consents,
+                 KeyCache& keys, const crypto::PseudonymDomain& domain,
+                 const adapters::FeedEntry& f, JsonWriter& out, std::vector<AuditEvent>& events) {
+  const Organisation& caller = call.caller;
+  AuditEvent e = call.event("feed.read");
+  e.subject = audit_subject(d.keys, f.participant);
+  e.recipient = caller.id;
+  e.purpose = f.purpose;
+  e.record_type.clear();
+  auto deny = [&](std::string reason) {
+    e.decision = "deny";
+    e.reason = std::move(reason);
+    events.push_back(std::move(e));
+    return Status::ok();
+  };
+  auto index = crypto::ParticipantIndex::from_hex(f.participant);
+  if (!index) return index.status();
+  const std::string cursor = std::to_string(f.cursor);
+  if (f.kind == adapters::FeedKind::kDeletion) {
+    auto p = domain.pseudonym(*index);
+    if (!p) return p.status();
+    out.begin_object().key("cursor").value(cursor).key("kind").value("deletion");
+    out.key("subject").value(p->text()).end_object();
+    e.action = "feed.deletion";
+    e.decision = "permit";
+    events.push_back(std::move(e));
+    return Status::ok();
+  }
+  const bool referral = f.kind == adapters::FeedKind::kReferral;
+  e.record_type = referral ? "referral" : "outcome";
+  if (!f.sealed) return deny("purged");
+  auto key = keys.from_row(f.holder);
+  if (!key) return key.status();
+  if (*key == nullptr) return deny("erased");
+  auto record = open_json(**key, f.ref_id, f.participant, e.record_type, *f.sealed);
+  if (!record) return record.status();
+  const Organisation* from = d.orgs.find(f.from);
+  const auto purpose = parse_purpose(f.purpose);
+  if (from == nullptr || !purpose) return deny("no-policy");
+  const Flow flow{party_of(*from), party_of(caller),
+                  referral ? RecordType::kReferral : RecordType::kOutcome, *purpose};
+  auto plan = plan_flow(d.policies, flow);
+  if (!plan) return deny("no-policy");
+  CategorySet consented;
+  if (plan->needs_consent) {
+    auto c = consents.permits(f.participant, caller.id, *purpose);
+    if (!c) return c.status();
+    if (!c->permitted) return deny(std::string(consent::to_string(c->reason)));
+    consented = category_set(c->categories);
+    e.consent_ids = c->consent_ids;
+  }
+  e.basis = plan->basis();
+  const Decision decision = d.policies.view_for(flow, *record, consented, today(d.env));
+  if (!decision.permitted()) return deny("policy");
+  const View& view = decision.view();
+  if (view.fields.empty()) return deny("nothing-permitted");
+  out.begin_object().key("cursor").value(cursor).key("kind").value(to_string(f.kind));
+  // Projects know a participant only by their own pseudonym; government parties by BSN.
+  if (caller.role == Role::kProject) {
+    auto p = domain.pseudonym(*index);
+    if (!p) return p.status();
+    out.key("subject").value(p->text());
+  } else {
+    if (!f.holder.sealed_bsn) return deny("erased");
+    auto bsn = crypto::open_record(**key, {f.participant, *index, "bsn"}, *f.holder.sealed_bsn);
+    if (!bsn) return bsn.status();
+    out.key("subject").begin_object().key("bsn");
+    out.value(std::string_view(reinterpret_cast<const char*>(bsn->data()), bsn->size()));
+    out.end_object();
+    sodium_memzero(bsn->data(), bsn->size());
+  }
+  out.key("from").value(from->id).key("record").begin_object();
+  for (const ViewField& field : view.fields) {
+    out.key(field.name);
+    std::visit([&](const auto& v) { out.value(v); }, field.value);
+  }
+  out.end_object().end_object();
+  e.decision = "permit";
+  e.fields = view.disclosed();
+  e.policy_ids = view.policies;
+  events.push_back(std::move(e));
+  return Status::ok();
+}
+
+bool parse_number(const std::string& s, std::int64_t& out) {
+  if (s.empty() || s.size() > 18) return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  out = std::stoll(s);
+  return true;
+}
+
+}  // namespace
+
+Answer pull_feed(const ExchangeDeps& d, Call& call) {
+  const Organisation& caller = call.caller;
+  std::int64_t after = 0, limit = kDefaultFeedLimit;
+  for (const auto& [k, v] : call.request.query) {
+    if (k == "after") {
+      if (!parse_number(v, after)) {
+        return Answer::refuse(
+            {400, "bad-cursor", "Bad cursor", "after: must be a cursor this feed returned."});
+      }
+    } else if (k == "limit") {
+      if (!parse_number(v, limit) || limit < 1 || limit > kMaxFeedLimit) {
+        return Answer::refuse(validation_problem(
+            "limit", "must be a number from 1 to " + std::to_string(kMaxFeedLimit)));
+      }
+    } else {
+      return Answer::refuse(
+          validation_problem(k.size() <= 32 ? k : "(parameter)", "unknown query parameter"));
+    }
+  }
+  if (!materialize(d, caller, after, limit).is_ok()) return Answer::fail();
+
+  auto domain = crypto::PseudonymDomain::open(d.keys.pseudonym_key(), caller.id);
+  if (!domain) return Answer::fail();
+  // The answer is written as it goes: {"items": [...], "next_cursor": "N"}.
+  JsonWriter out(static_cast<std::size_t>(limit) * 512);
+  std::vector<AuditEvent> events;
+  std::int64_t next = after;
+  const std::string now = d.env.now_rfc3339();
+  Status read = d.db.read([&](adapters::Stores& s) {
+    out = JsonWriter(static_cast<std::size_t>(limit) * 512);
+    out.begin_object().key("items").begin_array();
+    events.clear();
+    next = after;
+    auto page = s.exchange.feed_page(caller.id, after, limit);
+    if (!page) return page.status();
+    KeyCache keys(d.keys);
+    consent::ConsentRegistry consents(s.consents, [&] { return now; });
+    for (const adapters::FeedEntry& f : *page) {
+      next = f.cursor;
+      BRUG_RETURN_IF_ERROR(feed_item(d, call, consents, keys, *domain, f, out, events));
+    }
+    return Status::ok();
+  });
+  if (!read.is_ok()) return Answer::fail();
+  out.end_array().key("next_cursor").value(std::to_string(next)).end_object();
+  return Answer::respond(json_response(200, out.take()), std::move(events));
+}
+
+}  // namespace brug::gateway

@@ -1,0 +1,51 @@
+// Reading a JSON request body as hostile input: one place that turns every malformed body,
+// wrong type and unknown key into a 400 problem naming the field (never echoing a value).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "gateway/http/http.h"
+
+namespace brug::gateway {
+
+// A 400 problem of type urn:brug:problem:validation; `field` is a dotted path ("evidence.method").
+Problem validation_problem(const std::string& field, const std::string& problem);
+
+// The body as a JSON object, or the problem to answer with (invalid-json / validation).
+struct ParsedBody {
+  nlohmann::json json;
+  std::optional<Problem> problem;
+};
+ParsedBody parse_object_body(const Request& request);
+
+// Typed access to one object's members; the first failure is kept and later calls do nothing.
+class FieldReader {
+ public:
+  FieldReader(const nlohmann::json& object, std::string prefix = "")
+      : obj_(object), prefix_(std::move(prefix)) {}
+
+  // Every member must be one of `allowed`.
+  FieldReader& only(const std::set<std::string>& allowed);
+  std::string text(const std::string& key, bool required = true, std::size_t max_length = 200);
+  std::vector<std::string> texts(const std::string& key, std::size_t max_items = 32);
+  const nlohmann::json* object(const std::string& key, bool required = true);
+
+  void fail(const std::string& key, const std::string& problem);
+  const std::optional<Problem>& problem() const { return problem_; }
+  std::string path(const std::string& key) const {
+    return prefix_.empty() ? key : prefix_ + "." + key;
+  }
+
+ private:
+  const nlohmann::json* member(const std::string& key, bool required);
+
+  const nlohmann::json& obj_;
+  std::string prefix_;
+  std::optional<Problem> problem_;
+};
+
+}  // namespace brug::gateway
