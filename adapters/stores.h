@@ -96,8 +96,9 @@ struct FeedEntry {
   std::int64_t cursor = 0;
   FeedKind kind = FeedKind::kReferral;
   std::string participant, ref_id, purpose;
-  std::string from;           // sender: the referral's source or the outcome's project
-  std::optional<Blob> sealed;  // empty when the record was purged or erased
+  std::string from;            // sender: the referral's source or the outcome's project
+  std::optional<Blob> sealed;  // empty once the record was purged (an erased participant's
+                               // records stay sealed under a destroyed key)
   ParticipantRow holder;       // the participant's key and BSN
 };
 
@@ -154,8 +155,8 @@ class ExchangeStore {
   // How many items of `recipient`'s feed lie after `after`, counting at most `limit`.
   virtual Result<std::int64_t> feed_count_after(const std::string& recipient, std::int64_t after,
                                                 std::int64_t limit) = 0;
-  virtual Result<std::vector<FeedEntry>> feed_page(const std::string& recipient,
-                                                   std::int64_t after, std::int64_t limit) = 0;
+  virtual Result<std::vector<FeedEntry>> feed_page(const std::string& recipient, std::int64_t after,
+                                                   std::int64_t limit) = 0;
   // Removes the participant's items of `kind` from the feed of `recipient` (all feeds when
   // `recipient` is empty).
   virtual Status remove_feed_items(const std::string& recipient, const std::string& participant,

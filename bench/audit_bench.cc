@@ -8,7 +8,8 @@
 #include <filesystem>
 #include <thread>
 
-#include "adapters/sqlite/storage.h"
+#include "adapters/stores.h"
+#include "crypto/env.h"
 #include "crypto/keydir.h"
 #include "gateway/audit/audit_log.h"
 
@@ -19,7 +20,7 @@ using brug::gateway::AuditLog;
 
 struct Log {
   std::filesystem::path dir;
-  std::unique_ptr<brug::adapters::Storage> db;
+  std::unique_ptr<brug::adapters::Database> db;
   brug::crypto::KeyDir keys;
   std::unique_ptr<AuditLog> log;
 
@@ -29,7 +30,8 @@ struct Log {
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     db = std::move(brug::adapters::open_sqlite({.path = (dir / "a.db").string()}).value());
-    log = std::make_unique<AuditLog>(*db, keys.signing_key(), brug::gateway::AuditOptions{});
+    log = std::make_unique<AuditLog>(*db, keys.signing_key(), brug::gateway::AuditOptions{},
+                                     brug::crypto::Env::system());
   }
   ~Log() { std::filesystem::remove_all(dir); }
 };
@@ -101,7 +103,7 @@ AuditLog& big_log() {
     return v != nullptr ? std::filesystem::path(v)
                         : std::filesystem::temp_directory_path() / "brug-audit-bench-proof";
   }();
-  static std::unique_ptr<brug::adapters::Storage> db = [] {
+  static std::unique_ptr<brug::adapters::Database> db = [] {
     if (std::getenv("BRUG_AUDIT_BENCH_DIR") == nullptr) {
       std::filesystem::remove_all(dir);
       std::atexit([] { std::filesystem::remove_all(dir); });
@@ -109,7 +111,8 @@ AuditLog& big_log() {
     std::filesystem::create_directories(dir);
     return std::move(brug::adapters::open_sqlite({.path = (dir / "a.db").string()})).value();
   }();
-  static AuditLog log(*db, keys.signing_key(), brug::gateway::AuditOptions{});
+  static AuditLog log(*db, keys.signing_key(), brug::gateway::AuditOptions{},
+                      brug::crypto::Env::system());
   static const bool filled = [] {
     const auto start = std::chrono::steady_clock::now();
     std::uint64_t have = *log.size();

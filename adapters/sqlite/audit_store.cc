@@ -59,10 +59,10 @@ Status SqliteAuditStore::add_nodes(const std::vector<AuditNodeRow>& nodes) {
 }
 
 Result<Hash> SqliteAuditStore::node(unsigned level, std::uint64_t index) {
-  auto rows = level == 0 ? tx_.query("SELECT leaf_hash FROM audit_events WHERE idx = ?",
-                                     {i64(index)})
-                         : tx_.query("SELECT hash FROM audit_nodes WHERE level = ? AND idx = ?",
-                                     {std::int64_t{level}, i64(index)});
+  auto rows = level == 0
+                  ? tx_.query("SELECT leaf_hash FROM audit_events WHERE idx = ?", {i64(index)})
+                  : tx_.query("SELECT hash FROM audit_nodes WHERE level = ? AND idx = ?",
+                              {std::int64_t{level}, i64(index)});
   if (!rows) return rows.status();
   if (rows->empty()) {
     return Status::error(Code::kCorrupt, "audit tree node " + std::to_string(level) + "/" +
@@ -101,8 +101,8 @@ Result<std::optional<CheckpointRow>> SqliteAuditStore::latest_checkpoint() {
 }
 
 Result<std::vector<CheckpointRow>> SqliteAuditStore::checkpoints() {
-  auto rows =
-      tx_.query(std::string("SELECT ") + kCheckpointColumns + " FROM audit_checkpoints ORDER BY size");
+  auto rows = tx_.query(std::string("SELECT ") + kCheckpointColumns +
+                        " FROM audit_checkpoints ORDER BY size");
   if (!rows) return rows.status();
   std::vector<CheckpointRow> out;
   for (const Row& r : *rows) {

@@ -54,8 +54,8 @@ Result<std::optional<StoredReferral>> SqliteExchangeStore::referral_by_source(
   if (!rows) return rows.status();
   if (rows->empty()) return std::optional<StoredReferral>();
   const Row& r = rows->front();
-  return std::optional<StoredReferral>(StoredReferral{
-      r.text(0), r.text(1), r.text(2), r.text(3), r.optional_text(4).value_or("")});
+  return std::optional<StoredReferral>(
+      StoredReferral{r.text(0), r.text(1), r.text(2), r.text(3), r.optional_text(4).value_or("")});
 }
 
 Status SqliteExchangeStore::add_referral(const NewReferral& n) {
@@ -178,8 +178,7 @@ Result<bool> SqliteExchangeStore::add_feed_item(const NewFeedItem& item) {
 }
 
 Result<std::int64_t> SqliteExchangeStore::feed_count_after(const std::string& recipient,
-                                                           std::int64_t after,
-                                                           std::int64_t limit) {
+                                                           std::int64_t after, std::int64_t limit) {
   auto rows = tx_.query(
       "SELECT COUNT(*) FROM (SELECT 1 FROM feed_items WHERE recipient = ? AND seq > ? LIMIT ?)",
       {recipient, after, limit});
@@ -188,8 +187,8 @@ Result<std::int64_t> SqliteExchangeStore::feed_count_after(const std::string& re
 }
 
 Result<std::vector<FeedEntry>> SqliteExchangeStore::feed_page(const std::string& recipient,
-                                                             std::int64_t after,
-                                                             std::int64_t limit) {
+                                                              std::int64_t after,
+                                                              std::int64_t limit) {
   auto rows = tx_.query(
       "SELECT f.seq, f.kind, f.participant, f.ref_id, f.purpose, "
       "COALESCE(r.sealed, o.sealed), COALESCE(r.source_org, o.project), p.wrapped_key, "

@@ -119,6 +119,8 @@ Status bind_all(sqlite3* db, sqlite3_stmt* stmt, const std::vector<SqlValue>& pa
           } else if constexpr (std::is_same_v<T, std::string>) {
             return sqlite3_bind_text64(stmt, pos, v.data(), v.size(), SQLITE_STATIC, SQLITE_UTF8);
           } else {
+            // An empty vector's data() may be null, which SQLite would store as NULL.
+            if (v.empty()) return sqlite3_bind_zeroblob(stmt, pos, 0);
             return sqlite3_bind_blob64(stmt, pos, v.data(), v.size(), SQLITE_STATIC);
           }
         },
@@ -338,14 +340,16 @@ class SqliteStorage final : public Storage {
       result = fn(tx);
     } catch (const std::exception& e) {
       result = Status::error(Code::kInternal, std::string("transaction aborted: ") + e.what());
+    } catch (...) {
+      result = Status::error(Code::kInternal, "transaction aborted by an unknown exception");
     }
     if (result.is_ok()) {
       Status committed = conn.run_plain("COMMIT");
       if (committed.is_ok()) return result;
       const int primary = sqlite3_errcode(conn.db()) & 0xff;
-      result = primary == SQLITE_FULL ? Status::error(Code::kUnavailable, "disk full")
+      result = primary == SQLITE_FULL   ? Status::error(Code::kUnavailable, "disk full")
                : primary == SQLITE_BUSY ? Status::error(Code::kUnavailable, "database busy")
-                                         : committed;
+                                        : committed;
     } else if (tx.busy()) {
       result = Status::error(Code::kUnavailable, "database busy: " + result.message());
     }

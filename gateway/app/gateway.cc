@@ -61,15 +61,15 @@ ServerOptions server_options(const Config& c) {
 
 // /healthz and /metrics: any registered organisation; nothing personal, nothing audited.
 void add_builtin_routes(Gateway::State& s) {
-  s.pipeline->add({"GET", "/healthz", {}, "healthz", "", Body::kNone, [&s](Call&) {
-                     const bool db_ok = s.db->read([](adapters::Stores& st) {
-                                              return st.audit.size().status();
-                                            }).is_ok();
-                     nlohmann::json j = {{"status", db_ok ? "ok" : "degraded"},
-                                         {"version", BRUG_VERSION},
-                                         {"storage", db_ok ? "ok" : "unavailable"}};
-                     return Answer::respond(json_response(db_ok ? 200 : 503, j.dump()));
-                   }});
+  s.pipeline->add(
+      {"GET", "/healthz", {}, "healthz", "", Body::kNone, [&s](Call&) {
+         const bool db_ok =
+             s.db->read([](adapters::Stores& st) { return st.audit.size().status(); }).is_ok();
+         nlohmann::json j = {{"status", db_ok ? "ok" : "degraded"},
+                             {"version", BRUG_VERSION},
+                             {"storage", db_ok ? "ok" : "unavailable"}};
+         return Answer::respond(json_response(db_ok ? 200 : 503, j.dump()));
+       }});
   s.pipeline->add({"GET", "/metrics", {}, "metrics", "", Body::kNone, [&s](Call&) {
                      Response r;
                      r.content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -125,8 +125,8 @@ Result<std::unique_ptr<Gateway>> Gateway::start(const Config& config, std::ostre
   s.pipeline = std::make_unique<Pipeline>(s.registry, *s.audit, s.policies->content_hash(),
                                           config.max_body_bytes);
   add_builtin_routes(s);
-  s.exchange.emplace(ExchangeDeps{*s.db, *s.audit, *s.keys, *s.catalogue, *s.policies,
-                                  s.registry, *s.env});
+  s.exchange.emplace(
+      ExchangeDeps{*s.db, *s.audit, *s.keys, *s.catalogue, *s.policies, s.registry, *s.env});
   add_exchange_routes(*s.pipeline, *s.exchange);
   s.reports.emplace(ReportDeps{*s.db, *s.keys, *s.catalogue, *s.policies, s.registry});
   add_report_routes(*s.pipeline, *s.reports);
@@ -139,14 +139,13 @@ Result<std::unique_ptr<Gateway>> Gateway::start(const Config& config, std::ostre
       s.metrics);
   if (!server) return server.status();
   s.server = std::move(server).value();
-  s.log.info("listening",
-             {{"host", config.host},
-              {"port", std::int64_t{s.server->port()}},
-              {"organisations", static_cast<std::int64_t>(s.registry.all().size())},
-              {"schema_version", std::int64_t{s.db->schema_version()}},
-              {"storage", std::string(s.db->backend())},
-              {"policy_set", s.policies->content_hash()},
-              {"version", BRUG_VERSION}});
+  s.log.info("listening", {{"host", config.host},
+                           {"port", std::int64_t{s.server->port()}},
+                           {"organisations", static_cast<std::int64_t>(s.registry.all().size())},
+                           {"schema_version", std::int64_t{s.db->schema_version()}},
+                           {"storage", std::string(s.db->backend())},
+                           {"policy_set", s.policies->content_hash()},
+                           {"version", BRUG_VERSION}});
   return std::unique_ptr<Gateway>(new Gateway(std::move(state)));
 }
 

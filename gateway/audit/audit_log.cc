@@ -226,8 +226,8 @@ Status AuditLog::maybe_checkpoint(AuditStore& store, std::uint64_t size, bool fo
   const std::string bytes = checkpoint_bytes(c);
   const crypto::Signature sig =
       key_.sign(std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
-  return store.add_checkpoint({size, *root, now, c.key_id,
-                               adapters::Blob(sig.bytes().begin(), sig.bytes().end())});
+  return store.add_checkpoint(
+      {size, *root, now, c.key_id, adapters::Blob(sig.bytes().begin(), sig.bytes().end())});
 }
 
 Result<std::uint64_t> AuditLog::size() {

@@ -20,7 +20,7 @@
 namespace brug::crypto {
 class Env;
 class SigningKey;
-}
+}  // namespace brug::crypto
 
 namespace brug::gateway {
 

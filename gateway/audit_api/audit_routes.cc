@@ -18,7 +18,6 @@ using nlohmann::ordered_json;
 
 constexpr std::uint64_t kMaxEntries = 1000;
 
-
 // Reads the named unsigned query parameters; any other parameter or a bad number is a problem.
 std::optional<Problem> numbers(const Request& r, std::map<std::string, std::uint64_t>& out) {
   for (const auto& [k, v] : r.query) {
@@ -84,7 +83,8 @@ Answer entries(Call& c, const AuditRouteDeps& d) {
   if (auto p = numbers(r, q)) return Answer::refuse(*p);
   if (!r.query.contains("start") || !r.query.contains("end") || q["end"] <= q["start"] ||
       q["end"] - q["start"] > kMaxEntries) {
-    return Answer::refuse(validation_problem("end", "need start < end <= start + " + std::to_string(kMaxEntries)));
+    return Answer::refuse(
+        validation_problem("end", "need start < end <= start + " + std::to_string(kMaxEntries)));
   }
   auto leaves = d.log.entries(q["start"], q["end"]);
   if (!leaves) return Answer::fail();
@@ -93,7 +93,8 @@ Answer entries(Call& c, const AuditRouteDeps& d) {
     list.push_back(crypto::to_base64url(
         std::span(reinterpret_cast<const std::uint8_t*>(leaf.data()), leaf.size())));
   }
-  return Answer::respond(json_response(200, ordered_json{{"start", q["start"]}, {"entries", list}}.dump()));
+  return Answer::respond(
+      json_response(200, ordered_json{{"start", q["start"]}, {"entries", list}}.dump()));
 }
 
 Answer inclusion(Call& c, const AuditRouteDeps& d) {
@@ -188,8 +189,8 @@ Answer subject_report(Call& c, const AuditRouteDeps& d) {
 
 void add_audit_routes(Pipeline& pipeline, AuditRouteDeps deps) {
   const std::set<Role> auditor = {Role::kAuditor};
-  auto route = [&](std::string method, std::string pattern, std::set<Role> roles, std::string action,
-                   Body body, Answer (*fn)(Call&, const AuditRouteDeps&)) {
+  auto route = [&](std::string method, std::string pattern, std::set<Role> roles,
+                   std::string action, Body body, Answer (*fn)(Call&, const AuditRouteDeps&)) {
     pipeline.add({std::move(method), std::move(pattern), std::move(roles), std::move(action), "",
                   body, [deps, fn](Call& c) { return fn(c, deps); }});
   };

@@ -8,9 +8,9 @@
 #include "crypto/env.h"
 #include "crypto/hash.h"
 #include "crypto/keydir.h"
-#include "gateway/cli/args.h"
-#include "gateway/audit/audit_log.h"
 #include "gateway/app/config.h"
+#include "gateway/audit/audit_log.h"
+#include "gateway/cli/args.h"
 
 namespace brug::gateway {
 

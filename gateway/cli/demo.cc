@@ -5,11 +5,11 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "gateway/http/client.h"
 #include "gateway/app/config.h"
-#include "gateway/identity/registry.h"
 #include "gateway/cli/report_command.h"
 #include "gateway/cli/synthetic.h"
+#include "gateway/http/client.h"
+#include "gateway/identity/registry.h"
 
 namespace brug::gateway {
 namespace {

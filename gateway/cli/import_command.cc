@@ -12,9 +12,9 @@
 
 #include "adapters/formats/csv.h"
 #include "adapters/formats/csv_mapping.h"
+#include "gateway/app/config.h"
 #include "gateway/cli/args.h"
 #include "gateway/http/client.h"
-#include "gateway/app/config.h"
 #include "policies/catalogue.h"
 
 namespace brug::gateway {

@@ -9,15 +9,15 @@
 #include <map>
 #include <memory>
 
+#include "gateway/app/config.h"
 #include "gateway/cli/args.h"
 #include "gateway/cli/audit_command.h"
-#include "gateway/app/config.h"
 #include "gateway/cli/demo.h"
 #include "gateway/cli/import_command.h"
 #include "gateway/cli/init.h"
-#include "gateway/identity/registry.h"
 #include "gateway/cli/report_command.h"
 #include "gateway/cli/serve.h"
+#include "gateway/identity/registry.h"
 #include "policies/check.h"
 #include "policies/policy_set.h"
 

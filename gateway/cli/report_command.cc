@@ -4,9 +4,9 @@
 #include <iomanip>
 #include <nlohmann/json.hpp>
 
+#include "gateway/app/config.h"
 #include "gateway/cli/args.h"
 #include "gateway/http/client.h"
-#include "gateway/app/config.h"
 
 namespace brug::gateway {
 

@@ -105,7 +105,8 @@ Answer record(Call& call, const ConsentRouteDeps& d) {
   }
   call.context.recipient = grantee;
   if (caller.role == Role::kProject && grantee != caller.id) {
-    return Answer::refuse(forbidden_problem("A project records consent only for grants to itself."));
+    return Answer::refuse(
+        forbidden_problem("A project records consent only for grants to itself."));
   }
   ResolvedSubject who = resolve_subject(*subject, caller, d.keys);
   if (who.problem) return Answer::refuse(*who.problem);

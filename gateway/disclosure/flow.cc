@@ -34,8 +34,7 @@ std::string audit_subject(const crypto::KeyDir& keys, const std::string& partici
 std::string new_record_id(crypto::Env& env, std::string_view prefix) {
   static constexpr char kDigits[] = "234567abcdefghijklmnopqrstuvwxyz";
   std::uint64_t ms = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(env.now().time_since_epoch())
-          .count());
+      std::chrono::duration_cast<std::chrono::milliseconds>(env.now().time_since_epoch()).count());
   std::string id(prefix);
   id.resize(prefix.size() + 9 + 17);
   for (std::size_t i = prefix.size() + 9; i-- > prefix.size(); ms >>= 5) id[i] = kDigits[ms & 31];

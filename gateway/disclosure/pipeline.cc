@@ -92,8 +92,8 @@ Response Pipeline::serve(Request& r) const {
   // route
   Router::Match m = router_.match(r.method, r.path);
   if (!m.route) {
-    const Problem p = m.method_mismatch ? method_not_allowed_problem(r.method)
-                                        : not_found_problem(r.path);
+    const Problem p =
+        m.method_mismatch ? method_not_allowed_problem(r.method) : not_found_problem(r.path);
     return refuse(r, p, "request.refused", {});
   }
   const RouteSpec& route = routes_[*m.route];
@@ -102,11 +102,11 @@ Response Pipeline::serve(Request& r) const {
   AuditContext context{.record_type = route.record_type};
   // role
   if (!route.roles.empty() && !route.roles.contains(r.caller->role)) {
-    return refuse(r,
-                  forbidden_problem("An organisation with role " +
-                                    std::string(to_string(r.caller->role)) +
-                                    " may not call this route."),
-                  route.action, context);
+    return refuse(
+        r,
+        forbidden_problem("An organisation with role " + std::string(to_string(r.caller->role)) +
+                          " may not call this route."),
+        route.action, context);
   }
   Call call{r, *r.caller, route, policy_set_, nlohmann::json(), std::move(context)};
   // parse

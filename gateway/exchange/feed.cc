@@ -97,8 +97,8 @@ Status materialize(const ExchangeDeps& d, const Organisation& caller, std::int64
     consent::ConsentRegistry consents(s.consents, [&] { return now; });
     std::vector<adapters::OutcomeForSender> permitted;
     for (auto& o : outcomes) {
-      auto decision =
-          consents.permits(o.participant, caller.id, Purpose::kResultaatverantwoording, "uitkomsten");
+      auto decision = consents.permits(o.participant, caller.id, Purpose::kResultaatverantwoording,
+                                       "uitkomsten");
       if (decision && decision->permitted) permitted.push_back(std::move(o));
     }
     outcomes = std::move(permitted);

@@ -134,10 +134,11 @@ Answer push_outcomes(const ExchangeDeps& d, Call& call) {
         auto index = crypto::ParticipantIndex::from_hex(it.participant);
         if (!index) return index.status();
         const std::string id = new_record_id(d.env, "out_");
-        auto sealed = crypto::seal_record(*key, {id, *index, "outcome"}, bytes_of(it.record.dump()));
+        auto sealed =
+            crypto::seal_record(*key, {id, *index, "outcome"}, bytes_of(it.record.dump()));
         if (!sealed) return sealed.status();
-        BRUG_RETURN_IF_ERROR(
-            s.exchange.add_outcome({id, caller.id, it.participant, std::move(sealed).value(), now}));
+        BRUG_RETURN_IF_ERROR(s.exchange.add_outcome(
+            {id, caller.id, it.participant, std::move(sealed).value(), now}));
         res["status"] = "accepted";
         res["id"] = id;
         e.decision = "permit";

@@ -94,9 +94,8 @@ ReferralItem parse_referral(const ExchangeDeps& d, const json& item, const Organ
   it.record = *record;
   for (const auto& [k, v] : record->items()) it.fields.push_back(k);
   // What idempotency compares: the same source_ref must mean the same referral.
-  const std::string canonical =
-      it.to->id + '\0' + std::string(to_string(it.purpose)) + '\0' + it.participant + '\0' +
-      it.record.dump();
+  const std::string canonical = it.to->id + '\0' + std::string(to_string(it.purpose)) + '\0' +
+                                it.participant + '\0' + it.record.dump();
   it.content_hash = crypto::to_hex(crypto::sha256(canonical));
   return it;
 }
@@ -115,8 +114,7 @@ Result<const crypto::DataKey*> participant_key(const ExchangeDeps& d, adapters::
   if (!key) return key.status();
   auto wrapped = crypto::wrap_data_key(d.keys.keks(), *index, *key);
   if (!wrapped) return wrapped.status();
-  auto sealed_bsn =
-      crypto::seal_record(*key, {it.participant, *index, "bsn"}, bytes_of(it.bsn));
+  auto sealed_bsn = crypto::seal_record(*key, {it.participant, *index, "bsn"}, bytes_of(it.bsn));
   if (!sealed_bsn) return sealed_bsn.status();
   BRUG_RETURN_IF_ERROR(s.put_participant(
       {it.participant, adapters::Blob(wrapped->bytes().begin(), wrapped->bytes().end()),

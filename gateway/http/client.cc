@@ -11,14 +11,12 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
-
 namespace brug::gateway {
 
 struct GatewayClient::Impl {
   Poco::Net::Context::Ptr ctx;
   std::unique_ptr<Poco::Net::HTTPSClientSession> session;
 };
-
 
 GatewayClient::GatewayClient(const ClientIdentity& id) : impl_(std::make_unique<Impl>()) {
   static std::once_flag ssl;

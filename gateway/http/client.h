@@ -11,13 +11,11 @@
 
 namespace brug::gateway {
 
-
 struct ClientIdentity {
   std::string host;
   std::uint16_t port = 0;
   std::string cert_file, key_file, ca_file;
 };
-
 
 struct ClientReply {
   int status = 0;

@@ -23,8 +23,8 @@ struct Request {
   std::map<std::string, std::string> path_params;  // {name} segments of the matched route
   std::string body;
   std::string content_type;
-  std::string request_id;                // accepted from X-Request-Id or generated
-  std::string traceparent;               // W3C trace context, when valid
+  std::string request_id;   // accepted from X-Request-Id or generated
+  std::string traceparent;  // W3C trace context, when valid
   // What the transport saw, for the chain to judge: the client certificate's subject
   // serialNumber (OIN) and CN, whether the body was over the limit (and so not read), whether
   // the query string was malformed.

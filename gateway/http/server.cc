@@ -191,7 +191,8 @@ class LoggingErrorHandler final : public Poco::ErrorHandler {
 Result<Poco::Net::Context::Ptr> make_tls_context(const ServerOptions& c) {
   for (const std::string* f : {&c.tls_ca_file, &c.tls_cert_file, &c.tls_key_file}) {
     if (!std::filesystem::is_regular_file(*f)) {
-      return Status::error(Code::kNotFound, *f + ": TLS file not found (see " + c.config_file + ")");
+      return Status::error(Code::kNotFound,
+                           *f + ": TLS file not found (see " + c.config_file + ")");
     }
   }
   try {

@@ -25,7 +25,7 @@ using nlohmann::ordered_json;
 // A fixed period: one calendar month, quarter or year. Anything else is refused, so that two
 // overlapping windows cannot be subtracted to single out one person (docs/REPORTS.md).
 std::optional<std::string> fixed_period_problem(const consent::Date& from,
-                                                       const consent::Date& to) {
+                                                const consent::Date& to) {
   const auto last_day = [](int y, int m) {
     const auto ymd = std::chrono::year_month_day_last(
         std::chrono::year(y), std::chrono::month_day_last(std::chrono::month(unsigned(m))));
@@ -131,7 +131,8 @@ Answer report(const ReportDeps& d, Call& call) {
                   Purpose::kMonitoring};
   call.context.purpose = "monitoring";
   auto plan = plan_flow(d.policies, flow);
-  if (!plan) return Answer::refuse(forbidden_problem("No monitoring policy covers this organisation."));
+  if (!plan)
+    return Answer::refuse(forbidden_problem("No monitoring policy covers this organisation."));
   call.context.basis = plan->basis();
   call.context.policy_ids = plan->policy_ids;
 
@@ -161,7 +162,8 @@ Answer report(const ReportDeps& d, Call& call) {
       if (!l.date.empty() && (date < l.date || (date == l.date && o.position < l.seq))) continue;
       l = {date, o.position, std::move(outcome).value(), json(), o.project};
       if (o.referral_sealed) {
-        auto referral = open_json(**key, o.referral_id, o.participant, "referral", *o.referral_sealed);
+        auto referral =
+            open_json(**key, o.referral_id, o.participant, "referral", *o.referral_sealed);
         if (referral) l.referral = std::move(referral).value();
       }
     }
@@ -232,8 +234,12 @@ Answer report(const ReportDeps& d, Call& call) {
 
 void add_report_routes(Pipeline& pipeline, const ReportDeps& deps) {
   const ReportDeps* d = &deps;
-  pipeline.add({"GET", "/v1/reports/outcomes", {Role::kGemeente, Role::kParticipatiebedrijf},
-                "report.outcomes", "outcome", Body::kNone,
+  pipeline.add({"GET",
+                "/v1/reports/outcomes",
+                {Role::kGemeente, Role::kParticipatiebedrijf},
+                "report.outcomes",
+                "outcome",
+                Body::kNone,
                 [d](Call& c) { return report(*d, c); }});
 }
 

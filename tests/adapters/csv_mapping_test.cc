@@ -14,7 +14,7 @@ const Catalogue& catalogue() {
 }
 
 const std::string kExampleMapping =
-    BRUG_SOURCE_DIR "/adapters/mappings/participatiebedrijf-export.json";
+    BRUG_SOURCE_DIR "/adapters/formats/mappings/participatiebedrijf-export.json";
 const std::string kExampleCsv =
     BRUG_SOURCE_DIR "/tests/adapters/data/participatiebedrijf-export.csv";
 

@@ -13,7 +13,7 @@ namespace {
 class StorageTest : public ::testing::Test {
  protected:
   std::unique_ptr<Storage> open() {
-    auto s = open_sqlite({.path = dir_.file("brug.db")});
+    auto s = open_sqlite_storage({.path = dir_.file("brug.db")});
     if (!s) ADD_FAILURE() << s.status().to_string();
     return s ? std::move(s).value() : nullptr;
   }
@@ -105,7 +105,7 @@ TEST_F(StorageTest, RefusesADatabaseWrittenByANewerBrug) {
             return tx.exec("INSERT INTO schema_migrations VALUES (999, 'future', 'x')").status();
           }).is_ok());
   }
-  auto again = open_sqlite({.path = dir_.file("brug.db")});
+  auto again = open_sqlite_storage({.path = dir_.file("brug.db")});
   ASSERT_FALSE(again);
   EXPECT_EQ(again.code(), Code::kFailedPrecondition);
   EXPECT_NE(again.message().find("999"), std::string::npos);
@@ -150,12 +150,51 @@ TEST_F(StorageTest, ValuesOfEveryTypeRoundTrip) {
                   if (!rows) return rows.status();
                   const Row& row = rows->front();
                   EXPECT_EQ(row.integer(0), std::int64_t{1} << 40);
-                  EXPECT_DOUBLE_EQ(row.real(1), 2.5);
+                  EXPECT_DOUBLE_EQ(std::get<double>(row.at(1)), 2.5);
                   EXPECT_EQ(row.text(2), "tekst é");
                   EXPECT_EQ(row.blob(3), bytes);
                   EXPECT_TRUE(row.is_null(4));
+                  EXPECT_EQ(row.optional_text(4), std::nullopt);
+                  EXPECT_EQ(row.optional_blob(3), bytes);
                   return Status::ok();
                 }).is_ok());
+}
+
+// Typed rows: NULL or another type is never read as 0 or "", and the transaction that tried
+// fails whole.
+TEST_F(StorageTest, ReadingANullOrAWrongTypeFailsTheTransaction) {
+  auto db = open();
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(db->transact([&](Tx& tx) {
+                  BRUG_RETURN_IF_ERROR(tx.exec("CREATE TABLE t (i INTEGER, s TEXT)").status());
+                  return tx.exec("INSERT INTO t VALUES (NULL, 'x')").status();
+                }).is_ok());
+  for (int column : {0, 1}) {
+    Status s = db->transact([&](Tx& tx) {
+      BRUG_RETURN_IF_ERROR(tx.exec("INSERT INTO t VALUES (7, 'y')").status());
+      auto rows = tx.query("SELECT i, s FROM t WHERE s = 'x'");
+      if (!rows) return rows.status();
+      (void)rows->front().integer(static_cast<std::size_t>(column));  // NULL, then text
+      return Status::ok();
+    });
+    EXPECT_EQ(s.code(), Code::kInternal) << column;
+  }
+  std::int64_t rows_after = -1;
+  ASSERT_TRUE(db->read([&](Tx& tx) {
+                  auto rows = tx.query("SELECT COUNT(*) FROM t");
+                  if (!rows) return rows.status();
+                  rows_after = rows->front().integer(0);
+                  return Status::ok();
+                }).is_ok());
+  EXPECT_EQ(rows_after, 1);
+}
+
+TEST_F(StorageTest, AReadTransactionCannotWrite) {
+  auto db = open();
+  ASSERT_TRUE(db);
+  Status s = db->read([&](Tx& tx) { return insert_org(tx, "x"); });
+  EXPECT_FALSE(s.is_ok());
+  EXPECT_EQ(count_organisations(*db), 0);
 }
 
 TEST_F(StorageTest, ConcurrentWritersLoseNothing) {
@@ -178,7 +217,7 @@ TEST_F(StorageTest, ConcurrentWritersLoseNothing) {
 }
 
 TEST_F(StorageTest, AnUnwritablePathIsAClearError) {
-  auto db = open_sqlite({.path = dir_.file("missing/dir/brug.db")});
+  auto db = open_sqlite_storage({.path = dir_.file("missing/dir/brug.db")});
   ASSERT_FALSE(db);
   EXPECT_EQ(db.code(), Code::kIo);
   EXPECT_NE(db.message().find("missing/dir/brug.db"), std::string::npos) << db.message();

@@ -6,19 +6,64 @@
 #include <atomic>
 #include <thread>
 
-#include "adapters/sqlite/consent_store.h"
 #include "adapters/sqlite/storage.h"
+#include "adapters/stores.h"
 #include "tests/support/temp_dir.h"
 
 namespace brug::consent {
 namespace {
 
+// The registry as the gateway uses it: a ConsentRegistry over the consent store of one
+// transaction of the Database, one transaction per call.
+class Registry {
+ public:
+  Registry(adapters::Database& db, const std::string& clock) : db_(db), clock_(clock) {}
+  Result<Consent> record(const NewConsent& n, const std::string& by) {
+    return run<Consent>(true, [&](ConsentRegistry& r) { return r.record(n, by); });
+  }
+  Result<Consent> withdraw(const std::string& id, const std::string& actor) {
+    return run<Consent>(true, [&](ConsentRegistry& r) { return r.withdraw(id, actor); });
+  }
+  Result<std::optional<Consent>> find(const std::string& id) {
+    return run<std::optional<Consent>>(false, [&](ConsentRegistry& r) { return r.find(id); });
+  }
+  Result<std::vector<Consent>> of_participant(const std::string& p) {
+    return run<std::vector<Consent>>(false,
+                                     [&](ConsentRegistry& r) { return r.of_participant(p); });
+  }
+  Result<Decision> permits(const std::string& p, const std::string& grantee, Purpose purpose,
+                           std::optional<std::string_view> category = std::nullopt) {
+    return run<Decision>(
+        false, [&](ConsentRegistry& r) { return r.permits(p, grantee, purpose, category); });
+  }
+
+ private:
+  template <class T, class F>
+  Result<T> run(bool write, F f) {
+    std::optional<Result<T>> out;
+    auto body = [&](adapters::Stores& st) {
+      ConsentRegistry r(st.consents, [this] { return clock_; });
+      out.emplace(f(r));
+      return out->status();
+    };
+    Status s = write ? db_.write(body) : db_.read(body);
+    if (out && !out->is_ok()) return std::move(*out);
+    if (!s.is_ok()) return s;
+    return std::move(*out);
+  }
+  adapters::Database& db_;
+  const std::string& clock_;
+};
+
 class RegistryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto db = adapters::open_sqlite({.path = dir_.file("brug.db")});
+    auto db = adapters::open_sqlite_storage({.path = dir_.file("brug.db")});
     ASSERT_TRUE(db) << db.message();
     db_ = std::move(db).value();
+    auto database = adapters::open_sqlite({.path = dir_.file("brug.db")});
+    ASSERT_TRUE(database) << database.message();
+    database_ = std::move(database).value();
     ASSERT_TRUE(db_->transact([](adapters::Tx& tx) {
                      for (const char* id : {"gemeente-a", "project-b", "project-c"}) {
                        BRUG_RETURN_IF_ERROR(
@@ -30,8 +75,7 @@ class RegistryTest : public ::testing::Test {
                      return Status::ok();
                    })
                     .is_ok());
-    store_ = adapters::make_sql_consent_store(*db_);
-    registry_ = std::make_unique<ConsentRegistry>(*store_, [this] { return clock_; });
+    registry_ = std::make_unique<Registry>(*database_, clock_);
   }
 
   NewConsent consent_for(const std::string& grantee) {
@@ -45,9 +89,9 @@ class RegistryTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
-  std::unique_ptr<adapters::Storage> db_;
-  std::unique_ptr<ConsentStore> store_;
-  std::unique_ptr<ConsentRegistry> registry_;
+  std::unique_ptr<adapters::Storage> db_;  // for SQL the gateway never writes
+  std::unique_ptr<adapters::Database> database_;
+  std::unique_ptr<Registry> registry_;
   std::string clock_ = "2026-03-01T12:00:00.000Z";
   const std::string participant_ = std::string(64, 'f');
 };

@@ -5,7 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "adapters/sqlite/storage.h"
+#include "adapters/stores.h"
+#include "crypto/env.h"
 #include "crypto/keydir.h"
 #include "crypto/merkle.h"
 #include "gateway/audit/audit_log.h"
@@ -136,12 +137,13 @@ class AuditLogTest : public ::testing::Test {
  protected:
   testing::TempDir dir_;
   crypto::KeyDir keys_ = std::move(crypto::KeyDir::ephemeral()).value();
-  std::unique_ptr<adapters::Storage> db_ =
+  std::unique_ptr<adapters::Database> db_ =
       std::move(adapters::open_sqlite({.path = dir_.file("audit.db")})).value();
+  crypto::Env& env_ = crypto::Env::system();
 };
 
 TEST_F(AuditLogTest, BatchesOfEverySizeKeepTheTreeAndTheChain) {
-  AuditLog log(*db_, keys_.signing_key(), AuditOptions{.checkpoint_every_events = 50});
+  AuditLog log(*db_, keys_.signing_key(), AuditOptions{.checkpoint_every_events = 50}, env_);
   int next = 0;
   for (int batch : {1, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 1, 64, 127, 2}) {
     std::vector<AuditEvent> events;
@@ -181,8 +183,8 @@ TEST_F(AuditLogTest, BatchesOfEverySizeKeepTheTreeAndTheChain) {
 TEST_F(AuditLogTest, TwoWritersOnOneDatabaseExtendTheSameTree) {
   // A second AuditLog on the same file (a CLI command beside the server) appends in between:
   // each writer must notice the log moved and pick up the other's edge of the tree.
-  AuditLog a(*db_, keys_.signing_key(), AuditOptions{});
-  AuditLog b(*db_, keys_.signing_key(), AuditOptions{});
+  AuditLog a(*db_, keys_.signing_key(), AuditOptions{}, env_);
+  AuditLog b(*db_, keys_.signing_key(), AuditOptions{}, env_);
   int next = 0;
   for (int round = 0; round < 12; ++round) {
     AuditLog& w = round % 3 == 2 ? b : a;
@@ -208,28 +210,24 @@ TEST_F(AuditLogTest, SearchBySubjectFindsEventsInEveryBlockOfTheIndex) {
   // The subject index is kept per block of 4096 events. Rows far apart (written directly:
   // only the search is under test) must all be found, oldest first, within the limit.
   const std::vector<std::int64_t> mine = {3, 4095, 4096, 140000, 262143, 262144};
-  ASSERT_TRUE(
-      db_->transact([&](adapters::Tx& tx) {
-           for (std::int64_t idx : {std::int64_t{1}, std::int64_t{70000}, std::int64_t{262145}}) {
-             BRUG_RETURN_IF_ERROR(
-                 tx.exec("INSERT INTO audit_events VALUES (?, 'x', x'00', "
-                         "'2026-11-22T10:00:00.000Z', 'a', 'feed.read', 'p', 'someone-else', "
-                         "'r', 'permit')",
-                         {idx})
-                     .status());
-           }
-           for (std::int64_t idx : mine) {
-             BRUG_RETURN_IF_ERROR(
-                 tx.exec("INSERT INTO audit_events VALUES (?, 'x', x'00', "
-                         "'2026-11-22T10:00:00.000Z', 'a', 'feed.read', 'p', 'me', 'r', "
-                         "'permit')",
-                         {idx})
-                     .status());
-           }
-           return Status::ok();
-         })
-          .is_ok());
-  AuditLog log(*db_, keys_.signing_key(), AuditOptions{});
+  auto row = [](std::int64_t idx, const std::string& subject) {
+    return adapters::AuditLeafRow{.index = static_cast<std::uint64_t>(idx),
+                                  .leaf = "x",
+                                  .time = "2026-11-22T10:00:00.000Z",
+                                  .actor = "a",
+                                  .action = "feed.read",
+                                  .purpose = "p",
+                                  .subject = subject,
+                                  .recipient = "r",
+                                  .decision = "permit"};
+  };
+  std::vector<adapters::AuditLeafRow> rows;
+  for (std::int64_t idx : {std::int64_t{1}, std::int64_t{70000}, std::int64_t{262145}}) {
+    rows.push_back(row(idx, "someone-else"));
+  }
+  for (std::int64_t idx : mine) rows.push_back(row(idx, "me"));
+  ASSERT_TRUE(db_->write([&](adapters::Stores& st) { return st.audit.add_leaves(rows); }).is_ok());
+  AuditLog log(*db_, keys_.signing_key(), AuditOptions{}, env_);
   auto all = log.search({.subject = "me"});
   ASSERT_TRUE(all.is_ok()) << all.message();
   std::vector<std::int64_t> found;
@@ -242,6 +240,55 @@ TEST_F(AuditLogTest, SearchBySubjectFindsEventsInEveryBlockOfTheIndex) {
   auto other = log.search({.subject = "me", .action = "consent.record"});
   ASSERT_TRUE(other.is_ok());
   EXPECT_TRUE(other->empty());
+}
+
+// What a request stores commits with its events: a failing transaction leaves neither, a
+// committed one both, and the tree stays whole across record() and append().
+TEST_F(AuditLogTest, RecordCommitsTheEventsWithTheDataOrNeither) {
+  AuditLog log(*db_, keys_.signing_key(), AuditOptions{}, env_);
+  ASSERT_TRUE(log.append({numbered(0)}).is_ok());
+  const std::vector<adapters::OrgRow> orgs = {{"org-a", "A", Role::kProject, "", ""}};
+  Status failed = log.record([&](adapters::Stores& st, std::vector<AuditEvent>& events) {
+    BRUG_RETURN_IF_ERROR(st.orgs.sync(orgs, "2026-11-30T00:00:00.000Z"));
+    events.push_back(numbered(1));
+    return Status::error(Code::kIo, "the request failed after its writes");
+  });
+  EXPECT_FALSE(failed.is_ok());
+  EXPECT_EQ(*log.size(), 1U);
+  std::size_t active = 99;
+  ASSERT_TRUE(db_->read([&](adapters::Stores& st) {
+                   auto all = st.orgs.active();
+                   if (!all) return all.status();
+                   active = all->size();
+                   return Status::ok();
+                 })
+                  .is_ok());
+  EXPECT_EQ(active, 0U);
+
+  int runs = 0;
+  ASSERT_TRUE(log.record([&](adapters::Stores& st, std::vector<AuditEvent>& events) {
+                   ++runs;
+                   EXPECT_TRUE(events.empty());
+                   BRUG_RETURN_IF_ERROR(st.orgs.sync(orgs, "2026-11-30T00:00:00.000Z"));
+                   events.push_back(numbered(1));
+                   events.push_back(numbered(2));
+                   return Status::ok();
+                 })
+                  .is_ok());
+  EXPECT_EQ(runs, 1);
+  ASSERT_TRUE(log.append({numbered(3)}).is_ok());
+  const std::uint64_t n = *log.size();
+  ASSERT_EQ(n, 4U);
+  auto tree = replay(log);
+  EXPECT_EQ(*log.root(n), *crypto::merkle_root(tree, n));
+  ASSERT_TRUE(db_->read([&](adapters::Stores& st) {
+                   auto all = st.orgs.active();
+                   if (!all) return all.status();
+                   active = all->size();
+                   return Status::ok();
+                 })
+                  .is_ok());
+  EXPECT_EQ(active, 1U);
 }
 
 }  // namespace

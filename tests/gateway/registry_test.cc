@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "adapters/sqlite/storage.h"
+#include "adapters/stores.h"
 #include "tests/support/temp_dir.h"
 
 namespace brug::gateway {
@@ -108,20 +108,19 @@ TEST_F(RegistryTest, SyncMirrorsTheFileIntoStorageAndDeactivatesLeavers) {
   ASSERT_TRUE(db);
   auto first = load(kRegistry);
   ASSERT_TRUE(first);
-  ASSERT_TRUE(first->sync_to(**db).is_ok());
+  ASSERT_TRUE(first->sync_to(**db, "2026-11-30T00:00:00.000Z").is_ok());
   auto second = OrgRegistry::from_list(
       {{.id = "project-b", .name = "Project B2", .role = Role::kProject, .cert_cn = "project-b"}});
   ASSERT_TRUE(second);
-  ASSERT_TRUE(second->sync_to(**db).is_ok());
+  ASSERT_TRUE(second->sync_to(**db, "2026-11-30T00:01:00.000Z").is_ok());
   ASSERT_TRUE((*db)
-                  ->read([](adapters::Tx& tx) {
-                    auto rows = tx.query("SELECT id, name, active FROM organisations ORDER BY id");
-                    if (!rows) return rows.status();
-                    EXPECT_EQ(rows->size(), 2u);
-                    EXPECT_EQ((*rows)[0].text(0), "gemeente-a");
-                    EXPECT_EQ((*rows)[0].integer(2), 0);
-                    EXPECT_EQ((*rows)[1].text(1), "Project B2");
-                    EXPECT_EQ((*rows)[1].integer(2), 1);
+                  ->read([](adapters::Stores& st) {
+                    auto active = st.orgs.active();
+                    if (!active) return active.status();
+                    // gemeente-a left the file: kept, but no longer active.
+                    EXPECT_EQ(active->size(), 1u);
+                    EXPECT_EQ((*active)[0].id, "project-b");
+                    EXPECT_EQ((*active)[0].name, "Project B2");
                     return Status::ok();
                   })
                   .is_ok());

@@ -57,7 +57,7 @@ class AuditTamperTest : public ::testing::Test {
                                 {"date", "2026-11-01"}});
     ASSERT_EQ(client("reconnact-leusden").post("/v1/outcomes", outcome.dump()).status, 200);
     checkpoint_ = checkpoint();  // signs one covering everything so far
-    auto db = adapters::open_sqlite({.path = config_.sqlite_path});
+    auto db = adapters::open_sqlite_storage({.path = config_.sqlite_path});
     ASSERT_TRUE(db);
     db_ = std::move(db).value();
   }

@@ -135,10 +135,10 @@ TEST_F(AuditTest, EveryDisclosureNamesFieldsPolicyAndConsentButNoValues) {
 
 TEST_F(AuditTest, ARefusalIsAnAuditEventToo) {
   EXPECT_EQ(client(kProject).get("/v1/audit/checkpoint").status, 403);
-  const auto events = search({{"actor", kProject}, {"action", "request.refused"}});
-  ASSERT_FALSE(events.empty());
+  const auto events = search({{"actor", kProject}, {"action", "audit.checkpoint"}});
+  ASSERT_EQ(events.size(), 1U);
   EXPECT_EQ(events.back()["decision"], "deny");
-  EXPECT_EQ(events.back()["reason"], "/v1/audit/checkpoint");
+  EXPECT_EQ(events.back()["reason"], "forbidden");
 }
 
 TEST_F(AuditTest, TheSubjectReportShowsThatPersonsDisclosuresOnly) {
@@ -199,7 +199,7 @@ TEST(AuditFailClosed, NoDataLeavesWhenTheAuditWriteFails) {
                            {"record", {{"voornaam", "Geheim"}, {"doelgroep", "zorg"}}}});
   ASSERT_EQ(client_of("laborijn").post("/v1/referrals", push.dump()).status, 200);
   // Break the audit store behind the gateway's back.
-  auto db = adapters::open_sqlite({.path = config->sqlite_path});
+  auto db = adapters::open_sqlite_storage({.path = config->sqlite_path});
   ASSERT_TRUE(db);
   ASSERT_TRUE((*db)
                   ->transact([](adapters::Tx& tx) {

@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "gateway/app/config.h"
-#include "gateway/http/server.h"
+#include "gateway/app/gateway.h"
 #include "tests/support/https_client.h"
 #include "tests/support/run.h"
 #include "tests/support/temp_dir.h"

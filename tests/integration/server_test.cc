@@ -9,8 +9,8 @@
 #include <thread>
 
 #include "gateway/app/config.h"
+#include "gateway/app/gateway.h"
 #include "gateway/cli/dev_pki.h"
-#include "gateway/http/server.h"
 #include "tests/support/gateway_fixture.h"
 
 namespace brug::gateway {

@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "gateway/app/config.h"
+#include "gateway/app/gateway.h"
 #include "gateway/cli/dev_pki.h"
-#include "gateway/http/server.h"
 #include "tests/support/https_client.h"
 #include "tests/support/run.h"
 #include "tests/support/temp_dir.h"
@@ -28,7 +28,9 @@ class GatewayFixture : public ::testing::Test {
  protected:
   static constexpr std::int64_t kBodyLimit = 64 * 1024;
 
-  static void SetUpTestSuite() {
+  static void SetUpTestSuite() { start(); }
+  // `seams` lets a suite swap what it cannot cause otherwise (a failing database).
+  static void start(gateway::Seams seams = {}) {
     Poco::Net::initializeSSL();
     dir_ = new TempDir();
     const auto init = run_brug({"init", dir_->file("dev")});
@@ -38,15 +40,18 @@ class GatewayFixture : public ::testing::Test {
     config->port = 0;
     config->max_body_bytes = kBodyLimit;
     config->threads = 4;
+    config_ = new gateway::Config(*config);
     log_ = new std::ofstream(dir_->file("gateway.log"));
-    auto gw = gateway::Gateway::start(*config, *log_);
+    auto gw = gateway::Gateway::start(*config, *log_, std::move(seams));
     ASSERT_TRUE(gw) << gw.message();
     gateway_ = std::move(gw).value().release();
   }
   static void TearDownTestSuite() {
     delete gateway_;
     delete log_;
+    delete config_;
     delete dir_;
+    config_ = nullptr;
     gateway_ = nullptr;
     log_ = nullptr;
     dir_ = nullptr;
@@ -75,6 +80,7 @@ class GatewayFixture : public ::testing::Test {
   static inline TempDir* dir_ = nullptr;
   static inline std::ofstream* log_ = nullptr;
   static inline gateway::Gateway* gateway_ = nullptr;
+  static inline gateway::Config* config_ = nullptr;
 };
 
 }  // namespace brug::testing

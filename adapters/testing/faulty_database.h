@@ -1,0 +1,47 @@
+// A Database that fails on purpose, wrapped around a real one (LevelDB's
+// FaultInjectionTestEnv is the model): the tests cause the faults a disk, a crash or a broken
+// audit store would, without triggers written into the database. Test-only; the gateway takes
+// it through app::Seams::wrap_database.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+
+#include "adapters/stores.h"
+
+namespace brug::adapters::testing {
+
+enum class Fault {
+  kNone,
+  kCommitFails,  // the write transaction runs, then its commit fails (nothing stays)
+  kDiskFull,     // the write fails with "disk full" before anything is stored
+  kAuditFails,   // appending audit leaves fails (the rest of the transaction ran)
+  kStall,        // the write waits `stall` before it runs, then succeeds
+};
+
+class FaultyDatabase final : public Database {
+ public:
+  explicit FaultyDatabase(std::unique_ptr<Database> inner) : inner_(std::move(inner)) {}
+
+  // Makes the `nth` write from now on (1 = the next one) fail with `fault`; every other write
+  // goes through. A fault fires once.
+  void arm(Fault fault, int nth = 1, std::chrono::milliseconds stall = {});
+  void disarm();
+  // Writes that failed because of an armed fault.
+  int faults_fired() const { return fired_.load(); }
+
+  Status write(const std::function<Status(Stores&)>& fn) override;
+  Status read(const std::function<Status(Stores&)>& fn) override { return inner_->read(fn); }
+  int schema_version() override { return inner_->schema_version(); }
+  std::string_view backend() const override { return inner_->backend(); }
+
+ private:
+  std::unique_ptr<Database> inner_;
+  std::atomic<Fault> fault_{Fault::kNone};
+  std::atomic<int> countdown_{0};
+  std::atomic<int> fired_{0};
+  std::chrono::milliseconds stall_{0};
+};
+
+}  // namespace brug::adapters::testing

@@ -1,0 +1,254 @@
+// What a request stores commits with its audit events, or nothing does: each writing route over
+// real mutual TLS against a database that fails on purpose (adapters/testing/FaultyDatabase):
+// the commit fails, the disk is full, the audit append fails. After each: a 5xx and nothing of
+// the request stored (neither data nor event); then, with the fault gone, the same request is
+// stored with its events.
+#include <gtest/gtest.h>
+
+#include "adapters/stores.h"
+#include "adapters/testing/faulty_database.h"
+#include "crypto/bsn.h"
+#include "crypto/keydir.h"
+#include "crypto/pseudonym.h"
+#include "tests/support/gateway_fixture.h"
+#include "tests/support/test_bsn.h"
+
+namespace brug::testing {
+namespace {
+
+using adapters::testing::Fault;
+using adapters::testing::FaultyDatabase;
+
+class FaultTest : public GatewayFixture {
+ protected:
+  static void SetUpTestSuite() {
+    start({.wrap_database = [](std::unique_ptr<adapters::Database> db) {
+      auto faulty = std::make_unique<FaultyDatabase>(std::move(db));
+      faulty_ = faulty.get();
+      return std::unique_ptr<adapters::Database>(std::move(faulty));
+    }});
+    auto db = adapters::open_sqlite({.path = config_->sqlite_path});
+    ASSERT_TRUE(db) << db.message();
+    observer_ = std::move(db).value().release();
+    auto keys = crypto::KeyDir::load(config_->key_dir);
+    ASSERT_TRUE(keys) << keys.message();
+    keys_ = new crypto::KeyDir(std::move(keys).value());
+  }
+  static void TearDownTestSuite() {
+    delete observer_;
+    delete keys_;
+    GatewayFixture::TearDownTestSuite();
+  }
+
+  static std::string participant(const std::string& bsn) {
+    return crypto::participant_index(keys_->participant_index_key(), *crypto::Bsn::parse(bsn))
+        .to_hex();
+  }
+  // What the database holds, read beside the gateway.
+  static std::uint64_t audit_size() {
+    std::uint64_t n = 0;
+    EXPECT_TRUE(observer_
+                    ->read([&](adapters::Stores& s) {
+                      auto size = s.audit.size();
+                      if (!size) return size.status();
+                      n = *size;
+                      return Status::ok();
+                    })
+                    .is_ok());
+    return n;
+  }
+  template <class F>
+  static auto observe(F f) {
+    decltype(f(std::declval<adapters::Stores&>())) out{};
+    EXPECT_TRUE(observer_
+                    ->read([&](adapters::Stores& s) {
+                      out = f(s);
+                      return Status::ok();
+                    })
+                    .is_ok());
+    return out;
+  }
+  static bool referral_stored(const std::string& ref) {
+    return observe([&](adapters::Stores& s) {
+      auto r = s.exchange.referral_by_source(kLaborijn, ref);
+      return r.is_ok() && r->has_value();
+    });
+  }
+  static std::size_t consents_of(const std::string& bsn) {
+    return observe([&](adapters::Stores& s) {
+      auto all = s.consents.for_participant(participant(bsn));
+      return all.is_ok() ? all->size() : std::size_t{999};
+    });
+  }
+  static bool withdrawn(const std::string& bsn) {
+    return observe([&](adapters::Stores& s) {
+      auto all = s.consents.for_participant(participant(bsn));
+      return all.is_ok() && !all->empty() && all->front().withdrawn_at().has_value();
+    });
+  }
+  static std::size_t outcomes_of(const std::string& bsn) {
+    return observe([&](adapters::Stores& s) {
+      auto all = s.exchange.outcomes_for_sender(kLaborijn, false);
+      std::size_t n = 0;
+      if (all.is_ok()) {
+        for (const auto& o : *all) n += o.participant == participant(bsn) ? 1 : 0;
+      }
+      return n;
+    });
+  }
+  static bool erased(const std::string& bsn) {
+    return observe([&](adapters::Stores& s) {
+      auto p = s.exchange.participant(participant(bsn));
+      return p.is_ok() && p->has_value() && !(*p)->wrapped_key.has_value();
+    });
+  }
+  static bool deletion_notice_for(const std::string& recipient, const std::string& bsn) {
+    return observe([&](adapters::Stores& s) {
+      auto newest = s.exchange.deletion_is_newest(recipient, participant(bsn));
+      return newest.is_ok() && *newest;
+    });
+  }
+
+  static nlohmann::json referral(const std::string& ref, const std::string& bsn,
+                                 const std::string& to) {
+    return {{"items",
+             {{{"source_ref", ref},
+               {"to", to},
+               {"purpose", "begeleiding-naar-werk"},
+               {"subject", {{"bsn", bsn}}},
+               {"record", {{"voornaam", "Anna"}, {"doelgroep", "betaald-werk-termijn"}}}}}}};
+  }
+  static nlohmann::json consent(const std::string& bsn, const std::string& grantee,
+                                const std::string& purpose = "begeleiding-naar-werk",
+                                std::vector<std::string> categories = {"contact", "profiel",
+                                                                       "segmentatie"}) {
+    return {{"subject", {{"bsn", bsn}}},
+            {"grantee", grantee},
+            {"purpose", purpose},
+            {"categories", categories},
+            {"valid_from", "2026-01-01"},
+            {"valid_until", "2030-12-31"},
+            {"evidence", {{"method", "digitaal"}, {"reference", "portaal"}}}};
+  }
+  // A participant referred by laborijn to a project with consent, pulled by the project: the
+  // project holds a pseudonym for them.
+  static std::string referred_and_pulled(const std::string& bsn, const std::string& ref) {
+    EXPECT_EQ(client(kGemeente).post("/v1/consents", consent(bsn, kReconnact).dump()).status, 201);
+    EXPECT_EQ(client(kLaborijn).post("/v1/referrals", referral(ref, bsn, kReconnact).dump()).status,
+              200);
+    std::string after = "0", pseudonym;
+    for (int page = 0; page < 50; ++page) {
+      auto j = json(client(kReconnact).get("/v1/feed?limit=1000&after=" + after));
+      if (j["items"].empty()) break;
+      for (const auto& item : j["items"]) {
+        if (item["kind"] == "referral" && item.contains("record")) pseudonym = item["subject"];
+      }
+      after = j["next_cursor"];
+    }
+    // The feed names every referral once, in order: the newest is ours.
+    EXPECT_FALSE(pseudonym.empty());
+    return pseudonym;
+  }
+
+  // Runs `send` under each fault, then without: never the data without its events or the
+  // events without the data.
+  static void check_route(const std::string& name, const std::function<int()>& send,
+                          const std::function<bool()>& stored) {
+    for (Fault fault : {Fault::kCommitFails, Fault::kDiskFull, Fault::kAuditFails}) {
+      const std::uint64_t events_before = audit_size();
+      faulty_->arm(fault);
+      const int status = send();
+      faulty_->disarm();
+      EXPECT_GE(status, 500) << name << " fault " << static_cast<int>(fault);
+      EXPECT_FALSE(stored()) << name << " fault " << static_cast<int>(fault);
+      EXPECT_EQ(audit_size(), events_before) << name << " fault " << static_cast<int>(fault);
+    }
+    const std::uint64_t events_before = audit_size();
+    EXPECT_LT(send(), 300) << name;
+    EXPECT_TRUE(stored()) << name;
+    EXPECT_GT(audit_size(), events_before) << name;
+  }
+
+  static inline FaultyDatabase* faulty_ = nullptr;
+  static inline adapters::Database* observer_ = nullptr;
+  static inline crypto::KeyDir* keys_ = nullptr;
+};
+
+TEST_F(FaultTest, AReferralPushIsStoredWithItsEventsOrNotAtAll) {
+  const std::string bsn = test_bsn(900);
+  check_route(
+      "referral.push",
+      [&] {
+        return client(kLaborijn)
+            .post("/v1/referrals", referral("f-1", bsn, kReconnact).dump())
+            .status;
+      },
+      [&] { return referral_stored("f-1"); });
+}
+
+TEST_F(FaultTest, AConsentIsStoredWithItsEventOrNotAtAll) {
+  const std::string bsn = test_bsn(901);
+  check_route(
+      "consent.record",
+      [&] {
+        return client(kGemeente).post("/v1/consents", consent(bsn, kReconnact).dump()).status;
+      },
+      [&] { return consents_of(bsn) == 1; });
+  EXPECT_EQ(consents_of(bsn), 1U);  // and not twice: the failed attempts left nothing
+}
+
+TEST_F(FaultTest, AWithdrawalCommitsWithItsDeletionNoticeAndEventOrNotAtAll) {
+  const std::string bsn = test_bsn(902);
+  referred_and_pulled(bsn, "f-2");
+  auto r = client(kGemeente).post("/v1/consents/search",
+                                  nlohmann::json{{"subject", {{"bsn", bsn}}}}.dump());
+  const std::string id = json(r)["consents"][0]["id"];
+  check_route(
+      "consent.withdraw",
+      [&] { return client(kGemeente).post("/v1/consents/" + id + "/withdraw", "").status; },
+      [&] {
+        const bool w = withdrawn(bsn), notice = deletion_notice_for(kReconnact, bsn);
+        EXPECT_EQ(w, notice) << "a withdrawal without its deletion notice, or the reverse";
+        return w && notice;
+      });
+}
+
+TEST_F(FaultTest, AnOutcomeIsStoredWithItsEventOrNotAtAll) {
+  const std::string bsn = test_bsn(903);
+  const std::string pseudonym = referred_and_pulled(bsn, "f-3");
+  const nlohmann::json body = {
+      {"items",
+       {{{"subject", {{"pseudonym", pseudonym}}}, {"status", "stage"}, {"date", "2026-10-12"}}}}};
+  check_route(
+      "outcome.push", [&] { return client(kReconnact).post("/v1/outcomes", body.dump()).status; },
+      [&] { return outcomes_of(bsn) == 1; });
+}
+
+TEST_F(FaultTest, AnErasureCommitsWithItsNoticesAndEventOrNotAtAll) {
+  const std::string bsn = test_bsn(904);
+  referred_and_pulled(bsn, "f-4");
+  const std::string body = nlohmann::json{{"subject", {{"bsn", bsn}}}}.dump();
+  check_route(
+      "participant.erase",
+      [&] { return client(kGemeente).post("/v1/participants/erase", body).status; },
+      [&] {
+        const bool e = erased(bsn), notice = deletion_notice_for(kReconnact, bsn);
+        EXPECT_EQ(e, notice) << "an erasure without its deletion notice, or the reverse";
+        return e && notice;
+      });
+}
+
+TEST_F(FaultTest, AStalledDatabaseDelaysAPushButLosesNothing) {
+  const std::string bsn = test_bsn(905);
+  const std::uint64_t before = audit_size();
+  faulty_->arm(Fault::kStall, 1, std::chrono::milliseconds(300));
+  const auto started = std::chrono::steady_clock::now();
+  auto r = client(kLaborijn).post("/v1/referrals", referral("f-5", bsn, kReconnact).dump());
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(300));
+  EXPECT_TRUE(referral_stored("f-5"));
+  EXPECT_EQ(audit_size(), before + 1);
+}
+
+}  // namespace
+}  // namespace brug::testing
