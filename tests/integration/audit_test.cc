@@ -141,6 +141,38 @@ TEST_F(AuditTest, ARefusalIsAnAuditEventToo) {
   EXPECT_EQ(events.back()["reason"], "forbidden");
 }
 
+// The outcome push goes through policy like every flow: its event names the purpose, the basis
+// and the policies that let the outcome flow back to the referring gemeente.
+TEST_F(AuditTest, AnOutcomePushNamesItsPurposeBasisAndPolicies) {
+  disclose(606);
+  std::string pseudonym;
+  std::string after = "0";
+  for (int page = 0; page < 20; ++page) {
+    auto j = json(client(kProject).get("/v1/feed?limit=1000&after=" + after));
+    if (j["items"].empty()) break;
+    for (const auto& item : j["items"]) {
+      if (item.contains("record") && item["record"].value("voornaam", "") == "Audit") {
+        pseudonym = item["subject"];
+      }
+    }
+    after = j["next_cursor"];
+  }
+  ASSERT_FALSE(pseudonym.empty());
+  const nlohmann::json body = {
+      {"items",
+       {{{"subject", {{"pseudonym", pseudonym}}}, {"status", "stage"}, {"date", "2026-10-12"}}}}};
+  ASSERT_EQ(client(kProject).post("/v1/outcomes", body.dump()).status, 200);
+  const auto events = search({{"actor", kProject}, {"action", "outcome.push"}});
+  ASSERT_FALSE(events.empty());
+  const auto& e = events.back();
+  EXPECT_EQ(e["decision"], "permit");
+  EXPECT_EQ(e["purpose"], "resultaatverantwoording");
+  EXPECT_EQ(e["basis"], "consent");
+  EXPECT_EQ(e["policy_ids"], nlohmann::json::array({"project-outcome-to-gemeente@1"}));
+  EXPECT_EQ(e["record_type"], "outcome");
+  EXPECT_FALSE(e["subject"].get<std::string>().empty());
+}
+
 TEST_F(AuditTest, TheSubjectReportShowsThatPersonsDisclosuresOnly) {
   disclose(604);
   disclose(605);

@@ -172,6 +172,48 @@ TEST_F(ExchangeTest, ADuplicatePushIsAnsweredAsSuchAndStoredOnce) {
   EXPECT_EQ(items_named(kJobhulp, "Eenmaal").size(), 1u);
 }
 
+// A source_ref names one referral: the same content again is a duplicate, anything else under
+// it is a conflict the sender must see, never a referral silently dropped.
+TEST_F(ExchangeTest, AReusedSourceRefWithOtherContentIsAnIdempotencyConflict) {
+  const std::string bsn = test_bsn(510), other = test_bsn(511);
+  consent(bsn, kJobhulp, {"contact", "profiel", "segmentatie"});
+  consent(bsn, kReconnact, {"contact", "profiel", "segmentatie"});
+  auto first = push(kLaborijn, {referral("t12-1", bsn, kJobhulp, named("Eerste"))});
+  ASSERT_EQ(first[0]["status"], "accepted");
+  const std::vector<std::pair<std::string, nlohmann::json>> conflicts = {
+      {"another recipient", referral("t12-1", bsn, kReconnact, named("Eerste"))},
+      {"another record", referral("t12-1", bsn, kJobhulp, named("Tweede"))},
+      {"another subject", referral("t12-1", other, kJobhulp, named("Eerste"))},
+  };
+  for (const auto& [what, item] : conflicts) {
+    auto r = push(kLaborijn, {item});
+    EXPECT_EQ(r[0]["status"], "rejected") << what;
+    EXPECT_EQ(r[0]["problem"]["type"], "urn:brug:problem:idempotency-conflict") << what;
+    EXPECT_FALSE(r[0].contains("id")) << what;
+  }
+  EXPECT_EQ(items_named(kJobhulp, "Tweede").size(), 0u);
+  EXPECT_EQ(items_named(kReconnact, "Eerste").size(), 0u);
+  // Another sender may use the same reference for its own referral.
+  auto gemeente = push(kGemeente, {referral("t12-1", bsn, kJobhulp, named("Derde"))});
+  EXPECT_EQ(gemeente[0]["status"], "accepted");
+}
+
+TEST_F(ExchangeTest, InsideOneBatchTheSecondUseOfASourceRefIsADuplicateOrAConflict) {
+  const std::string bsn = test_bsn(512);
+  consent(bsn, kJobhulp, {"contact", "profiel", "segmentatie"});
+  auto r = push(kLaborijn, {referral("t12-2", bsn, kJobhulp, named("Binnen")),
+                            referral("t12-2", bsn, kJobhulp, named("Binnen")),
+                            referral("t12-2", bsn, kJobhulp, named("Anders"))});
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[0]["status"], "accepted");
+  EXPECT_EQ(r[1]["status"], "duplicate");
+  EXPECT_EQ(r[1]["id"], r[0]["id"]);
+  EXPECT_EQ(r[2]["status"], "rejected");
+  EXPECT_EQ(r[2]["problem"]["type"], "urn:brug:problem:idempotency-conflict");
+  EXPECT_EQ(items_named(kJobhulp, "Binnen").size(), 1u);
+  EXPECT_EQ(items_named(kJobhulp, "Anders").size(), 0u);
+}
+
 TEST_F(ExchangeTest, ABacklogLargerThanOneChunkArrivesOnceEachAndInOrder) {
   // More pending referrals than the feed takes up at once (2000): page after page must carry
   // every one exactly once, in the order they were pushed, whatever the page size.
