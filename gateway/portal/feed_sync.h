@@ -1,0 +1,14 @@
+// Pulls an organisation's feed from the gateway into its local copy, page by page from the
+// kept cursor; deletion notices are applied in the same transaction as their page.
+#pragma once
+
+#include "crypto/result.h"
+#include "gateway/client.h"
+#include "gateway/portal/local_store.h"
+
+namespace brug::portal {
+
+// Everything new since the stored cursor. Items the portal does not know are skipped.
+Result<ApplyCounts> sync_feed(gateway::GatewayClient& client, LocalStore& store);
+
+}  // namespace brug::portal
