@@ -2,6 +2,7 @@
 // failed (the message says why, naming the file), 2 the command line was wrong.
 #include <signal.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -15,6 +16,7 @@
 #include "gateway/demo.h"
 #include "gateway/import_command.h"
 #include "gateway/init.h"
+#include "gateway/portal/portal_command.h"
 #include "gateway/registry.h"
 #include "gateway/report_command.h"
 #include "gateway/server.h"
@@ -170,6 +172,15 @@ const std::map<std::string, Command>& commands() {
           }
           return run_demo(args->get("config"), std::cout) == 0 ? kOk : kFailed;
         }}},
+      {"feed",
+       {"pull the organisation's feed into its portal's local copy (and a CSV)", portal::kFeedUsage,
+        [](const auto& a) { return portal::run_feed(a, std::cout, std::cerr); }}},
+      {"outcomes",
+       {"push outcomes from a CSV keyed by the portal's local references", portal::kOutcomesUsage,
+        [](const auto& a) { return portal::run_outcomes(a, std::cout, std::cerr); }}},
+      {"portal",
+       {"the organisation's local web app (coordinator, consulent, FG)", portal::kPortalUsage,
+        [](const auto& a) { return portal::run_portal(a, std::cout, std::cerr); }}},
       {"init",
        {"create a local development setup (PKI, keys, registry, config)",
         "brug init DIR [--host HOST] [--port PORT]",
@@ -185,6 +196,38 @@ const std::map<std::string, Command>& commands() {
         [](const auto& a) { return cmd_serve(a, "brug serve --config FILE"); }}},
   };
   return kCommands;
+}
+
+// Edit distance (insertions, deletions, substitutions), for "did you mean".
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// The command nearest to a mistyped one: a command it begins (`ser` -> `serve`) or the one
+// fewest edits away, if at most two edits or a third of the word; empty when none is close.
+std::string nearest_command(const std::string& typed) {
+  std::string best;
+  std::size_t best_distance = std::max<std::size_t>(2, typed.size() / 3) + 1;
+  for (const auto& [name, c] : commands()) {
+    if (typed.size() >= 2 && name.rfind(typed, 0) == 0) return name;
+    const std::size_t d = edit_distance(typed, name);
+    if (d < best_distance) {
+      best = name;
+      best_distance = d;
+    }
+  }
+  return best;
 }
 
 void print_help(std::ostream& out) {
@@ -217,8 +260,11 @@ int run(int argc, char** argv) {
   }
   auto it = commands().find(first);
   if (it == commands().end()) {
-    std::cerr << "brug: unknown command '" << first << "'\n";
-    print_help(std::cerr);
+    std::cerr << "brug: unknown command '" << first << "'";
+    if (const std::string near = nearest_command(first); !near.empty()) {
+      std::cerr << "; did you mean `" << near << "`?";
+    }
+    std::cerr << "\n(brug --help lists the commands)\n";
     return kUsage;
   }
   std::vector<std::string> rest(args.begin() + 1, args.end());
