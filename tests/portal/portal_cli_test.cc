@@ -1,0 +1,130 @@
+// `brug feed pull` and `brug outcomes push`: the real binary with the portal configuration
+// `brug init` wrote, against the real gateway over mutual TLS.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include "adapters/csv.h"
+#include "tests/portal/portal_fixture.h"
+
+namespace brug::testing {
+namespace {
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+class FeedPullTest : public PortalFixture {};
+
+TEST_F(FeedPullTest, PullsOnlyConsentedPeopleRemembersItsCursorAndAppliesDeletionNotices) {
+  seed(kJobhulp, 200, 3, 1);
+  const std::string config = portal_config_file(kJobhulp, "pull");
+  const std::string csv = dir_->file("jobhulp.csv");
+
+  const RunResult first = run_brug({"feed", "pull", "--config", config, "--csv", csv});
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  EXPECT_TRUE(contains(first.output, "feed: 3 referrals, 0 deletion notices")) << first.output;
+  const std::string text = TempDir::read(csv);
+  EXPECT_EQ(text.rfind("\xEF\xBB\xBFReferentie;Voornaam;", 0), 0u) << text;
+  for (int n = 200; n < 203; ++n) EXPECT_TRUE(contains(text, person_name(n))) << n;
+  EXPECT_FALSE(contains(text, person_name(203))) << "referred without consent";
+  EXPECT_FALSE(contains(text, kSecretSurname));
+  EXPECT_FALSE(contains(text, kHealthNote));
+  EXPECT_TRUE(contains(text, "Postcode (4 cijfers)")) << "plain Dutch headers";
+
+  const RunResult again = run_brug({"feed", "pull", "--config", config});
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_TRUE(contains(again.output, "feed: 0 referrals, 0 deletion notices")) << again.output;
+
+  ASSERT_EQ(withdraw(201, kJobhulp), 1);
+  const RunResult after = run_brug({"feed", "pull", "--config", config, "--csv", csv});
+  ASSERT_EQ(after.exit_code, 0) << after.output;
+  EXPECT_TRUE(contains(after.output, "deleted D0002: gegevens verwijderd op verzoek"))
+      << after.output;
+  const std::string rewritten = TempDir::read(csv);
+  EXPECT_FALSE(contains(rewritten, person_name(201)));
+  EXPECT_TRUE(contains(rewritten, person_name(200)));
+
+  const std::string db = dir_->file("pull/portal.db");
+  struct stat st {};
+  ASSERT_EQ(::stat(db.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_EQ(::stat(csv.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  const std::string bytes = TempDir::read(db);
+  EXPECT_FALSE(contains(bytes, person_name(201))) << "the deleted person is gone from the file";
+  EXPECT_TRUE(contains(bytes, person_name(200)));
+}
+
+class OutcomesPushTest : public PortalFixture {};
+
+TEST_F(OutcomesPushTest, AMessyCsvPushesItsGoodRowsByLocalReferenceAndNamesTheBadLines) {
+  seed(kReconnact, 300, 4, 0);
+  const std::string config = portal_config_file(kReconnact, "push");
+  ASSERT_EQ(run_brug({"feed", "pull", "--config", config}).exit_code, 0);
+  ASSERT_EQ(withdraw(303, kReconnact), 1);
+  ASSERT_EQ(run_brug({"feed", "pull", "--config", config}).exit_code, 0);
+
+  // BOM, CRLF, a column the command does not read, Dutch labels in any case, a quoted cell
+  // with ';', a D-M-YYYY date, a blank row, a row without a new outcome (skipped), gestopt
+  // without a reason (line 5), an unknown reference (line 6), a deleted person (line 7), a
+  // bad date (line 8), a cell beyond the header (line 10).
+  const std::string csv =
+      dir_->write("outcomes.csv",
+                  "\xEF\xBB\xBF"
+                  "Referentie ; Voornaam;Status;Datum;Uren per week;Reden gestopt\r\n"
+                  "D0001;\"Anna; de tweede\";STAGE;1-10-2026;12;\r\n"
+                  "\r\n"
+                  "D0002 ;Piet;betaald werk;2026-10-02;;\r\n"
+                  "D0003;Kees;Gestopt;2026-10-03;;\r\n"
+                  "D0999;Onbekend;Intake;2026-10-04;;\r\n"
+                  "D0004;Weg;Intake;2026-10-05;;\r\n"
+                  "D0002;Piet;Intake;31-02-2026x;;\r\n"
+                  "D0003;Kees;;;;\r\n"
+                  "D0003;Kees;intake;2026-10-06;;;extra\r\n"
+                  "D0003;Kees;Gestopt;2026-10-07;;Eigen keuze\r\n");
+  const RunResult r = run_brug({"outcomes", "push", "--config", config, "--csv", csv});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_TRUE(contains(r.output, csv + ":5: reden_gestopt: is required")) << r.output;
+  EXPECT_TRUE(contains(r.output, csv + ":6: no person with this reference")) << r.output;
+  EXPECT_TRUE(contains(r.output, csv + ":7: no person with this reference")) << r.output;
+  EXPECT_TRUE(contains(r.output, csv + ":8: date: must be a date")) << r.output;
+  EXPECT_TRUE(contains(r.output, csv + ":10: more cells than the header")) << r.output;
+  EXPECT_TRUE(contains(r.output, "pushed 3, rejected 5 (of 8 rows)")) << r.output;
+  EXPECT_FALSE(contains(r.output, "Anna")) << "values are not echoed";
+
+  // The gemeente sees the three outcomes under the BSNs, never the coordinator's references.
+  std::map<std::string, std::string> status_of;
+  for (const auto& item : feed(kGemeente)) {
+    if (item["kind"] == "outcome" && item["from"] == kReconnact) {
+      status_of[item["subject"]["bsn"].get<std::string>()] = item["record"]["status"];
+    }
+  }
+  EXPECT_EQ(status_of[test_bsn(300)], "stage");
+  EXPECT_EQ(status_of[test_bsn(301)], "betaald-werk");
+  EXPECT_EQ(status_of[test_bsn(302)], "gestopt");
+  EXPECT_FALSE(status_of.contains(test_bsn(303)));
+}
+
+TEST_F(OutcomesPushTest, UsageIsCheckedBeforeAnythingIsRead) {
+  const RunResult no_csv = run_brug({"outcomes", "push", "--config", "/nonexistent.json"});
+  EXPECT_EQ(no_csv.exit_code, 2) << no_csv.output;
+  EXPECT_TRUE(contains(no_csv.output, "needs --csv")) << no_csv.output;
+  const RunResult wrong = run_brug({"outcomes", "pusj"});
+  EXPECT_EQ(wrong.exit_code, 2);
+  EXPECT_TRUE(contains(wrong.output, "'pusj'")) << wrong.output;
+  const RunResult feed = run_brug({"feed", "pull", "--config", "x.json", "extra"});
+  EXPECT_EQ(feed.exit_code, 2);
+  EXPECT_TRUE(contains(feed.output, "'extra'")) << feed.output;
+}
+
+TEST(BrugCommand, AnUnknownCommandSuggestsTheNearestInsteadOfAllHelp) {
+  const RunResult r = run_brug({"serv"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(contains(r.output, "unknown command 'serv'; did you mean `serve`?")) << r.output;
+  EXPECT_FALSE(contains(r.output, "commands:")) << "no dump of the whole help";
+  EXPECT_TRUE(contains(run_brug({"portla"}).output, "did you mean `portal`?"));
+  EXPECT_FALSE(contains(run_brug({"xyzzyq"}).output, "did you mean"));
+}
+
+}  // namespace
+}  // namespace brug::testing
