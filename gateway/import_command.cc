@@ -15,6 +15,7 @@
 #include "gateway/args.h"
 #include "gateway/client.h"
 #include "gateway/config.h"
+#include "gateway/registry.h"
 #include "policies/catalogue.h"
 
 namespace brug::gateway {
@@ -171,6 +172,23 @@ int run_import(const std::vector<std::string>& argv, std::ostream& out, std::ost
   };
   auto config = load_config(args->get("config"));
   if (!config) return failed(config.message());
+  // The organisations named on the command line are checked before the file is read.
+  auto orgs = OrgRegistry::load(config->registry_file);
+  if (!orgs) return failed(orgs.message());
+  if (orgs->find(args->get("to")) == nullptr) {
+    return usage("--to: '" + args->get("to") + "' is not an organisation in " +
+                 config->registry_file);
+  }
+  if (args->options.contains("as")) {
+    if (orgs->find(args->get("as")) == nullptr) {
+      return usage("--as: '" + args->get("as") + "' is not an organisation in " +
+                   config->registry_file);
+    }
+    const fs::path pki = fs::path(config->file).parent_path() / "pki";
+    if (!fs::exists(pki / (args->get("as") + ".pem"))) {
+      return usage("--as: no certificate " + (pki / (args->get("as") + ".pem")).string());
+    }
+  }
   auto catalogue = Catalogue::load(config->catalogue_file);
   if (!catalogue) return failed(catalogue.message());
   auto mapping =

@@ -5,6 +5,7 @@ packages=(
   build-essential cmake ninja-build pkg-config clang-format curl
   libpoco-dev libsodium-dev libssl-dev libsqlite3-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  chromium chromium-driver fonts-dejavu-core   # the portal's browser test (tests/portal/)
 )
 missing=()
 for p in "${packages[@]}"; do

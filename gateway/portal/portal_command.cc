@@ -117,9 +117,13 @@ int run_feed(const std::vector<std::string>& argv, std::ostream& out, std::ostre
   auto store = LocalStore::open(portal_db_path(*config));
   if (!store) return failed(err, store.message());
   Result<ApplyCounts> counts = Status::error(Code::kInternal, "not run");
-  {
+  try {
     gateway::GatewayClient client(config->gateway);
     counts = sync_feed(client, **store);
+  } catch (const std::exception& e) {
+    // Poco's TLS context refuses an unreadable certificate or key when it is built.
+    return failed(err,
+                  config->gateway.cert_file + ": cannot use the certificate and key: " + e.what());
   }
   if (!counts) return failed(err, counts.message());
   for (const std::string& ref : counts->deleted_refs) {

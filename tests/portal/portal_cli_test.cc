@@ -117,6 +117,55 @@ TEST_F(OutcomesPushTest, UsageIsCheckedBeforeAnythingIsRead) {
   EXPECT_TRUE(contains(feed.output, "'extra'")) << feed.output;
 }
 
+TEST_F(FeedPullTest, AGatewayCertificateFromAnotherCaIsNamedAsSuch) {
+  const std::string other = dir_->file("other-setup");
+  ASSERT_EQ(run_brug({"init", other}).exit_code, 0);
+  auto j = nlohmann::json::parse(TempDir::read(portal_config_file(kJobhulp, "wrong-ca")));
+  j["gateway"]["ca_file"] = other + "/pki/ca.pem";
+  const std::string config = dir_->write("dev/portal/wrong-ca-config.json", j.dump());
+  const RunResult r = run_brug({"feed", "pull", "--config", config});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_TRUE(
+      contains(r.output, "the gateway's certificate is not signed by CA " + other + "/pki/ca.pem"))
+      << r.output;
+  EXPECT_FALSE(contains(r.output, "cannot reach the gateway")) << r.output;
+}
+
+TEST_F(FeedPullTest, ImportChecksAsAndToBeforeReadingTheCsv) {
+  const std::string missing_csv = dir_->file("does-not-exist.csv");
+  const std::vector<std::string> base = {"import",    "referrals",
+                                         "--csv",     missing_csv,
+                                         "--purpose", "begeleiding-naar-werk",
+                                         "--config",  dir_->file("dev/brug.json")};
+  auto with = [&](std::vector<std::string> extra) {
+    auto a = base;
+    a.insert(a.end(), extra.begin(), extra.end());
+    return run_brug(a);
+  };
+  const RunResult to = with({"--to", "reconact-leusden", "--as", kLaborijn});
+  EXPECT_EQ(to.exit_code, 2) << to.output;
+  EXPECT_TRUE(contains(to.output, "--to: 'reconact-leusden' is not an organisation")) << to.output;
+  const RunResult as = with({"--to", kReconnact, "--as", "laborjin"});
+  EXPECT_EQ(as.exit_code, 2) << as.output;
+  EXPECT_TRUE(contains(as.output, "--as: 'laborjin' is not an organisation")) << as.output;
+  EXPECT_FALSE(contains(as.output, "does-not-exist.csv")) << "the CSV was not read first";
+}
+
+TEST(BrugCommand, AuditVerifyTellsAUsageErrorFromALogThatDoesNotVerify) {
+  TempDir dir;
+  const RunResult missing =
+      run_brug({"audit", "verify", dir.file("nothing-here"), "--pubkey", std::string(64, 'a')});
+  EXPECT_EQ(missing.exit_code, 2) << missing.output;
+  EXPECT_FALSE(contains(missing.output, "does NOT verify")) << missing.output;
+  EXPECT_TRUE(contains(missing.output, "usage:")) << missing.output;
+  dir.write("export/entries.jsonl", "");
+  dir.write("export/checkpoints.json", "[]");
+  const RunResult bad_key = run_brug({"audit", "verify", dir.file("export"), "--pubkey", "xyz"});
+  EXPECT_EQ(bad_key.exit_code, 2) << bad_key.output;
+  EXPECT_TRUE(contains(bad_key.output, "--pubkey")) << bad_key.output;
+  EXPECT_FALSE(contains(bad_key.output, "does NOT verify")) << bad_key.output;
+}
+
 TEST(BrugCommand, AnUnknownCommandSuggestsTheNearestInsteadOfAllHelp) {
   const RunResult r = run_brug({"serv"});
   EXPECT_EQ(r.exit_code, 2);
