@@ -33,6 +33,11 @@ class PortalBrowserTest : public PortalFixture {
     auto p = portal::Portal::start(portal_config(org, data), portal_log_);
     ASSERT_TRUE(p) << p.message();
     portal_ = std::move(p).value();
+    // Without the token: the page says so and the API answers 401.
+    const std::string base = "http://127.0.0.1:" + std::to_string(portal_->port());
+    browser_->go(base + "/");
+    EXPECT_TRUE(contains(browser_->text("body"), "Geen toegang"));
+    EXPECT_EQ(browser_->run_async("fetch('/api/session').then(r => r.status)"), 401);
     browser_->go(portal_->login_url());
     ASSERT_TRUE(browser_->wait_for("document.body.dataset.ready === '1'", 20))
         << browser_->text("body");
@@ -139,7 +144,34 @@ TEST_F(PortalBrowserTest, CoordinatorSeesConsentedPeopleRecordsAnOutcomeExportsA
 }
 
 TEST_F(PortalBrowserTest, ConsulentRecordsAndWithdrawsAConsentWithItsEvidence) {
+  // A person the project already reported on, with consent to report back to the gemeente.
+  seed(kJobhulp, 650, 1, 0, true);
+  {
+    auto p = client(kJobhulp);
+    const auto items = json(p.get("/v1/feed?limit=1000&after=0"))["items"];
+    ASSERT_EQ(items.size(), 1u);
+    const auto pushed =
+        p.post("/v1/outcomes", nlohmann::json{{"items",
+                                               {{{"subject", {{"pseudonym", items[0]["subject"]}}},
+                                                 {"status", "vrijwilligerswerk"},
+                                                 {"date", "2026-10-12"}}}}}
+                                   .dump());
+    ASSERT_EQ(pushed.status, 200) << pushed.body;
+  }
   open_portal(kGemeente, "consulent");
+  browser_->click("#g-bijwerken");
+  ASSERT_TRUE(browser_->wait_for(
+      "document.querySelector('#uitkomsten tbody').textContent.includes('Vrijwilligerswerk')"))
+      << browser_->text("#uitkomsten");
+  EXPECT_TRUE(contains(browser_->text("#uitkomsten"), test_bsn(650)));
+  browser_->run(
+      "document.getElementById('r-van').value = '2026-10-01';"
+      "document.getElementById('r-tot').value = '2026-10-31';");
+  browser_->click("#r-tonen");
+  ASSERT_TRUE(browser_->wait_for("!document.getElementById('rapport').hidden"))
+      << browser_->text("#melding");
+  EXPECT_TRUE(contains(browser_->text("#rapport"), "Vrijwilligerswerk"));
+  EXPECT_TRUE(contains(browser_->text("#rapport"), "Totaal"));
   screenshot("4-consulent");
   const std::string bsn = test_bsn(600);
   browser_->type("#t-bsn", bsn);

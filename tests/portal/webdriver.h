@@ -40,6 +40,17 @@ class WebDriver {
              static_cast<char*>(nullptr));
       _exit(127);
     }
+    try {
+      start_session(profile_dir);
+    } catch (...) {
+      kill(pid_, SIGTERM);
+      waitpid(pid_, nullptr, 0);
+      throw;
+    }
+  }
+
+ private:
+  void start_session(const std::string& profile_dir) {
     for (int i = 0; i < 100; ++i) {
       try {
         if (call("GET", "/status").value("value", nlohmann::json::object()).value("ready", false))
@@ -62,6 +73,8 @@ class WebDriver {
     session_ = answer["value"].value("sessionId", "");
     if (session_.empty()) throw std::runtime_error("no WebDriver session: " + answer.dump());
   }
+
+ public:
   ~WebDriver() {
     try {
       if (!session_.empty()) call("DELETE", "/session/" + session_);
