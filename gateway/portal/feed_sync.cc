@@ -4,7 +4,8 @@ namespace brug::portal {
 
 using nlohmann::json;
 
-Result<ApplyCounts> sync_feed(gateway::GatewayClient& client, LocalStore& store) {
+Result<ApplyCounts> sync_feed(gateway::GatewayClient& client, LocalStore& store,
+                              bool keep_referrals) {
   ApplyCounts total;
   // A bound against a gateway that never stops answering items: 10^6 items per sync.
   for (int page = 0; page < 2000; ++page) {
@@ -29,7 +30,7 @@ Result<ApplyCounts> sync_feed(gateway::GatewayClient& client, LocalStore& store)
       }
       f.from = i.value("from", "");
       f.record = i.contains("record") && i["record"].is_object() ? i["record"] : json::object();
-      if (f.subject.empty()) continue;
+      if (f.subject.empty() || (f.kind == "referral" && !keep_referrals)) continue;
       batch.push_back(std::move(f));
     }
     const json& next = (*answer)["next_cursor"];

@@ -8,7 +8,10 @@
 
 namespace brug::portal {
 
-// Everything new since the stored cursor. Items the portal does not know are skipped.
-Result<ApplyCounts> sync_feed(gateway::GatewayClient& client, LocalStore& store);
+// Everything new since the stored cursor. Items the portal does not know are skipped, and so
+// are referrals unless `keep_referrals` (a gemeente's portal keeps only the outcomes it shows:
+// what it does not need it does not store).
+Result<ApplyCounts> sync_feed(gateway::GatewayClient& client, LocalStore& store,
+                              bool keep_referrals);
 
 }  // namespace brug::portal

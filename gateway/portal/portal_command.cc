@@ -114,12 +114,15 @@ int run_feed(const std::vector<std::string>& argv, std::ostream& out, std::ostre
   if (!args->options.contains("config")) return usage(err, "feed pull needs --config", kFeedUsage);
   auto config = load_portal_config(args->get("config"));
   if (!config) return failed(err, config.message());
+  if (config->role == Role::kAuditor) {
+    return failed(err, args->get("config") + ": an auditor has no feed to pull");
+  }
   auto store = LocalStore::open(portal_db_path(*config));
   if (!store) return failed(err, store.message());
   Result<ApplyCounts> counts = Status::error(Code::kInternal, "not run");
   try {
     gateway::GatewayClient client(config->gateway);
-    counts = sync_feed(client, **store);
+    counts = sync_feed(client, **store, config->role == Role::kProject);
   } catch (const std::exception& e) {
     // Poco's TLS context refuses an unreadable certificate or key when it is built.
     return failed(err,

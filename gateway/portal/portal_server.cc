@@ -171,7 +171,7 @@ struct Portal::Impl {
     Result<ApplyCounts> counts = Status::error(Code::kInternal, "not run");
     {
       std::lock_guard lock(client_mu);
-      counts = sync_feed(*client, *store);
+      counts = sync_feed(*client, *store, config.role == Role::kProject);
     }
     std::lock_guard lock(sync_mu);
     if (!counts) {
@@ -419,7 +419,7 @@ struct Portal::Impl {
 
   Answer post_api(const std::string& path, const json& j) {
     const Role role = config.role;
-    if (path == "/api/sync") {
+    if (path == "/api/sync" && role != Role::kAuditor) {
       const Status s = sync();
       if (!s.is_ok()) return gateway_failed(s);
       return Answer::json_body({{"ok", true}});

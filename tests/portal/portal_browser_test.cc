@@ -42,6 +42,26 @@ class PortalBrowserTest : public PortalFixture {
     ASSERT_TRUE(browser_->wait_for("document.body.dataset.ready === '1'", 20))
         << browser_->text("body");
     EXPECT_FALSE(contains(browser_->url(), "token=")) << "the token leaves the address bar";
+    // Dutch, every control labelled, every button and link named, nothing from elsewhere.
+    const auto page = browser_->run(R"js(
+      const visible = [...document.querySelectorAll('section:not([hidden]) input:not([type=hidden]),'
+                                                   + ' section:not([hidden]) select')];
+      return {
+        lang: document.documentElement.lang,
+        controls: visible.length,
+        unlabelled: visible.filter(e => e.labels.length === 0 && !e.getAttribute('aria-label'))
+                           .map(e => e.id),
+        nameless: [...document.querySelectorAll('button, a')]
+                      .filter(e => !(e.textContent.trim() || e.getAttribute('aria-label'))).length,
+        foreign: [...document.querySelectorAll('[src], [href]')]
+                     .map(e => e.src || e.href)
+                     .filter(u => /^https?:/.test(u) && !u.startsWith(location.origin))
+      };)js");
+    EXPECT_EQ(page["lang"], "nl");
+    EXPECT_GT(page["controls"].get<int>(), 0);
+    EXPECT_EQ(page["unlabelled"], nlohmann::json::array()) << page.dump();
+    EXPECT_EQ(page["nameless"], 0);
+    EXPECT_EQ(page["foreign"], nlohmann::json::array()) << page.dump();
   }
   void screenshot(const std::string& name) {
     browser_->screenshot(std::string(BRUG_ARTEFACT_DIR) + "/portal/" + name + ".png");
@@ -87,8 +107,8 @@ TEST_F(PortalBrowserTest, CoordinatorSeesConsentedPeopleRecordsAnOutcomeExportsA
   EXPECT_FALSE(contains(page, "7071AB")) << "the policy passes postcode4 only";
   EXPECT_TRUE(contains(page, "Betaald werk op termijn")) << "values in plain Dutch";
 
-  // An outcome for the first person, by keyboard-reachable controls with labels.
-  browser_->click("button[data-ref='D0001']");
+  // An outcome for the first person: the button works from the keyboard (Enter).
+  browser_->press_enter("button[data-ref='D0001']");
   ASSERT_TRUE(browser_->wait_for("!document.getElementById('uitkomst-form').hidden"));
   EXPECT_EQ(browser_->run("return document.activeElement.id;"), "uitkomst-kop");
   browser_->click("#u-status option[value='stage']");

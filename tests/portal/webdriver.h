@@ -117,6 +117,11 @@ class WebDriver {
     session("POST", "/element/" + el + "/clear", nlohmann::json::object());
     session("POST", "/element/" + el + "/value", {{"text", text}});
   }
+  // Focuses the element and presses Enter on it, as a keyboard user does.
+  void press_enter(const std::string& css) {
+    run("document.querySelector(arguments[0]).focus();", {css});
+    session("POST", "/element/" + find(css) + "/value", {{"text", "\uE007"}});
+  }
   // Waits until `condition` (a JavaScript expression) is true; false after `seconds`.
   bool wait_for(const std::string& condition, double seconds = 10) {
     const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
