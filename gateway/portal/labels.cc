@@ -95,6 +95,43 @@ std::string value_label(std::string_view value) {
   return out;
 }
 
+std::string dutch_problems(std::string_view problems) {
+  // English problem (prefix) -> Dutch; anything unknown stays as it was.
+  static constexpr std::pair<std::string_view, std::string_view> kProblems[] = {
+      {"is required when", "vul dit in bij deze status"},
+      {"is required", "vul dit in"},
+      {"is allowed only", "hoort niet bij deze status"},
+      {"is not one of the choices", "kies een van de mogelijkheden"},
+      {"must be one of", "kies een van de mogelijkheden"},
+      {"must be a date", "geen geldige datum (JJJJ-MM-DD of DD-MM-JJJJ)"},
+      {"must be a whole number", "moet een heel getal zijn"},
+      {"must be an integer from", "getal buiten het toegestane bereik"},
+      {"is not a field of", "onbekend veld"},
+  };
+  std::string out;
+  while (!problems.empty()) {
+    const std::size_t end = problems.find("; ");
+    std::string_view one = problems.substr(0, end);
+    problems = end == std::string_view::npos ? std::string_view() : problems.substr(end + 2);
+    const std::size_t colon = one.find(": ");
+    std::string text(one);
+    if (colon != std::string_view::npos) {
+      const std::string_view problem = one.substr(colon + 2);
+      text = field_label(one.substr(0, colon)) + ": ";
+      std::string dutch(problem);
+      for (const auto& [en, nl] : kProblems) {
+        if (problem.starts_with(en)) {
+          dutch = std::string(nl);
+          break;
+        }
+      }
+      text += dutch;
+    }
+    out += (out.empty() ? "" : "; ") + text;
+  }
+  return out;
+}
+
 bool is_choice_field(std::string_view field) {
   static constexpr std::string_view kChoices[] = {
       "doelgroep",  "uitkering",    "uitkering_duur", "taalniveau",    "opleidingsniveau",

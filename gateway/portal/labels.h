@@ -15,6 +15,10 @@ std::string value_label(std::string_view value);
 template <class Range>
 std::string value_from_text(std::string_view text, const Range& allowed);
 
+// A problem list from the catalogue or the outcome form ("field: problem; ...") in Dutch with
+// the fields' labels, for the web app ("Reden gestopt: vul dit in bij deze status").
+std::string dutch_problems(std::string_view problems);
+
 // True for catalogue fields whose values come from a fixed list (shown by their label).
 bool is_choice_field(std::string_view field);
 

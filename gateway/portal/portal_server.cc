@@ -442,7 +442,7 @@ struct Portal::Impl {
         inputs[k] = v.get<std::string>();
       }
       auto record = outcome_record(*catalogue, inputs);
-      if (!record) return Answer::error(400, record.message());
+      if (!record) return Answer::error(400, dutch_problems(record.message()));
       std::vector<Result<std::string>> results;
       {
         std::lock_guard lock(client_mu);
@@ -559,7 +559,7 @@ struct Portal::Impl {
       }
       if (!f.error().empty()) return Answer::error(400, f.error());
       for (const FieldError& e : catalogue->validate(RecordType::kReferral, record)) {
-        return Answer::error(400, field_label(e.field) + ": " + e.problem);
+        return Answer::error(400, dutch_problems(e.to_string()));
       }
       const json body = {{"items",
                           {{{"source_ref", "portal-" + random_hex(8)},

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "gateway/portal/labels.h"
 #include "policies/catalogue.h"
 
 namespace brug::portal {
@@ -46,6 +47,15 @@ TEST(OutcomeForm, AppliesTheCatalogueRulesAfterConverting) {
   // Free notes are not taken from a form or CSV: they would be case notes.
   EXPECT_FALSE(outcome_record(catalogue(),
                               {{"status", "stage"}, {"date", "2026-10-01"}, {"toelichting", "x"}}));
+}
+
+TEST(OutcomeForm, ProblemsReadInDutchWithTheFieldsLabelsForTheWebApp) {
+  auto r = outcome_record(catalogue(), {{"status", "gestopt"}, {"date", "gisteren"}});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(dutch_problems(r.message()), "Datum: geen geldige datum (JJJJ-MM-DD of DD-MM-JJJJ)");
+  auto stopped = outcome_record(catalogue(), {{"status", "gestopt"}, {"date", "2026-10-01"}});
+  ASSERT_FALSE(stopped);
+  EXPECT_EQ(dutch_problems(stopped.message()), "Reden gestopt: vul dit in bij deze status");
 }
 
 }  // namespace
