@@ -163,7 +163,7 @@ TEST_F(PortalBrowserTest, CoordinatorSeesConsentedPeopleRecordsAnOutcomeExportsA
   EXPECT_TRUE(contains(TempDir::read(db), person_name(500)));
 }
 
-TEST_F(PortalBrowserTest, ConsulentRecordsAndWithdrawsAConsentWithItsEvidence) {
+TEST_F(PortalBrowserTest, ConsulentRecordsAConsentWithEvidenceRefersAndWithdraws) {
   // A person the project already reported on, with consent to report back to the gemeente.
   seed(kJobhulp, 650, 1, 0, true);
   {
@@ -212,6 +212,23 @@ TEST_F(PortalBrowserTest, ConsulentRecordsAndWithdrawsAConsentWithItsEvidence) {
   EXPECT_EQ(found[0]["categories"], nlohmann::json({"contact", "segmentatie"}));
   EXPECT_EQ(found[0]["evidence"]["method"], "mondeling");
   EXPECT_EQ(found[0]["evidence"]["reference"], "gesprek 2026-11-30");
+
+  // Refer the person to the project: it reaches the project's feed under its pseudonym.
+  browser_->type("#v-bsn", bsn);
+  browser_->click("#v-project option[value='reconnact-leusden']");
+  browser_->type("#v-voornaam", "Verwezen600");
+  browser_->click("#v-doelgroep option[value='participatie']");
+  browser_->click("#v-opslaan");
+  ASSERT_TRUE(
+      browser_->wait_for("document.getElementById('melding').textContent.includes('verwezen')"))
+      << browser_->text("#melding");
+  bool referred = false;
+  for (const auto& item : feed(kReconnact)) {
+    if (item["kind"] == "referral" && item["record"].value("voornaam", "") == "Verwezen600") {
+      referred = item["record"]["doelgroep"] == "participatie" && item["subject"].is_string();
+    }
+  }
+  EXPECT_TRUE(referred);
 
   // A BSN that fails the elfproef is refused by the form's server side, not echoed.
   browser_->type("#t-bsn", "123456789");
