@@ -111,7 +111,12 @@ TEST_F(PortalBrowserTest, CoordinatorSeesConsentedPeopleRecordsAnOutcomeExportsA
   browser_->press_enter("button[data-ref='D0001']");
   ASSERT_TRUE(browser_->wait_for("!document.getElementById('uitkomst-form').hidden"));
   EXPECT_EQ(browser_->run("return document.activeElement.id;"), "uitkomst-kop");
+  const std::string reason_shown =
+      "getComputedStyle(document.getElementById('u-reden-veld')).display !== 'none'";
+  browser_->click("#u-status option[value='gestopt']");
+  EXPECT_TRUE(browser_->wait_for(reason_shown)) << "the reason is asked when gestopt";
   browser_->click("#u-status option[value='stage']");
+  EXPECT_TRUE(browser_->wait_for("!(" + reason_shown + ")")) << "and only then";
   browser_->type("#u-uren", "16");
   screenshot("2-coordinator-uitkomst");
   browser_->click("#u-opslaan");
