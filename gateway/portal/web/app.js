@@ -148,6 +148,11 @@ function initProject() {
       say("Uitkomst voor " + ref + " is verstuurd.");
     });
   });
+  // The portal pulls the feed in the background; the table follows every 30 s, unless the
+  // keyboard focus is inside it (a refresh would move it).
+  setInterval(() => {
+    if (!$("deelnemers").contains(document.activeElement)) loadPeople().catch(() => {});
+  }, 30000);
   return loadPeople();
 }
 
@@ -170,7 +175,8 @@ async function showConsents(bsn) {
   body.replaceChildren();
   for (const c of data.consents) {
     const tr = body.insertRow();
-    cell(tr, c.grantee);
+    const partner = session.partners.find((p) => p.id === c.grantee);
+    cell(tr, partner ? partner.name : c.grantee === session.organisation ? "de gemeente zelf" : c.grantee);
     cell(tr, c.purpose);
     cell(tr, c.categories.join(", "));
     cell(tr, c.valid_from + " t/m " + c.valid_until);
@@ -181,7 +187,7 @@ async function showConsents(bsn) {
       b.type = "button";
       b.className = "secundair";
       b.textContent = "Intrekken";
-      b.setAttribute("aria-label", "Toestemming aan " + c.grantee + " intrekken");
+      b.setAttribute("aria-label", "Toestemming aan " + (partner ? partner.name : c.grantee) + " intrekken");
       b.addEventListener("click", () =>
         busy(b, async () => {
           await api("POST", "/api/consents/" + encodeURIComponent(c.id) + "/withdraw");
