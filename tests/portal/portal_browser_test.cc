@@ -11,10 +11,6 @@
 namespace brug::testing {
 namespace {
 
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
 class PortalBrowserTest : public PortalFixture {
  protected:
   void SetUp() override {

@@ -9,10 +9,6 @@
 namespace brug::testing {
 namespace {
 
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
 class FeedPullTest : public PortalFixture {};
 
 TEST_F(FeedPullTest, PullsOnlyConsentedPeopleRemembersItsCursorAndAppliesDeletionNotices) {

@@ -16,6 +16,10 @@
 
 namespace brug::testing {
 
+inline bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
 // What the seeded people are called: unique, so a test can look for each in a page or file.
 inline std::string person_name(int n) { return "Deelnemer" + std::to_string(100 + n); }
 // Never permitted to a project (not in the policy, or special category).
