@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -87,7 +88,18 @@ int run_portal(const std::vector<std::string>& argv, std::ostream& out, std::ost
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  std::ofstream log((fs::path(config->data_dir) / "portal.log").string(), std::ios::app);
+  // The request log lives with the local copy, in the portal's private folder.
+  std::error_code ec;
+  if (!fs::exists(config->data_dir)) {
+    fs::create_directories(config->data_dir, ec);
+    if (ec || ::chmod(config->data_dir.c_str(), 0700) != 0) {
+      return failed(err, config->data_dir + ": cannot create the portal's folder");
+    }
+  }
+  const std::string log_file = (fs::path(config->data_dir) / "portal.log").string();
+  const int fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd >= 0) ::close(fd);
+  std::ofstream log(log_file, std::ios::app);
   auto portal = Portal::start(*config, log ? static_cast<std::ostream&>(log) : err);
   if (!portal) return failed(err, portal.message());
   out << "brug portal for " << config->organisation << " (" << to_string(config->role)

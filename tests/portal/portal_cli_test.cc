@@ -1,7 +1,13 @@
 // `brug feed pull` and `brug outcomes push`: the real binary with the portal configuration
 // `brug init` wrote, against the real gateway over mutual TLS.
+#include <Poco/Net/HTTPCookie.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <thread>
 
 #include "adapters/csv.h"
 #include "tests/portal/portal_fixture.h"
@@ -145,6 +151,69 @@ TEST_F(FeedPullTest, ImportChecksAsAndToBeforeReadingTheCsv) {
   EXPECT_EQ(as.exit_code, 2) << as.output;
   EXPECT_TRUE(contains(as.output, "--as: 'laborjin' is not an organisation")) << as.output;
   EXPECT_FALSE(contains(as.output, "does-not-exist.csv")) << "the CSV was not read first";
+}
+
+class PortalCommandTest : public PortalFixture {};
+
+TEST_F(PortalCommandTest, BrugPortalPrintsAOneTimeLinkServesTheAppAndStopsOnSigterm) {
+  seed(kJobhulp, 800, 1, 0, false);
+  const std::string config = portal_config_file(kJobhulp, "command");
+  int out[2];
+  ASSERT_EQ(::pipe(out), 0);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    ::dup2(out[1], 1);
+    ::close(out[0]);
+    execl(BRUG_BINARY, BRUG_BINARY, "portal", "--config", config.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  ::close(out[1]);
+  std::string printed;
+  char buf[512];
+  while (!contains(printed, "Ctrl-C")) {
+    const ssize_t n = ::read(out[0], buf, sizeof buf);
+    if (n <= 0) break;
+    printed.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(out[0]);
+  const std::size_t at = printed.find("http://127.0.0.1:");
+  ASSERT_NE(at, std::string::npos) << printed;
+  const std::string url = printed.substr(at, printed.find('\n', at) - at);
+  const auto port = static_cast<std::uint16_t>(std::stoi(url.substr(17, url.find('/', 17) - 17)));
+
+  EXPECT_EQ(plain(port, "GET", "/").status, 401);
+  Poco::Net::HTTPClientSession s("127.0.0.1", port);
+  Poco::Net::HTTPRequest login("GET", url.substr(url.find("/login")),
+                               Poco::Net::HTTPMessage::HTTP_1_1);
+  s.sendRequest(login);
+  Poco::Net::HTTPResponse resp;
+  s.receiveResponse(resp).ignore(1 << 20);
+  ASSERT_EQ(resp.getStatus(), 303);
+  std::vector<Poco::Net::HTTPCookie> cookies;
+  resp.getCookies(cookies);
+  ASSERT_EQ(cookies.size(), 1u);
+  const std::string cookie = cookies[0].getName() + "=" + cookies[0].getValue();
+  const auto script = plain(port, "GET", "/app.js", {{"Cookie", cookie}});
+  EXPECT_EQ(script.status, 200);
+  EXPECT_TRUE(contains(script.body, "X-CSRF-Token")) << "the web files are in the binary";
+  // The background pull (sync_every_s 30: the first one at start) filled the local copy.
+  bool pulled = false;
+  for (int i = 0; i < 50 && !pulled; ++i) {
+    pulled =
+        contains(plain(port, "GET", "/api/people", {{"Cookie", cookie}}).body, person_name(800));
+    if (!pulled) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(pulled);
+
+  ASSERT_EQ(kill(pid, SIGTERM), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  const std::string log = TempDir::read(dir_->file("command/portal.log"));
+  EXPECT_TRUE(contains(log, "request GET /api/people")) << log;
+  EXPECT_FALSE(contains(log, person_name(800)));
+  EXPECT_FALSE(contains(log, cookies[0].getValue()));
 }
 
 TEST(BrugCommand, AuditVerifyTellsAUsageErrorFromALogThatDoesNotVerify) {
