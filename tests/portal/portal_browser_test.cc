@@ -264,11 +264,23 @@ TEST_F(PortalBrowserTest, FgSeesTheLogVerifyAndAPersonsAccessReport) {
   open_portal(kAuditor, "fg");
   EXPECT_TRUE(contains(browser_->text("#staat"), "klopt")) << browser_->text("#staat");
   EXPECT_TRUE(contains(browser_->text("#staat"), "geen (eerste controle)"));
-  // The second check proves consistency with the checkpoint kept by the first.
+  // The log grows (a consent search is an event); the second check proves, with the API's
+  // consistency proof, that the new log extends the checkpoint kept by the first.
+  const auto first_size = browser_->run("return document.querySelector('#staat dd').textContent;");
+  {
+    auto g = client(kGemeente);
+    ASSERT_EQ(
+        g.post("/v1/consents/search", nlohmann::json{{"subject", {{"bsn", test_bsn(700)}}}}.dump())
+            .status,
+        200);
+  }
   browser_->click("#staat-controleren");
   ASSERT_TRUE(browser_->wait_for(
       "document.getElementById('oordeel').textContent.startsWith('In orde: het logboek')"))
       << browser_->text("#oordeel");
+  EXPECT_TRUE(contains(browser_->text("#staat"), first_size.get<std::string>() + " gebeurtenissen"))
+      << "the kept checkpoint is the first one";
+  EXPECT_NE(browser_->run("return document.querySelector('#staat dd').textContent;"), first_size);
   browser_->click("#verifieren");
   ASSERT_TRUE(browser_->wait_for(
       "document.getElementById('oordeel').textContent.startsWith('In orde: alle')", 30))

@@ -2,6 +2,7 @@
 // program or web page would.
 #include <gtest/gtest.h>
 
+#include "gateway/portal/local_store.h"
 #include "tests/portal/portal_fixture.h"
 
 namespace brug::testing {
@@ -114,6 +115,55 @@ TEST_F(PortalServerTest, FormInputIsValidatedWithoutEchoingIt) {
   EXPECT_EQ(log.find(person_name(400)), std::string::npos);
   EXPECT_EQ(log.find(csrf), std::string::npos);
   EXPECT_NE(log.find("/api/people/{ref}/..."), std::string::npos) << log;
+}
+
+class AuditorPortalTest : public PortalFixture {};
+
+TEST_F(AuditorPortalTest, AHistoryThatDoesNotExtendTheKeptCheckpointIsReportedNotKept) {
+  std::ostringstream log;
+  const auto config = portal_config(kAuditor, "fg-state");
+  auto p = portal::Portal::start(config, log);
+  ASSERT_TRUE(p) << p.message();
+  const std::uint16_t port = (*p)->port();
+  const std::string url = (*p)->login_url();
+  Poco::Net::HTTPClientSession s("127.0.0.1", port);
+  Poco::Net::HTTPRequest req("GET", url.substr(url.find("/login")), "HTTP/1.1");
+  s.sendRequest(req);
+  Poco::Net::HTTPResponse resp;
+  s.receiveResponse(resp).ignore(1 << 20);
+  std::vector<Poco::Net::HTTPCookie> cookies;
+  resp.getCookies(cookies);
+  ASSERT_EQ(cookies.size(), 1u);
+  const std::map<std::string, std::string> h = {
+      {"Cookie", cookies[0].getName() + "=" + cookies[0].getValue()}};
+
+  const auto first = nlohmann::json::parse(plain(port, "GET", "/api/log/state", h).body);
+  ASSERT_EQ(first["signature_valid"], true) << first.dump();
+  EXPECT_TRUE(first["consistent"].is_null()) << "nothing kept yet";
+
+  // Someone rewrote history: the kept checkpoint (the root of an older, smaller log) does not
+  // match what the gateway now proves. Written into the portal's own copy, as a stand-in for
+  // a gateway whose log was rebuilt.
+  {
+    auto grown = client(kGemeente);
+    ASSERT_EQ(grown
+                  .post("/v1/consents/search",
+                        nlohmann::json{{"subject", {{"bsn", test_bsn(900)}}}}.dump())
+                  .status,
+              200);
+    auto store = portal::LocalStore::open(portal::portal_db_path(config));
+    ASSERT_TRUE(store);
+    ASSERT_TRUE((*store)->set_meta(
+        "audit_checkpoint",
+        nlohmann::json{{"size", first["size"]}, {"root", std::string(64, 'a')}}.dump()));
+  }
+  const auto second = nlohmann::json::parse(plain(port, "GET", "/api/log/state", h).body);
+  EXPECT_EQ(second["consistent"], false) << second.dump();
+  EXPECT_EQ(second["verdict"].get<std::string>().rfind("NIET in orde", 0), 0u);
+  // The bad state is not kept: asking again still compares with the same kept checkpoint.
+  const auto third = nlohmann::json::parse(plain(port, "GET", "/api/log/state", h).body);
+  EXPECT_EQ(third["consistent"], false);
+  EXPECT_EQ(third["kept_size"], first["size"]);
 }
 
 }  // namespace
