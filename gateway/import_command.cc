@@ -138,12 +138,15 @@ int run_import(const std::vector<std::string>& argv, std::ostream& out, std::ost
       {"dry-run"});
   if (!args) return usage(args.message());
   if (args->positional != std::vector<std::string>{"referrals"}) {
-    return usage("import knows one kind: referrals");
+    return usage(args->positional.empty()
+                     ? "import needs a kind: referrals"
+                     : "import knows one kind, referrals, not '" + args->positional[0] + "'");
   }
   for (const char* required : {"csv", "to", "purpose", "config"}) {
     if (!args->options.contains(required)) return usage(std::string("needs --") + required);
   }
-  if (!parse_purpose(args->get("purpose"))) return usage("--purpose: unknown purpose");
+  if (!parse_purpose(args->get("purpose")))
+    return usage("--purpose: unknown purpose '" + args->get("purpose") + "'");
   int batch = kDefaultBatch;
   if (args->options.contains("batch")) {
     try {

@@ -49,7 +49,12 @@ int failed(const Status& s) {
 int cmd_init(const std::vector<std::string>& argv, const char* usage) {
   auto args = parse_args(argv, {"host", "port"}, {});
   if (!args) return usage_error(args.message(), usage);
-  if (args->positional.size() != 1) return usage_error("init takes one folder", usage);
+  if (args->positional.size() != 1) {
+    return usage_error(args->positional.empty()
+                           ? "init needs a folder"
+                           : "init takes one folder, not also '" + args->positional.back() + "'",
+                       usage);
+  }
   InitOptions o{.dir = args->positional[0]};
   o.host = args->get("host", o.host);
   if (args->options.contains("port")) {
@@ -119,7 +124,9 @@ int cmd_policy(const std::vector<std::string>& argv) {
     if (args->positional.size() != 1) return usage_error("check takes one folder", kPolicyUsage);
     return check_policy_dir(args->positional[0], std::cout) == 0 ? kOk : kFailed;
   }
-  if (argv[0] != "explain") return usage_error("unknown policy command", kPolicyUsage);
+  if (argv[0] != "explain") {
+    return usage_error("unknown policy command '" + argv[0] + "'", kPolicyUsage);
+  }
   auto args = parse_args(rest, {"from", "to", "record", "purpose", "config", "dir"}, {});
   if (!args) return usage_error(args.message(), kPolicyUsage);
   for (const char* required : {"from", "to", "record", "purpose"}) {
@@ -143,9 +150,21 @@ int cmd_policy(const std::vector<std::string>& argv) {
   const auto to = party_of(args->get("to"), orgs ? &*orgs : nullptr);
   const auto record = parse_record_type(args->get("record"));
   const auto purpose = parse_purpose(args->get("purpose"));
-  if (!from || !to) return usage_error("--from/--to: an organisation id or a role", kPolicyUsage);
-  if (!record) return usage_error("--record: referral or outcome", kPolicyUsage);
-  if (!purpose) return usage_error("--purpose: unknown purpose", kPolicyUsage);
+  if (!from) {
+    return usage_error("--from: '" + args->get("from") + "' is not an organisation id or a role",
+                       kPolicyUsage);
+  }
+  if (!to) {
+    return usage_error("--to: '" + args->get("to") + "' is not an organisation id or a role",
+                       kPolicyUsage);
+  }
+  if (!record) {
+    return usage_error("--record: '" + args->get("record") + "' is not referral or outcome",
+                       kPolicyUsage);
+  }
+  if (!purpose) {
+    return usage_error("--purpose: unknown purpose '" + args->get("purpose") + "'", kPolicyUsage);
+  }
   auto catalogue = Catalogue::load(catalogue_file);
   if (!catalogue) return failed(catalogue.status());
   auto set = PolicySet::load(dir, *catalogue);

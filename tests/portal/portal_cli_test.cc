@@ -231,6 +231,25 @@ TEST(BrugCommand, AuditVerifyTellsAUsageErrorFromALogThatDoesNotVerify) {
   EXPECT_FALSE(contains(bad_key.output, "does NOT verify")) << bad_key.output;
 }
 
+TEST(BrugCommand, EveryUsageErrorNamesTheWordThatWasWrong) {
+  const auto says = [](const std::vector<std::string>& args, const std::string& expected) {
+    const RunResult r = run_brug(args);
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_TRUE(contains(r.output, expected)) << r.output;
+  };
+  says({"policy", "explian"}, "'explian'");
+  says({"policy", "explain", "--from", "gemeente", "--to", "projekt", "--record", "referral",
+        "--purpose", "begeleiding-naar-werk"},
+       "--to: 'projekt'");
+  says({"policy", "explain", "--from", "gemeente", "--to", "project", "--record", "referal",
+        "--purpose", "begeleiding-naar-werk"},
+       "'referal'");
+  says({"import", "referals"}, "'referals'");
+  says({"report", "outcome"}, "'outcome'");
+  says({"init", "a", "b"}, "'b'");
+  says({"serve", "--confg", "x"}, "--confg");
+}
+
 TEST(BrugCommand, AnUnknownCommandSuggestsTheNearestInsteadOfAllHelp) {
   const RunResult r = run_brug({"serv"});
   EXPECT_EQ(r.exit_code, 2);
