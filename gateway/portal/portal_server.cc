@@ -69,6 +69,34 @@ struct Answer {
   }
 };
 
+// The route for the log: a fixed pattern, never the path itself (it is the client's text).
+std::string route_label(const std::string& path) {
+  static const std::set<std::string> kRoutes = {"/",
+                                                "/app.css",
+                                                "/app.js",
+                                                "/api/session",
+                                                "/api/sync",
+                                                "/api/people",
+                                                "/api/people.csv",
+                                                "/api/outcomes",
+                                                "/api/report",
+                                                "/api/consents",
+                                                "/api/consents/search",
+                                                "/api/referrals",
+                                                "/api/log/state",
+                                                "/api/log/search",
+                                                "/api/log/person",
+                                                "/api/log/verify"};
+  if (kRoutes.contains(path)) return path;
+  if (path.starts_with("/api/people/") && path.ends_with("/outcome")) {
+    return "/api/people/{ref}/outcome";
+  }
+  if (path.starts_with("/api/consents/") && path.ends_with("/withdraw")) {
+    return "/api/consents/{id}/withdraw";
+  }
+  return "unmatched";
+}
+
 bool is_date(const std::string& s) {
   if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
   for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
@@ -294,7 +322,7 @@ struct Portal::Impl {
       if (path.starts_with("/api/")) return Answer::error(401, "niet ingelogd");
       return unauthorized_page();
     }
-    route = path.starts_with("/api/people/") ? "/api/people/{ref}/..." : path;
+    route = route_label(path);
     if (method == "GET" || method == "HEAD") {
       if (path == "/") return asset("index.html");
       if (path == "/app.css" || path == "/app.js") return asset(path.substr(1));
@@ -424,7 +452,8 @@ struct Portal::Impl {
       if (!s.is_ok()) return gateway_failed(s);
       return Answer::json_body({{"ok", true}});
     }
-    if (role == Role::kProject && path.starts_with("/api/people/") && path.ends_with("/outcome")) {
+    if (role == Role::kProject && path.size() > 12 + 8 && path.starts_with("/api/people/") &&
+        path.ends_with("/outcome")) {
       const std::string ref = path.substr(12, path.size() - 12 - 8);
       if (ref.empty() || ref.size() > 16 || !store->pseudonym_of(ref)) {
         return Answer::error(404, "deze deelnemer bestaat niet (meer)");
@@ -526,7 +555,7 @@ struct Portal::Impl {
       }
       return Answer::json_body({{"consents", list}});
     }
-    if (path.starts_with("/api/consents/") && path.ends_with("/withdraw")) {
+    if (path.size() > 14 + 9 && path.starts_with("/api/consents/") && path.ends_with("/withdraw")) {
       const std::string id = path.substr(14, path.size() - 14 - 9);
       if (id.empty() || id.size() > 64 ||
           id.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") != std::string::npos) {
