@@ -130,7 +130,9 @@ class ExchangeStore {
   virtual Result<std::vector<PendingReferral>> pending_referrals(const std::string& recipient,
                                                                  std::int64_t after,
                                                                  std::int64_t limit) = 0;
-  virtual Status mark_fed(const std::string& referral_id) = 0;
+  // Takes the referral out of the pending ones; false (and nothing changed) when it was already
+  // taken or has been purged meanwhile, so it must not enter the feed.
+  virtual Result<bool> mark_fed(const std::string& referral_id) = 0;
   // The organisations that referred the participant to `recipient` (none: never referred).
   virtual Result<std::vector<std::string>> referrers(const std::string& participant,
                                                      const std::string& recipient) = 0;

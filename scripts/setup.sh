@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages brug needs to build and test, when any is missing.
+# `setup.sh test` also installs what the portal's browser test drives (chromium, chromium-driver).
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config clang-format curl
   libpoco-dev libsodium-dev libssl-dev libsqlite3-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
+if [ "${1:-}" = test ]; then
+  packages+=(chromium chromium-driver fonts-dejavu-core)  # tests/portal/portal_browser_test
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

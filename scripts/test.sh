@@ -7,7 +7,7 @@
 # which halves the build (docs/PERFORMANCE.md, "build"). Developers' own builds stay per file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh test
 jobs=$(nproc)
 
 echo "== release build and tests"

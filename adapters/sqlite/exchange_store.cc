@@ -83,8 +83,11 @@ Result<std::vector<PendingReferral>> SqliteExchangeStore::pending_referrals(
   return out;
 }
 
-Status SqliteExchangeStore::mark_fed(const std::string& id) {
-  return tx_.exec("UPDATE referrals SET fed = 1 WHERE id = ?", {id}).status();
+Result<bool> SqliteExchangeStore::mark_fed(const std::string& id) {
+  auto changed = tx_.exec(
+      "UPDATE referrals SET fed = 1 WHERE id = ? AND fed = 0 AND sealed IS NOT NULL", {id});
+  if (!changed) return changed.status();
+  return *changed > 0;
 }
 
 Result<std::vector<std::string>> SqliteExchangeStore::referrers(const std::string& participant,

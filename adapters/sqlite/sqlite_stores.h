@@ -45,7 +45,7 @@ class SqliteExchangeStore final : public ExchangeStore {
   Result<std::vector<PendingReferral>> pending_referrals(const std::string& recipient,
                                                          std::int64_t after,
                                                          std::int64_t limit) override;
-  Status mark_fed(const std::string& referral_id) override;
+  Result<bool> mark_fed(const std::string& referral_id) override;
   Result<std::vector<std::string>> referrers(const std::string& participant,
                                              const std::string& recipient) override;
   Result<std::vector<std::string>> recipients_of(const std::string& participant) override;

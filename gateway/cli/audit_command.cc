@@ -8,9 +8,9 @@
 #include "crypto/env.h"
 #include "crypto/hash.h"
 #include "crypto/keydir.h"
+#include "gateway/app/args.h"
 #include "gateway/app/config.h"
 #include "gateway/audit/audit_log.h"
-#include "gateway/cli/args.h"
 
 namespace brug::gateway {
 
@@ -168,6 +168,9 @@ int run_audit(const std::vector<std::string>& argv, std::ostream& out, std::ostr
       return usage("verify needs DIR and --pubkey HEX");
     }
     const Status s = verify_audit_export(args->positional[0], args->get("pubkey"));
+    // A bad key or a folder without an export is a wrong command line, not a failed check.
+    if (s.code() == Code::kInvalidArgument || s.code() == Code::kNotFound)
+      return usage(s.message());
     if (!s.is_ok()) {
       err << "brug: audit log does NOT verify: " << s.message() << "\n";
       return 1;

@@ -12,9 +12,10 @@
 
 #include "adapters/formats/csv.h"
 #include "adapters/formats/csv_mapping.h"
+#include "gateway/app/args.h"
 #include "gateway/app/config.h"
-#include "gateway/cli/args.h"
 #include "gateway/http/client.h"
+#include "gateway/identity/registry.h"
 #include "policies/catalogue.h"
 
 namespace brug::gateway {
@@ -137,12 +138,15 @@ int run_import(const std::vector<std::string>& argv, std::ostream& out, std::ost
       {"dry-run"});
   if (!args) return usage(args.message());
   if (args->positional != std::vector<std::string>{"referrals"}) {
-    return usage("import knows one kind: referrals");
+    return usage(args->positional.empty()
+                     ? "import needs a kind: referrals"
+                     : "import knows one kind, referrals, not '" + args->positional[0] + "'");
   }
   for (const char* required : {"csv", "to", "purpose", "config"}) {
     if (!args->options.contains(required)) return usage(std::string("needs --") + required);
   }
-  if (!parse_purpose(args->get("purpose"))) return usage("--purpose: unknown purpose");
+  if (!parse_purpose(args->get("purpose")))
+    return usage("--purpose: unknown purpose '" + args->get("purpose") + "'");
   int batch = kDefaultBatch;
   if (args->options.contains("batch")) {
     try {
@@ -171,6 +175,23 @@ int run_import(const std::vector<std::string>& argv, std::ostream& out, std::ost
   };
   auto config = load_config(args->get("config"));
   if (!config) return failed(config.message());
+  // The organisations named on the command line are checked before the file is read.
+  auto orgs = OrgRegistry::load(config->registry_file);
+  if (!orgs) return failed(orgs.message());
+  if (orgs->find(args->get("to")) == nullptr) {
+    return usage("--to: '" + args->get("to") + "' is not an organisation in " +
+                 config->registry_file);
+  }
+  if (args->options.contains("as")) {
+    if (orgs->find(args->get("as")) == nullptr) {
+      return usage("--as: '" + args->get("as") + "' is not an organisation in " +
+                   config->registry_file);
+    }
+    const fs::path pki = fs::path(config->file).parent_path() / "pki";
+    if (!fs::exists(pki / (args->get("as") + ".pem"))) {
+      return usage("--as: no certificate " + (pki / (args->get("as") + ".pem")).string());
+    }
+  }
   auto catalogue = Catalogue::load(config->catalogue_file);
   if (!catalogue) return failed(catalogue.message());
   auto mapping =

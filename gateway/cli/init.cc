@@ -81,6 +81,40 @@ Status copy_policies(const fs::path& from, const fs::path& to) {
   return Status::ok();
 }
 
+// One `brug portal` configuration per demo organisation that has a portal view (project,
+// gemeente, auditor), each on its own loopback port from 8601, with its own data folder.
+Status write_portal_configs(const fs::path& dir, const InitOptions& o) {
+  auto keys = crypto::KeyDir::load((dir / "keys").string());
+  if (!keys) return keys.status();
+  const std::string public_key = keys->signing_key().verify_key().to_hex();
+  BRUG_RETURN_IF_ERROR(make_private_dir(dir / "portal"));
+  nlohmann::ordered_json partners = nlohmann::ordered_json::array();
+  for (const DemoOrg& d : kDemoOrgs) {
+    if (d.role == Role::kProject) partners.push_back({{"id", d.id}, {"name", d.name}});
+  }
+  const std::string host = o.host == "0.0.0.0" || o.host == "127.0.0.1" ? "localhost" : o.host;
+  int port = 8601;
+  for (const DemoOrg& d : kDemoOrgs) {
+    if (d.role != Role::kProject && d.role != Role::kGemeente && d.role != Role::kAuditor) continue;
+    nlohmann::ordered_json gateway = {{"url", "https://" + host + ":" + std::to_string(o.port)},
+                                      {"ca_file", "../pki/ca.pem"},
+                                      {"cert_file", std::string("../pki/") + d.id + ".pem"},
+                                      {"key_file", std::string("../pki/") + d.id + ".key"}};
+    if (d.role == Role::kAuditor) gateway["public_key"] = public_key;
+    nlohmann::ordered_json portal = {{"organisation", d.id},
+                                     {"role", to_string(d.role)},
+                                     {"gateway", gateway},
+                                     {"listen", {{"host", "127.0.0.1"}, {"port", port++}}},
+                                     {"data_dir", std::string("data/") + d.id},
+                                     {"catalogue", "../policies/catalogue.json"},
+                                     {"sync_every_s", 30}};
+    if (d.role == Role::kGemeente) portal["partners"] = partners;
+    BRUG_RETURN_IF_ERROR(
+        write_file(dir / "portal" / (std::string(d.id) + ".json"), portal.dump(2) + "\n", 0644));
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 Status init_dev_setup(const InitOptions& o, std::ostream& out) {
@@ -144,6 +178,7 @@ Status init_dev_setup(const InitOptions& o, std::ostream& out) {
         {"shutdown_grace_s", 10}}},
   };
   BRUG_RETURN_IF_ERROR(write_file(config, cfg.dump(2) + "\n", 0644));
+  BRUG_RETURN_IF_ERROR(write_portal_configs(dir, o));
 
   out << "Development setup written to " << dir.string() << "\n"
       << "  config        " << config.string() << "\n"
@@ -152,6 +187,8 @@ Status init_dev_setup(const InitOptions& o, std::ostream& out) {
   for (const DemoOrg& d : kDemoOrgs) {
     out << "    " << d.id << " (" << to_string(d.role) << "): pki/" << d.id << ".pem + .key\n";
   }
+  out << "  portals       " << (dir / "portal").string()
+      << "/ORG.json (brug portal --config ...)\n";
   out << "Start it:  brug serve --config " << config.string() << "\n"
       << "Try it:    curl --cacert " << (pki / "ca.pem").string() << " --cert "
       << (pki / "gemeente-oude-ijsselstreek.pem").string() << " --key "

@@ -2,6 +2,7 @@
 // failed (the message says why, naming the file), 2 the command line was wrong.
 #include <signal.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -9,8 +10,8 @@
 #include <map>
 #include <memory>
 
+#include "gateway/app/args.h"
 #include "gateway/app/config.h"
-#include "gateway/cli/args.h"
 #include "gateway/cli/audit_command.h"
 #include "gateway/cli/demo.h"
 #include "gateway/cli/import_command.h"
@@ -18,6 +19,7 @@
 #include "gateway/cli/report_command.h"
 #include "gateway/cli/serve.h"
 #include "gateway/identity/registry.h"
+#include "gateway/portal/portal_command.h"
 #include "policies/check.h"
 #include "policies/policy_set.h"
 
@@ -47,7 +49,12 @@ int failed(const Status& s) {
 int cmd_init(const std::vector<std::string>& argv, const char* usage) {
   auto args = parse_args(argv, {"host", "port"}, {});
   if (!args) return usage_error(args.message(), usage);
-  if (args->positional.size() != 1) return usage_error("init takes one folder", usage);
+  if (args->positional.size() != 1) {
+    return usage_error(args->positional.empty()
+                           ? "init needs a folder"
+                           : "init takes one folder, not also '" + args->positional.back() + "'",
+                       usage);
+  }
   InitOptions o{.dir = args->positional[0]};
   o.host = args->get("host", o.host);
   if (args->options.contains("port")) {
@@ -85,7 +92,9 @@ int cmd_policy(const std::vector<std::string>& argv) {
     if (args->positional.size() != 1) return usage_error("check takes one folder", kPolicyUsage);
     return check_policy_dir(args->positional[0], std::cout) == 0 ? kOk : kFailed;
   }
-  if (argv[0] != "explain") return usage_error("unknown policy command", kPolicyUsage);
+  if (argv[0] != "explain") {
+    return usage_error("unknown policy command '" + argv[0] + "'", kPolicyUsage);
+  }
   auto args = parse_args(rest, {"from", "to", "record", "purpose", "config", "dir"}, {});
   if (!args) return usage_error(args.message(), kPolicyUsage);
   for (const char* required : {"from", "to", "record", "purpose"}) {
@@ -109,9 +118,21 @@ int cmd_policy(const std::vector<std::string>& argv) {
   const auto to = party_of(args->get("to"), orgs ? &*orgs : nullptr);
   const auto record = parse_record_type(args->get("record"));
   const auto purpose = parse_purpose(args->get("purpose"));
-  if (!from || !to) return usage_error("--from/--to: an organisation id or a role", kPolicyUsage);
-  if (!record) return usage_error("--record: referral or outcome", kPolicyUsage);
-  if (!purpose) return usage_error("--purpose: unknown purpose", kPolicyUsage);
+  if (!from) {
+    return usage_error("--from: '" + args->get("from") + "' is not an organisation id or a role",
+                       kPolicyUsage);
+  }
+  if (!to) {
+    return usage_error("--to: '" + args->get("to") + "' is not an organisation id or a role",
+                       kPolicyUsage);
+  }
+  if (!record) {
+    return usage_error("--record: '" + args->get("record") + "' is not referral or outcome",
+                       kPolicyUsage);
+  }
+  if (!purpose) {
+    return usage_error("--purpose: unknown purpose '" + args->get("purpose") + "'", kPolicyUsage);
+  }
   auto catalogue = Catalogue::load(catalogue_file);
   if (!catalogue) return failed(catalogue.status());
   auto set = PolicySet::load(dir, *catalogue);
@@ -138,6 +159,15 @@ const std::map<std::string, Command>& commands() {
           }
           return run_demo(args->get("config"), std::cout) == 0 ? kOk : kFailed;
         }}},
+      {"feed",
+       {"pull the organisation's feed into its portal's local copy (and a CSV)", portal::kFeedUsage,
+        [](const auto& a) { return portal::run_feed(a, std::cout, std::cerr); }}},
+      {"outcomes",
+       {"push outcomes from a CSV keyed by the portal's local references", portal::kOutcomesUsage,
+        [](const auto& a) { return portal::run_outcomes(a, std::cout, std::cerr); }}},
+      {"portal",
+       {"the organisation's local web app (coordinator, consulent, FG)", portal::kPortalUsage,
+        [](const auto& a) { return portal::run_portal(a, std::cout, std::cerr); }}},
       {"init",
        {"create a local development setup (PKI, keys, registry, config)",
         "brug init DIR [--host HOST] [--port PORT]",
@@ -153,6 +183,38 @@ const std::map<std::string, Command>& commands() {
         [](const auto& a) { return serve_command(a, "brug serve --config FILE"); }}},
   };
   return kCommands;
+}
+
+// Edit distance (insertions, deletions, substitutions), for "did you mean".
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// The command nearest to a mistyped one: a command it begins (`ser` -> `serve`) or the one
+// fewest edits away, if at most two edits or a third of the word; empty when none is close.
+std::string nearest_command(const std::string& typed) {
+  std::string best;
+  std::size_t best_distance = std::max<std::size_t>(2, typed.size() / 3) + 1;
+  for (const auto& [name, c] : commands()) {
+    if (typed.size() >= 2 && name.rfind(typed, 0) == 0) return name;
+    const std::size_t d = edit_distance(typed, name);
+    if (d < best_distance) {
+      best = name;
+      best_distance = d;
+    }
+  }
+  return best;
 }
 
 void print_help(std::ostream& out) {
@@ -185,8 +247,11 @@ int run(int argc, char** argv) {
   }
   auto it = commands().find(first);
   if (it == commands().end()) {
-    std::cerr << "brug: unknown command '" << first << "'\n";
-    print_help(std::cerr);
+    std::cerr << "brug: unknown command '" << first << "'";
+    if (const std::string near = nearest_command(first); !near.empty()) {
+      std::cerr << "; did you mean `" << near << "`?";
+    }
+    std::cerr << "\n(brug --help lists the commands)\n";
     return kUsage;
   }
   std::vector<std::string> rest(args.begin() + 1, args.end());

@@ -4,8 +4,8 @@
 #include <iomanip>
 #include <nlohmann/json.hpp>
 
+#include "gateway/app/args.h"
 #include "gateway/app/config.h"
-#include "gateway/cli/args.h"
 #include "gateway/http/client.h"
 
 namespace brug::gateway {
@@ -88,7 +88,8 @@ int run_report(const std::vector<std::string>& argv, std::ostream& out, std::ost
     err << "brug: " << why << "\nusage: " << kReportUsage << "\n";
     return 2;
   };
-  if (argv.empty() || argv[0] != "outcomes") return usage("report needs: outcomes");
+  if (argv.empty()) return usage("report needs: outcomes");
+  if (argv[0] != "outcomes") return usage("unknown report '" + argv[0] + "'; there is: outcomes");
   auto args = parse_args({argv.begin() + 1, argv.end()},
                          {"config", "from", "to", "by", "min-cell", "as"}, {"csv"});
   if (!args) return usage(args.message());

@@ -5,9 +5,9 @@
 #include <fstream>
 #include <iostream>
 
+#include "gateway/app/args.h"
 #include "gateway/app/config.h"
 #include "gateway/app/gateway.h"
-#include "gateway/cli/args.h"
 
 namespace brug::gateway {
 

@@ -46,7 +46,12 @@ Status materialize(const ExchangeDeps& d, const Organisation& caller, std::int64
   std::int64_t after_position = 0, added = 0;
   while (want > 0) {
     std::vector<adapters::PendingReferral> pending;
-    std::vector<const adapters::PendingReferral*> deliverable;
+    struct Deliverable {
+      const adapters::PendingReferral* referral;
+      Purpose purpose;
+      bool needs_consent;
+    };
+    std::vector<Deliverable> deliverable;
     BRUG_RETURN_IF_ERROR(d.db.read([&](adapters::Stores& s) {
       deliverable.clear();
       auto rows = s.exchange.pending_referrals(caller.id, after_position, kMaterializeChunk);
@@ -66,24 +71,40 @@ Status materialize(const ExchangeDeps& d, const Organisation& caller, std::int64
           if (!decision) return decision.status();
           ok = decision->permitted;
         }
-        if (ok) deliverable.push_back(&p);
+        if (ok) deliverable.push_back({&p, *purpose, plan->needs_consent});
       }
       return Status::ok();
     }));
     if (pending.empty()) break;
     after_position = pending.back().position;
+    std::int64_t added_now = 0;
     if (!deliverable.empty()) {
+      // A withdrawal may have committed since the read: the write takes only referrals that
+      // are still pending and unpurged and whose consent still holds, so nothing enters the
+      // feed after the withdrawal's deletion notice.
       BRUG_RETURN_IF_ERROR(d.db.write([&](adapters::Stores& s) {
-        for (const adapters::PendingReferral* p : deliverable) {
+        consent::ConsentRegistry consents(s.consents, [&] { return now; });
+        std::int64_t fed = 0;
+        for (const Deliverable& item : deliverable) {
+          const adapters::PendingReferral* p = item.referral;
+          if (item.needs_consent) {
+            auto decision = consents.permits(p->participant, caller.id, item.purpose);
+            if (!decision) return decision.status();
+            if (!decision->permitted) continue;
+          }
+          auto taken = s.exchange.mark_fed(p->id);
+          if (!taken) return taken.status();
+          if (!*taken) continue;
           auto added_item = s.exchange.add_feed_item(
               {caller.id, adapters::FeedKind::kReferral, p->participant, p->id, p->purpose, now});
           if (!added_item) return added_item.status();
-          BRUG_RETURN_IF_ERROR(s.exchange.mark_fed(p->id));
+          ++fed;
         }
+        added_now = fed;
         return Status::ok();
       }));
     }
-    added += static_cast<std::int64_t>(deliverable.size());
+    added += added_now;
     if (added >= want || static_cast<std::int64_t>(pending.size()) < kMaterializeChunk) break;
   }
   if (caller.role != Role::kGemeente && caller.role != Role::kParticipatiebedrijf) {

@@ -4,6 +4,7 @@
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/SSLException.h>
 #include <Poco/Net/SSLManager.h>
 #include <Poco/StreamCopier.h>
 
@@ -14,6 +15,7 @@
 namespace brug::gateway {
 
 struct GatewayClient::Impl {
+  std::string ca_file, cert_file;
   Poco::Net::Context::Ptr ctx;
   std::unique_ptr<Poco::Net::HTTPSClientSession> session;
 };
@@ -21,6 +23,8 @@ struct GatewayClient::Impl {
 GatewayClient::GatewayClient(const ClientIdentity& id) : impl_(std::make_unique<Impl>()) {
   static std::once_flag ssl;
   std::call_once(ssl, [] { Poco::Net::initializeSSL(); });
+  impl_->ca_file = id.ca_file;
+  impl_->cert_file = id.cert_file;
   Poco::Net::Context::Params p;
   p.caLocation = id.ca_file;
   p.certificateFile = id.cert_file;
@@ -52,6 +56,21 @@ Result<ClientReply> GatewayClient::call(const std::string& method, const std::st
     Poco::StreamCopier::copyToString(impl_->session->receiveResponse(resp), reply.body);
     reply.status = static_cast<int>(resp.getStatus());
     return reply;
+  } catch (const Poco::Net::SSLException& e) {
+    // Say which side of the handshake refused: a wrong CA is a configuration error to fix,
+    // not a gateway that is down.
+    const std::string why = e.displayText();
+    if (dynamic_cast<const Poco::Net::CertificateValidationException*>(&e) != nullptr ||
+        why.find("certificate verify failed") != std::string::npos) {
+      return Status::error(Code::kFailedPrecondition,
+                           "the gateway's certificate is not signed by CA " + impl_->ca_file);
+    }
+    if (why.find("alert") != std::string::npos) {
+      return Status::error(Code::kFailedPrecondition,
+                           "the gateway refused the TLS handshake with certificate " +
+                               impl_->cert_file + " (" + why + ")");
+    }
+    return Status::error(Code::kUnavailable, "TLS with the gateway failed: " + why);
   } catch (const Poco::Exception& e) {
     return Status::error(Code::kUnavailable, "cannot reach the gateway: " + e.displayText());
   }

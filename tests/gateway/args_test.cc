@@ -1,4 +1,4 @@
-#include "gateway/cli/args.h"
+#include "gateway/app/args.h"
 
 #include <gtest/gtest.h>
 
