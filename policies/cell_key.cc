@@ -1,0 +1,195 @@
+#include "policies/cell_key.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+#include "crypto/hash.h"
+
+namespace brug {
+namespace {
+
+// The noise's distribution function: cdf()[e + kMaxNoise] = P(noise <= e).
+const std::array<double, 2 * kMaxNoise + 1>& cdf() {
+  static const auto table = [] {
+    std::array<double, 2 * kMaxNoise + 1> t{};
+    double sum = 0;
+    for (std::int64_t e = -kMaxNoise; e <= kMaxNoise; ++e) {
+      sum += noise_probability(e);
+      t[static_cast<std::size_t>(e + kMaxNoise)] = sum;
+    }
+    return t;
+  }();
+  return table;
+}
+
+void put_u64(std::uint8_t* out, std::uint64_t v) {
+  for (int i = 7; i >= 0; --i, v >>= 8) out[i] = static_cast<std::uint8_t>(v & 0xff);
+}
+
+std::uint64_t get_u64(const std::uint8_t* in) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | in[i];
+  return v;
+}
+
+// The cell's position in the noise distribution: a hash of the period version, the cell key and
+// the count, so cells that differ in any of them get independent noise.
+double position(const KeyedCount& people, std::uint64_t version) {
+  std::array<std::uint8_t, 24> in{};
+  put_u64(in.data(), version);
+  put_u64(in.data() + 8, people.key);
+  put_u64(in.data() + 16, static_cast<std::uint64_t>(people.n));
+  const auto digest = crypto::sha256(std::span<const std::uint8_t>(in));
+  return std::ldexp(static_cast<double>(get_u64(digest.data()) >> 11), -53);  // [0, 1)
+}
+
+}  // namespace
+
+double noise_probability(std::int64_t e) {
+  const std::int64_t a = e < 0 ? -e : e;
+  if (a > kMaxNoise) return 0;
+  const double c = (1 - kNoiseRatio) / (1 + kNoiseRatio);
+  if (a == kMaxNoise) return c * std::pow(kNoiseRatio, double(kMaxNoise)) / (1 - kNoiseRatio);
+  return c * std::pow(kNoiseRatio, double(a));
+}
+
+double noise_variance() {
+  double v = 0;
+  for (std::int64_t e = -kMaxNoise; e <= kMaxNoise; ++e) v += noise_probability(e) * double(e * e);
+  return v;
+}
+
+std::int64_t noise_at(double u) {
+  for (std::int64_t e = -kMaxNoise; e < kMaxNoise; ++e) {
+    if (u < cdf()[static_cast<std::size_t>(e + kMaxNoise)]) return e;
+  }
+  return kMaxNoise;
+}
+
+std::optional<std::int64_t> perturbed(const KeyedCount& people, std::uint64_t version,
+                                      std::int64_t min_cell) {
+  min_cell = std::max(min_cell, kLowestMinCell);
+  if (people.n <= 0) return std::nullopt;
+  const std::int64_t shown = people.n + noise_at(position(people, version));
+  if (shown < min_cell) return std::nullopt;
+  return shown;
+}
+
+double probability_shown(std::optional<std::int64_t> shown, std::int64_t n, std::int64_t min_cell) {
+  min_cell = std::max(min_cell, kLowestMinCell);
+  if (n <= 0) return shown ? 0.0 : 1.0;
+  if (shown) return *shown < min_cell ? 0.0 : noise_probability(*shown - n);
+  double withheld = 0;
+  for (std::int64_t e = -kMaxNoise; e <= kMaxNoise && n + e < min_cell; ++e) {
+    withheld += noise_probability(e);
+  }
+  return withheld;
+}
+
+std::uint64_t period_version(const PeriodContributions& period) {
+  // A sum of per-contribution hashes: independent of order, changed by any change.
+  std::uint64_t version = 0;
+  for (const Contribution& c : period.contributions) {
+    std::string text(8, '\0');
+    put_u64(reinterpret_cast<std::uint8_t*>(text.data()), c.record_key);
+    for (const std::string& v : c.values) {
+      text += v;
+      text.push_back('\0');
+    }
+    version += get_u64(crypto::sha256(std::string_view(text)).data());
+  }
+  return version;
+}
+
+KeyedTable tabulate(const PeriodContributions& period, std::size_t row_dimension,
+                    std::optional<std::size_t> column_dimension,
+                    const std::string& one_way_column) {
+  KeyedTable t;
+  t.rows = period.dimensions.at(row_dimension).values;
+  t.columns = column_dimension ? period.dimensions.at(*column_dimension).values
+                               : std::vector<std::string>{one_way_column};
+  t.cells.assign(t.rows.size(), std::vector<KeyedCount>(t.columns.size()));
+  auto position_of = [](const std::vector<std::string>& list, const std::string& v) {
+    return static_cast<std::size_t>(std::find(list.begin(), list.end(), v) - list.begin());
+  };
+  for (const Contribution& c : period.contributions) {
+    const std::size_t r = position_of(t.rows, c.values.at(row_dimension));
+    const std::size_t col =
+        column_dimension ? position_of(t.columns, c.values.at(*column_dimension)) : 0;
+    if (r < t.rows.size() && col < t.columns.size()) t.cells[r][col] += {1, c.record_key};
+  }
+  return t;
+}
+
+std::vector<TableEntry> entries(const KeyedTable& t) {
+  const std::size_t nr = t.rows.size(), nc = t.columns.size();
+  std::vector<KeyedCount> row(nr), col(nc);
+  KeyedCount total;
+  for (std::size_t r = 0; r < nr; ++r) {
+    for (std::size_t c = 0; c < nc; ++c) {
+      row[r] += t.cells[r][c];
+      col[c] += t.cells[r][c];
+      total += t.cells[r][c];
+    }
+  }
+  // In a one-way table the row "total" is the cell itself: the line that can show a whole-line
+  // value is the column (and likewise for a single row).
+  auto whole = [](const KeyedCount& part, const KeyedCount& line) {
+    return part.n > 0 && part.n == line.n;
+  };
+  std::vector<TableEntry> out;
+  out.reserve(nr * nc + nr + nc + 1);
+  for (std::size_t r = 0; r < nr; ++r) {
+    for (std::size_t c = 0; c < nc; ++c) {
+      const KeyedCount& v = t.cells[r][c];
+      out.push_back({v, (nc > 1 && whole(v, row[r])) || (nr > 1 && whole(v, col[c]))});
+    }
+  }
+  for (std::size_t r = 0; r < nr; ++r) out.push_back({row[r], nr > 1 && whole(row[r], total)});
+  for (std::size_t c = 0; c < nc; ++c) out.push_back({col[c], nc > 1 && whole(col[c], total)});
+  out.push_back({total, false});
+  return out;
+}
+
+std::vector<std::optional<std::int64_t>> shown_values(const ProtectedTable& p) {
+  std::vector<std::optional<std::int64_t>> out;
+  for (const auto& row : p.cells) out.insert(out.end(), row.begin(), row.end());
+  out.insert(out.end(), p.row_totals.begin(), p.row_totals.end());
+  out.insert(out.end(), p.column_totals.begin(), p.column_totals.end());
+  out.push_back(p.total);
+  return out;
+}
+
+ProtectedTable perturb(const KeyedTable& t, std::uint64_t version, std::int64_t min_cell) {
+  const std::size_t nr = t.rows.size(), nc = t.columns.size();
+  const std::vector<TableEntry> all = entries(t);
+  std::vector<std::optional<std::int64_t>> shown;
+  shown.reserve(all.size());
+  ProtectedTable p;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const bool cell = i < nr * nc;
+    if (all[i].whole_line) {
+      shown.push_back(std::nullopt);
+      if (cell) ++p.secondary;
+      continue;
+    }
+    shown.push_back(perturbed(all[i].people, version, min_cell));
+    if (cell && !shown.back()) ++p.primary;
+  }
+  p.rows = t.rows;
+  p.columns = t.columns;
+  auto next = shown.begin();
+  p.cells.assign(nr, std::vector<std::optional<std::int64_t>>(nc));
+  for (auto& row : p.cells) {
+    for (auto& v : row) v = *next++;
+  }
+  p.row_totals.assign(next, next + static_cast<std::ptrdiff_t>(nr));
+  next += static_cast<std::ptrdiff_t>(nr);
+  p.column_totals.assign(next, next + static_cast<std::ptrdiff_t>(nc));
+  next += static_cast<std::ptrdiff_t>(nc);
+  p.total = *next;
+  return p;
+}
+
+}  // namespace brug

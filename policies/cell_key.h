@@ -1,0 +1,102 @@
+// Cell-key perturbation of count tables (the ABS TableBuilder method, also offered by CBS and
+// Eurostat's tau-argus): every contribution carries a fixed random record key; a cell's key is
+// the sum of its contributors' keys, and its noise is looked up from that key, its count and the
+// period's version. The same people therefore always show as the same number, in every table
+// that shows them, and one person more or less draws fresh noise. Pure: contributions in, a
+// table out. docs/REPORTS.md explains the design and publishes the parameters below.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "policies/disclosure_control.h"
+
+namespace brug {
+
+// The published perturbation table: the noise is two-sided geometric, P(e) proportional to
+// kNoiseRatio^|e|, with the tails beyond kMaxNoise folded onto +-kMaxNoise. Mean 0.
+inline constexpr double kNoiseRatio = 0.5;
+inline constexpr std::int64_t kMaxNoise = 12;
+
+// P(noise == e); 0 outside [-kMaxNoise, kMaxNoise].
+double noise_probability(std::int64_t e);
+// The variance of the noise (about 4: a standard deviation of about 2 people).
+double noise_variance();
+// The noise at position u in [0, 1) of the distribution (the inverse distribution function).
+std::int64_t noise_at(double u);
+
+// A set of people: how many, and the sum of their record keys (mod 2^64).
+struct KeyedCount {
+  std::int64_t n = 0;
+  std::uint64_t key = 0;
+  KeyedCount& operator+=(const KeyedCount& o) {
+    n += o.n;
+    key += o.key;
+    return *this;
+  }
+};
+
+// What a set of people shows in a period of version `version`: nullopt when withheld. An empty
+// set is always withheld (zeros are neither shown nor created); otherwise the count plus its
+// noise, withheld when that is under `min_cell` (raised to kLowestMinCell).
+std::optional<std::int64_t> perturbed(const KeyedCount& people, std::uint64_t version,
+                                      std::int64_t min_cell);
+// The probability that a set of `n` people shows `shown` (nullopt: withheld); for readers of the
+// documentation and for attack models.
+double probability_shown(std::optional<std::int64_t> shown, std::int64_t n, std::int64_t min_cell);
+
+// A dimension of a period and every value it can take (shown even when nobody has it).
+struct Dimension {
+  std::string name;
+  std::vector<std::string> values;
+};
+
+// One person's contribution to a period (once per project): their record key and their value in
+// every dimension of the period, values[i] for dimensions[i].
+struct Contribution {
+  std::uint64_t record_key = 0;
+  std::vector<std::string> values;
+};
+
+struct PeriodContributions {
+  std::vector<Dimension> dimensions;
+  std::vector<Contribution> contributions;
+};
+
+// A key that changes whenever anything about the period's contributions changes (a person, a
+// project or any value), so that a change after publication draws fresh noise for every cell
+// instead of showing which cells the change touched.
+std::uint64_t period_version(const PeriodContributions& period);
+
+// A count table whose cells are sets of people.
+struct KeyedTable {
+  std::vector<std::string> rows;
+  std::vector<std::string> columns;
+  std::vector<std::vector<KeyedCount>> cells;  // [row][column]
+};
+
+// The period tabulated by one dimension (one column, named `one_way_column`) or two; values a
+// dimension does not list are not counted. Indexes are into period.dimensions.
+KeyedTable tabulate(const PeriodContributions& period, std::size_t row_dimension,
+                    std::optional<std::size_t> column_dimension,
+                    const std::string& one_way_column = "deelnemers");
+
+// Every value a table shows, in one list: the cells row by row, then the row totals, the column
+// totals and the grand total. `whole_line` marks a value that holds everyone of its line (the
+// rest of its row or column, or of the margins, is empty): withheld against group disclosure.
+struct TableEntry {
+  KeyedCount people;
+  bool whole_line = false;
+};
+std::vector<TableEntry> entries(const KeyedTable& table);
+// A protected table's values in the order of entries().
+std::vector<std::optional<std::int64_t>> shown_values(const ProtectedTable& table);
+
+// The published table: every cell and every margin is a set of people of its own, shown as
+// perturbed() (margins are not sums of perturbed cells). `primary` counts values withheld as
+// small, `secondary` those withheld because they hold a whole line.
+ProtectedTable perturb(const KeyedTable& table, std::uint64_t version, std::int64_t min_cell);
+
+}  // namespace brug
