@@ -3,6 +3,8 @@
 #include <sodium.h>
 
 #include <chrono>
+#include <cmath>
+#include <cstring>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -23,8 +25,9 @@
 #include "gateway/registry.h"
 #include "gateway/subject.h"
 #include "policies/catalogue.h"
-#include "policies/disclosure_control.h"
+#include "policies/cell_key.h"
 #include "policies/policy_set.h"
+#include "policies/publication.h"
 
 namespace brug::gateway {
 
@@ -43,12 +46,13 @@ constexpr std::int64_t kMaxFeedLimit = 1000;
 // (85 bits). Ids sort by creation time, so the unique indexes on them grow at their end instead
 // of taking every insert at a random page (which at 10^6 records costs a page read and write
 // each); the random part keeps them unguessable. The digits are in ASCII order.
-std::string new_id(std::string_view prefix) {
-  static constexpr char kDigits[] = "234567abcdefghijklmnopqrstuvwxyz";
-  std::uint64_t ms =
-      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                     std::chrono::system_clock::now().time_since_epoch())
-                                     .count());
+constexpr char kIdDigits[] = "234567abcdefghijklmnopqrstuvwxyz";
+
+std::string new_id(std::string_view prefix,
+                   std::chrono::system_clock::time_point at = std::chrono::system_clock::now()) {
+  static constexpr const char* kDigits = kIdDigits;
+  std::uint64_t ms = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count());
   std::string id(prefix);
   id.resize(prefix.size() + 9 + 17);
   for (std::size_t i = prefix.size() + 9; i-- > prefix.size(); ms >>= 5) id[i] = kDigits[ms & 31];
@@ -56,6 +60,19 @@ std::string new_id(std::string_view prefix) {
   randombytes_buf(bytes, sizeof bytes);  // 256 is a multiple of 32, so no bias
   for (std::size_t i = 0; i < sizeof bytes; ++i) id[prefix.size() + 9 + i] = kDigits[bytes[i] & 31];
   return id;
+}
+
+// When a record with an id from new_id() was made (its millisecond digits); the epoch if the id
+// has another shape. Reports use it as the time an outcome was received.
+std::chrono::system_clock::time_point made_at(std::string_view id, std::size_t prefix) {
+  std::uint64_t ms = 0;
+  if (id.size() < prefix + 9) return {};
+  for (char c : id.substr(prefix, 9)) {
+    const char* at = std::strchr(kIdDigits, c);
+    if (c == '\0' || at == nullptr) return {};
+    ms = (ms << 5) | static_cast<std::uint64_t>(at - kIdDigits);
+  }
+  return std::chrono::system_clock::time_point(std::chrono::milliseconds(ms));
 }
 
 std::chrono::year_month_day today() {
@@ -702,7 +719,7 @@ struct Exchange::Impl {
         }
         auto index = crypto::ParticipantIndex::from_hex(it.participant);
         if (!index) return index.status();
-        it.id = new_id("out_");
+        it.id = new_id("out_", d.now());
         auto sealed =
             crypto::seal_record(**key, {it.id, *index, "outcome"}, bytes_of(it.record.dump()));
         if (!sealed) return sealed.status();
@@ -826,6 +843,22 @@ struct Exchange::Impl {
       return problem_response({400, "unfixed-period", "Period not allowed", *why + "."},
                               req.request_id);
     }
+    // Frozen publications: answered once the period and the delay for late outcomes are over,
+    // counting only what arrived before, so the answer never changes (docs/REPORTS.md).
+    const std::chrono::sys_days last_day{std::chrono::year_month_day{
+        std::chrono::year(to->year()), std::chrono::month(unsigned(to->month())),
+        std::chrono::day(unsigned(to->day()))}};
+    const std::chrono::sys_days published = publication_day(last_day, d.report_delay_days);
+    const std::chrono::year_month_day ymd{published};
+    char published_text[16];
+    std::snprintf(published_text, sizeof published_text, "%04d-%02u-%02u", int(ymd.year()),
+                  unsigned(ymd.month()), unsigned(ymd.day()));
+    if (std::chrono::floor<std::chrono::days>(d.now()) < published) {
+      return problem_response(
+          {409, "period-not-published", "Period not published yet",
+           "The report of this period is published from " + std::string(published_text) + "."},
+          req.request_id);
+    }
     std::vector<std::string> dims;
     for (std::size_t start = 0; start <= by_text.size();) {
       const std::size_t comma = by_text.find(',', start);
@@ -872,6 +905,7 @@ struct Exchange::Impl {
           {caller.id});
       if (!rows) return rows.status();
       for (const Row& row : *rows) {
+        if (!counts_for_period(made_at(row.text(1), 4), last_day, d.report_delay_days)) continue;
         const std::string participant = row.text(2);
         auto key = keys.from_blob(participant, row, 5);
         if (!key) return key.status();
@@ -912,20 +946,25 @@ struct Exchange::Impl {
       const auto after = l.outcome["participatieladder"].get<std::int64_t>();
       return after > before ? "gestegen" : after == before ? "gelijk" : "gedaald";
     };
-    CountTable table;
-    table.rows = dimension_values(dims[0], *from, *to);
-    table.columns = dims.size() == 2 ? dimension_values(dims[1], *from, *to)
-                                     : std::vector<std::string>{"deelnemers"};
-    table.cells.assign(table.rows.size(), std::vector<std::int64_t>(table.columns.size(), 0));
-    auto position = [](const std::vector<std::string>& list, const std::string& v) {
-      return static_cast<std::size_t>(std::find(list.begin(), list.end(), v) - list.begin());
-    };
-    for (const auto& [key, l] : latest) {
-      const std::size_t r = position(table.rows, value_of(dims[0], l));
-      const std::size_t c = dims.size() == 2 ? position(table.columns, value_of(dims[1], l)) : 0;
-      if (r < table.rows.size() && c < table.columns.size()) ++table.cells[r][c];
+    // Each participant's contribution, in every dimension, with their fixed record key.
+    PeriodContributions period;
+    for (const std::string& dim : known) {
+      period.dimensions.push_back({dim, dimension_values(dim, *from, *to)});
     }
-    const ProtectedTable p = protect(table, min_cell);
+    for (const auto& [key, l] : latest) {
+      auto index = crypto::ParticipantIndex::from_hex(key.first);
+      if (!index) return problem_response(internal_problem(), req.request_id);
+      Contribution c{crypto::report_record_key(d.keys.report_noise_key(), *index, l.project), {}};
+      for (const Dimension& dim : period.dimensions) c.values.push_back(value_of(dim.name, l));
+      period.contributions.push_back(std::move(c));
+    }
+    auto dimension_index = [&](const std::string& name) {
+      return static_cast<std::size_t>(std::distance(known.begin(), known.find(name)));
+    };
+    const KeyedTable table =
+        tabulate(period, dimension_index(dims[0]),
+                 dims.size() == 2 ? std::optional(dimension_index(dims[1])) : std::nullopt);
+    const ProtectedTable p = perturb(table, period_version(period), min_cell);
     auto opt = [](const std::optional<std::int64_t>& v) {
       return v ? ordered_json(*v) : ordered_json(nullptr);
     };
@@ -950,7 +989,12 @@ struct Exchange::Impl {
                            {"row_totals", row_totals},
                            {"column_totals", column_totals},
                            {"total", opt(p.total)},
-                           {"suppressed", {{"primary", p.primary}, {"secondary", p.secondary}}}};
+                           {"suppressed", {{"primary", p.primary}, {"secondary", p.secondary}}},
+                           {"perturbation",
+                            {{"method", "cell-key"},
+                             {"max_noise", kMaxNoise},
+                             {"variance", std::round(noise_variance() * 100) / 100},
+                             {"published", std::string(published_text)}}}};
     AuditEvent e = event(req, "report.outcomes");
     e.record_type = "outcome";
     e.purpose = "monitoring";

@@ -3,6 +3,8 @@
 // authenticate (router) -> validate -> policy -> consent -> view -> audit -> respond.
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <memory>
 
 #include "crypto/result.h"
@@ -37,6 +39,10 @@ struct ExchangeDeps {
   const OrgRegistry& orgs;
   AuditSink& audit;
   int max_batch = 1000;  // items per push
+  // Days after a period's end before its report is published (docs/REPORTS.md).
+  int report_delay_days = 30;
+  // The clock that stamps outcomes as received and says which periods are published.
+  std::function<std::chrono::system_clock::time_point()> now = std::chrono::system_clock::now;
 };
 
 class Exchange {

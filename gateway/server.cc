@@ -319,9 +319,11 @@ Result<std::unique_ptr<Gateway>> Gateway::start(const Config& config, std::ostre
     loaded.decision = "permit";
     BRUG_RETURN_IF_ERROR(state->audit->append({loaded}));
   }
-  state->exchange = std::make_unique<Exchange>(
-      ExchangeDeps{*state->storage, *state->keys, *state->catalogue, *state->policies,
-                   *state->consents, state->registry, *state->audit});
+  ExchangeDeps deps{*state->storage,  *state->keys,    *state->catalogue, *state->policies,
+                    *state->consents, state->registry, *state->audit};
+  deps.report_delay_days = config.report_delay_days;
+  if (config.clock) deps.now = config.clock;
+  state->exchange = std::make_unique<Exchange>(std::move(deps));
   state->exchange->add_routes(state->router);
   Exchange* exchange = state->exchange.get();
   add_audit_routes(state->router, {*state->audit_log, state->registry, *state->keys});

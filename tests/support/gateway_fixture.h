@@ -5,7 +5,9 @@
 #include <Poco/Net/SSLManager.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "gateway/config.h"
@@ -38,6 +40,7 @@ class GatewayFixture : public ::testing::Test {
     config->port = 0;
     config->max_body_bytes = kBodyLimit;
     config->threads = 4;
+    if (clock_) config->clock = clock_;
     log_ = new std::ofstream(dir_->file("gateway.log"));
     auto gw = gateway::Gateway::start(*config, *log_);
     ASSERT_TRUE(gw) << gw.message();
@@ -72,6 +75,8 @@ class GatewayFixture : public ::testing::Test {
     return nlohmann::json::parse(r.body, nullptr, false);
   }
 
+  // A suite that sets this before SetUpTestSuite runs the gateway on that clock.
+  static inline std::function<std::chrono::system_clock::time_point()> clock_;
   static inline TempDir* dir_ = nullptr;
   static inline std::ofstream* log_ = nullptr;
   static inline gateway::Gateway* gateway_ = nullptr;
