@@ -122,7 +122,7 @@ KeyedTable tabulate(const PeriodContributions& period, std::size_t row_dimension
   return t;
 }
 
-std::vector<TableEntry> entries(const KeyedTable& t) {
+std::vector<KeyedCount> entries(const KeyedTable& t) {
   const std::size_t nr = t.rows.size(), nc = t.columns.size();
   std::vector<KeyedCount> row(nr), col(nc);
   KeyedCount total;
@@ -133,22 +133,12 @@ std::vector<TableEntry> entries(const KeyedTable& t) {
       total += t.cells[r][c];
     }
   }
-  // In a one-way table the row "total" is the cell itself: the line that can show a whole-line
-  // value is the column (and likewise for a single row).
-  auto whole = [](const KeyedCount& part, const KeyedCount& line) {
-    return part.n > 0 && part.n == line.n;
-  };
-  std::vector<TableEntry> out;
+  std::vector<KeyedCount> out;
   out.reserve(nr * nc + nr + nc + 1);
-  for (std::size_t r = 0; r < nr; ++r) {
-    for (std::size_t c = 0; c < nc; ++c) {
-      const KeyedCount& v = t.cells[r][c];
-      out.push_back({v, (nc > 1 && whole(v, row[r])) || (nr > 1 && whole(v, col[c]))});
-    }
-  }
-  for (std::size_t r = 0; r < nr; ++r) out.push_back({row[r], nr > 1 && whole(row[r], total)});
-  for (std::size_t c = 0; c < nc; ++c) out.push_back({col[c], nc > 1 && whole(col[c], total)});
-  out.push_back({total, false});
+  for (const auto& cells : t.cells) out.insert(out.end(), cells.begin(), cells.end());
+  out.insert(out.end(), row.begin(), row.end());
+  out.insert(out.end(), col.begin(), col.end());
+  out.push_back(total);
   return out;
 }
 
@@ -163,32 +153,22 @@ std::vector<std::optional<std::int64_t>> shown_values(const ProtectedTable& p) {
 
 ProtectedTable perturb(const KeyedTable& t, std::uint64_t version, std::int64_t min_cell) {
   const std::size_t nr = t.rows.size(), nc = t.columns.size();
-  const std::vector<TableEntry> all = entries(t);
-  std::vector<std::optional<std::int64_t>> shown;
-  shown.reserve(all.size());
   ProtectedTable p;
-  for (std::size_t i = 0; i < all.size(); ++i) {
-    const bool cell = i < nr * nc;
-    if (all[i].whole_line) {
-      shown.push_back(std::nullopt);
-      if (cell) ++p.secondary;
-      continue;
-    }
-    shown.push_back(perturbed(all[i].people, version, min_cell));
-    if (cell && !shown.back()) ++p.primary;
-  }
+  auto next = [&, all = entries(t), i = std::size_t{0}]() mutable {
+    return perturbed(all[i++], version, min_cell);
+  };
   p.rows = t.rows;
   p.columns = t.columns;
-  auto next = shown.begin();
   p.cells.assign(nr, std::vector<std::optional<std::int64_t>>(nc));
   for (auto& row : p.cells) {
-    for (auto& v : row) v = *next++;
+    for (auto& v : row) {
+      v = next();
+      if (!v) ++p.primary;
+    }
   }
-  p.row_totals.assign(next, next + static_cast<std::ptrdiff_t>(nr));
-  next += static_cast<std::ptrdiff_t>(nr);
-  p.column_totals.assign(next, next + static_cast<std::ptrdiff_t>(nc));
-  next += static_cast<std::ptrdiff_t>(nc);
-  p.total = *next;
+  for (std::size_t r = 0; r < nr; ++r) p.row_totals.push_back(next());
+  for (std::size_t c = 0; c < nc; ++c) p.column_totals.push_back(next());
+  p.total = next();
   return p;
 }
 

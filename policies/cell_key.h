@@ -83,20 +83,15 @@ KeyedTable tabulate(const PeriodContributions& period, std::size_t row_dimension
                     std::optional<std::size_t> column_dimension,
                     const std::string& one_way_column = "deelnemers");
 
-// Every value a table shows, in one list: the cells row by row, then the row totals, the column
-// totals and the grand total. `whole_line` marks a value that holds everyone of its line (the
-// rest of its row or column, or of the margins, is empty): withheld against group disclosure.
-struct TableEntry {
-  KeyedCount people;
-  bool whole_line = false;
-};
-std::vector<TableEntry> entries(const KeyedTable& table);
+// Every value a table shows, as sets of people in one list: the cells row by row, then the row
+// totals, the column totals and the grand total.
+std::vector<KeyedCount> entries(const KeyedTable& table);
 // A protected table's values in the order of entries().
 std::vector<std::optional<std::int64_t>> shown_values(const ProtectedTable& table);
 
 // The published table: every cell and every margin is a set of people of its own, shown as
-// perturbed() (margins are not sums of perturbed cells). `primary` counts values withheld as
-// small, `secondary` those withheld because they hold a whole line.
+// perturbed() (margins are not sums of perturbed cells). `primary` counts the cells withheld;
+// `secondary` is 0 (nothing is withheld to protect another value: nothing can be recomputed).
 ProtectedTable perturb(const KeyedTable& table, std::uint64_t version, std::int64_t min_cell);
 
 }  // namespace brug
