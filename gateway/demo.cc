@@ -219,6 +219,8 @@ int run_demo(const std::string& config_file, std::ostream& out) {
     } else {
       out << "  " << report.message() << "\n";
     }
+    out << "(a month is reported from its publication day on, and only with the outcomes that\n"
+           "arrived before it: docs/REPORTS.md)\n";
     out << "\nNo project received a BSN, a health note or another project's participants; every\n"
            "disclosure and refusal above is in the audit log.\n";
   } catch (const std::exception& e) {
