@@ -33,14 +33,14 @@ std::uint64_t get_u64(const std::uint8_t* in) {
   return v;
 }
 
-// The cell's position in the noise distribution: a hash of the period version, the cell key and
-// the count, so cells that differ in any of them get independent noise.
-double position(const KeyedCount& people, std::uint64_t version) {
-  std::array<std::uint8_t, 24> in{};
-  put_u64(in.data(), version);
-  put_u64(in.data() + 8, people.key);
-  put_u64(in.data() + 16, static_cast<std::uint64_t>(people.n));
-  const auto digest = crypto::sha256(std::span<const std::uint8_t>(in));
+// The value's position in the noise distribution: a hash of the period version, the count and
+// the value's definition, so values that differ in any of them get independent noise.
+double position(std::uint64_t version, std::int64_t n, std::string_view cell) {
+  std::string in(16, '\0');
+  put_u64(reinterpret_cast<std::uint8_t*>(in.data()), version);
+  put_u64(reinterpret_cast<std::uint8_t*>(in.data()) + 8, static_cast<std::uint64_t>(n));
+  in += cell;
+  const auto digest = crypto::sha256(std::string_view(in));
   return std::ldexp(static_cast<double>(get_u64(digest.data()) >> 11), -53);  // [0, 1)
 }
 
@@ -67,11 +67,11 @@ std::int64_t noise_at(double u) {
   return kMaxNoise;
 }
 
-std::optional<std::int64_t> perturbed(const KeyedCount& people, std::uint64_t version,
-                                      std::int64_t min_cell) {
+std::optional<std::int64_t> perturbed(const KeyedCount& people, std::string_view cell,
+                                      std::uint64_t version, std::int64_t min_cell) {
   min_cell = std::max(min_cell, kLowestMinCell);
   if (people.n <= 0) return std::nullopt;
-  const std::int64_t shown = people.n + noise_at(position(people, version));
+  const std::int64_t shown = people.n + noise_at(position(version, people.n, cell));
   if (shown < min_cell) return std::nullopt;
   return shown;
 }
@@ -106,6 +106,8 @@ KeyedTable tabulate(const PeriodContributions& period, std::size_t row_dimension
                     std::optional<std::size_t> column_dimension,
                     const std::string& one_way_column) {
   KeyedTable t;
+  t.row_dimension = period.dimensions.at(row_dimension).name;
+  if (column_dimension) t.column_dimension = period.dimensions.at(*column_dimension).name;
   t.rows = period.dimensions.at(row_dimension).values;
   t.columns = column_dimension ? period.dimensions.at(*column_dimension).values
                                : std::vector<std::string>{one_way_column};
@@ -122,23 +124,39 @@ KeyedTable tabulate(const PeriodContributions& period, std::size_t row_dimension
   return t;
 }
 
-std::vector<KeyedCount> entries(const KeyedTable& t) {
+std::vector<TableEntry> entries(const KeyedTable& t) {
   const std::size_t nr = t.rows.size(), nc = t.columns.size();
+  const bool one_way = t.column_dimension.empty();
+  // "a=x&b=y" with the dimensions in name order, so a value reads the same in every table.
+  auto define = [](std::vector<std::pair<std::string, std::string>> parts) {
+    std::sort(parts.begin(), parts.end());
+    std::string out;
+    for (const auto& [dim, value] : parts) {
+      if (!out.empty()) out += '&';
+      out += dim + '=' + value;
+    }
+    return out;
+  };
   std::vector<KeyedCount> row(nr), col(nc);
   KeyedCount total;
+  std::vector<TableEntry> out;
+  out.reserve(nr * nc + nr + nc + 1);
   for (std::size_t r = 0; r < nr; ++r) {
     for (std::size_t c = 0; c < nc; ++c) {
       row[r] += t.cells[r][c];
       col[c] += t.cells[r][c];
       total += t.cells[r][c];
+      out.push_back({t.cells[r][c], one_way ? define({{t.row_dimension, t.rows[r]}})
+                                            : define({{t.row_dimension, t.rows[r]},
+                                                      {t.column_dimension, t.columns[c]}})});
     }
   }
-  std::vector<KeyedCount> out;
-  out.reserve(nr * nc + nr + nc + 1);
-  for (const auto& cells : t.cells) out.insert(out.end(), cells.begin(), cells.end());
-  out.insert(out.end(), row.begin(), row.end());
-  out.insert(out.end(), col.begin(), col.end());
-  out.push_back(total);
+  for (std::size_t r = 0; r < nr; ++r)
+    out.push_back({row[r], define({{t.row_dimension, t.rows[r]}})});
+  for (std::size_t c = 0; c < nc; ++c) {
+    out.push_back({col[c], one_way ? "" : define({{t.column_dimension, t.columns[c]}})});
+  }
+  out.push_back({total, ""});
   return out;
 }
 
@@ -155,7 +173,8 @@ ProtectedTable perturb(const KeyedTable& t, std::uint64_t version, std::int64_t 
   const std::size_t nr = t.rows.size(), nc = t.columns.size();
   ProtectedTable p;
   auto next = [&, all = entries(t), i = std::size_t{0}]() mutable {
-    return perturbed(all[i++], version, min_cell);
+    const TableEntry& e = all[i++];
+    return perturbed(e.people, e.cell, version, min_cell);
   };
   p.rows = t.rows;
   p.columns = t.columns;

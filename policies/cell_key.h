@@ -1,14 +1,17 @@
-// Cell-key perturbation of count tables (the ABS TableBuilder method, also offered by CBS and
-// Eurostat's tau-argus): every contribution carries a fixed random record key; a cell's key is
-// the sum of its contributors' keys, and its noise is looked up from that key, its count and the
-// period's version. The same people therefore always show as the same number, in every table
-// that shows them, and one person more or less draws fresh noise. Pure: contributions in, a
-// table out. docs/REPORTS.md explains the design and publishes the parameters below.
+// Cell-key perturbation of count tables (after the ABS TableBuilder method, also offered by CBS
+// and Eurostat's tau-argus): every contribution carries a fixed random record key; the period's
+// version is keyed by all of them, and a value's noise is looked up from the version, the value's
+// definition (which dimension values it counts) and its count. So the same value shows the same
+// number in every table and every time, and any change to the period draws fresh noise for every
+// value. Unlike ABS, a cell's key is not the sum of its own people's keys: then two different
+// values that happen to hold the same people would show the same number, which tells an attacker
+// they hold the same people (docs/REPORTS.md). Pure: contributions in, a table out.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "policies/disclosure_control.h"
@@ -38,11 +41,12 @@ struct KeyedCount {
   }
 };
 
-// What a set of people shows in a period of version `version`: nullopt when withheld. An empty
-// set is always withheld (zeros are neither shown nor created); otherwise the count plus its
-// noise, withheld when that is under `min_cell` (raised to kLowestMinCell).
-std::optional<std::int64_t> perturbed(const KeyedCount& people, std::uint64_t version,
-                                      std::int64_t min_cell);
+// What a value of `people` defined by `cell` (its dimension values, canonical) shows in a period
+// of version `version`: nullopt when withheld. Nobody is always withheld (zeros are neither shown
+// nor created); otherwise the count plus its noise, withheld when that is under `min_cell`
+// (raised to kLowestMinCell).
+std::optional<std::int64_t> perturbed(const KeyedCount& people, std::string_view cell,
+                                      std::uint64_t version, std::int64_t min_cell);
 // The probability that a set of `n` people shows `shown` (nullopt: withheld); for readers of the
 // documentation and for attack models.
 double probability_shown(std::optional<std::int64_t> shown, std::int64_t n, std::int64_t min_cell);
@@ -72,6 +76,7 @@ std::uint64_t period_version(const PeriodContributions& period);
 
 // A count table whose cells are sets of people.
 struct KeyedTable {
+  std::string row_dimension, column_dimension;  // column_dimension empty: one-way
   std::vector<std::string> rows;
   std::vector<std::string> columns;
   std::vector<std::vector<KeyedCount>> cells;  // [row][column]
@@ -83,9 +88,14 @@ KeyedTable tabulate(const PeriodContributions& period, std::size_t row_dimension
                     std::optional<std::size_t> column_dimension,
                     const std::string& one_way_column = "deelnemers");
 
-// Every value a table shows, as sets of people in one list: the cells row by row, then the row
-// totals, the column totals and the grand total.
-std::vector<KeyedCount> entries(const KeyedTable& table);
+// Every value a table shows, in one list: the cells row by row, then the row totals, the column
+// totals and the grand total; each with its people and its definition ("status=stage",
+// "project=p1&status=stage", "" for the grand total), the same wherever the value appears.
+struct TableEntry {
+  KeyedCount people;
+  std::string cell;
+};
+std::vector<TableEntry> entries(const KeyedTable& table);
 // A protected table's values in the order of entries().
 std::vector<std::optional<std::int64_t>> shown_values(const ProtectedTable& table);
 
