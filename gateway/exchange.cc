@@ -843,22 +843,6 @@ struct Exchange::Impl {
       return problem_response({400, "unfixed-period", "Period not allowed", *why + "."},
                               req.request_id);
     }
-    // Frozen publications: answered once the period and the delay for late outcomes are over,
-    // counting only what arrived before, so the answer never changes (docs/REPORTS.md).
-    const std::chrono::sys_days last_day{std::chrono::year_month_day{
-        std::chrono::year(to->year()), std::chrono::month(unsigned(to->month())),
-        std::chrono::day(unsigned(to->day()))}};
-    const std::chrono::sys_days published = publication_day(last_day, d.report_delay_days);
-    const std::chrono::year_month_day ymd{published};
-    char published_text[16];
-    std::snprintf(published_text, sizeof published_text, "%04d-%02u-%02u", int(ymd.year()),
-                  unsigned(ymd.month()), unsigned(ymd.day()));
-    if (std::chrono::floor<std::chrono::days>(d.now()) < published) {
-      return problem_response(
-          {409, "period-not-published", "Period not published yet",
-           "The report of this period is published from " + std::string(published_text) + "."},
-          req.request_id);
-    }
     std::vector<std::string> dims;
     for (std::size_t start = 0; start <= by_text.size();) {
       const std::size_t comma = by_text.find(',', start);
@@ -876,6 +860,22 @@ struct Exchange::Impl {
         return bad("by",
                    "one or two of project, status, doelgroep, "
                    "ladder, month");
+    }
+    // Frozen publications: answered once the period and the delay for late outcomes are over,
+    // counting only what arrived before, so the answer never changes (docs/REPORTS.md).
+    const std::chrono::sys_days last_day{std::chrono::year_month_day{
+        std::chrono::year(to->year()), std::chrono::month(unsigned(to->month())),
+        std::chrono::day(unsigned(to->day()))}};
+    const std::chrono::sys_days published = publication_day(last_day, d.report_delay_days);
+    const std::chrono::year_month_day ymd{published};
+    char published_text[16];
+    std::snprintf(published_text, sizeof published_text, "%04d-%02u-%02u", int(ymd.year()),
+                  unsigned(ymd.month()), unsigned(ymd.day()));
+    if (std::chrono::floor<std::chrono::days>(d.now()) < published) {
+      return problem_response(
+          {409, "period-not-published", "Period not published yet",
+           "The report of this period is published from " + std::string(published_text) + "."},
+          req.request_id);
     }
     // The monitoring policy must let outcomes flow to the caller as aggregates.
     const Flow flow{Party{Role::kProject, ""}, party_of(caller), RecordType::kOutcome,

@@ -70,7 +70,6 @@ std::int64_t noise_at(double u) {
 std::optional<std::int64_t> perturbed(const KeyedCount& people, std::string_view cell,
                                       std::uint64_t version, std::int64_t min_cell) {
   min_cell = std::max(min_cell, kLowestMinCell);
-  if (people.n <= 0) return std::nullopt;
   const std::int64_t shown = people.n + noise_at(position(version, people.n, cell));
   if (shown < min_cell) return std::nullopt;
   return shown;
@@ -78,7 +77,6 @@ std::optional<std::int64_t> perturbed(const KeyedCount& people, std::string_view
 
 double probability_shown(std::optional<std::int64_t> shown, std::int64_t n, std::int64_t min_cell) {
   min_cell = std::max(min_cell, kLowestMinCell);
-  if (n <= 0) return shown ? 0.0 : 1.0;
   if (shown) return *shown < min_cell ? 0.0 : noise_probability(*shown - n);
   double withheld = 0;
   for (std::int64_t e = -kMaxNoise; e <= kMaxNoise && n + e < min_cell; ++e) {

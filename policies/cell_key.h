@@ -19,9 +19,10 @@
 namespace brug {
 
 // The published perturbation table: the noise is two-sided geometric, P(e) proportional to
-// kNoiseRatio^|e|, with the tails beyond kMaxNoise folded onto +-kMaxNoise. Mean 0.
+// kNoiseRatio^|e|, with the tails beyond kMaxNoise folded onto +-kMaxNoise. Mean 0. The maximum
+// is far out (P(|e| = 40) ~ 6e-13) so that no shown value rules out a count near the true one.
 inline constexpr double kNoiseRatio = 0.5;
-inline constexpr std::int64_t kMaxNoise = 12;
+inline constexpr std::int64_t kMaxNoise = 40;
 
 // P(noise == e); 0 outside [-kMaxNoise, kMaxNoise].
 double noise_probability(std::int64_t e);
@@ -30,7 +31,8 @@ double noise_variance();
 // The noise at position u in [0, 1) of the distribution (the inverse distribution function).
 std::int64_t noise_at(double u);
 
-// A set of people: how many, and the sum of their record keys (mod 2^64).
+// A set of people: how many, and the sum of their record keys (mod 2^64; the noise does not use
+// it, see above, but it tells two sets apart).
 struct KeyedCount {
   std::int64_t n = 0;
   std::uint64_t key = 0;
@@ -42,9 +44,9 @@ struct KeyedCount {
 };
 
 // What a value of `people` defined by `cell` (its dimension values, canonical) shows in a period
-// of version `version`: nullopt when withheld. Nobody is always withheld (zeros are neither shown
-// nor created); otherwise the count plus its noise, withheld when that is under `min_cell`
-// (raised to kLowestMinCell).
+// of version `version`: the count plus its noise, or nullopt (withheld) when that is under
+// `min_cell` (raised to kLowestMinCell). A value of nobody is perturbed like any other: it is
+// withheld unless its noise alone reaches the threshold (probability 0.00065 at 10).
 std::optional<std::int64_t> perturbed(const KeyedCount& people, std::string_view cell,
                                       std::uint64_t version, std::int64_t min_cell);
 // The probability that a set of `n` people shows `shown` (nullopt: withheld); for readers of the

@@ -14,8 +14,6 @@
 namespace brug {
 namespace {
 
-std::optional<std::int64_t> none() { return std::nullopt; }
-
 // A period of `n` people with random keys and the given values of (project, status).
 PeriodContributions period_of(const std::vector<std::pair<std::string, std::string>>& people,
                               std::uint64_t seed) {
@@ -60,7 +58,7 @@ TEST(CellKey, NoiseAtFollowsTheTable) {
     EXPECT_NEAR(seen[e] / double(steps), noise_probability(e), 1e-4) << e;
   }
   EXPECT_EQ(noise_at(0), -kMaxNoise);
-  EXPECT_EQ(noise_at(0.9999999999), kMaxNoise);
+  EXPECT_EQ(noise_at(std::nextafter(1.0, 0.0)), kMaxNoise);
 }
 
 TEST(CellKey, TheSameValueShowsTheSameNumberInEveryTableAndEveryTime) {
@@ -80,25 +78,29 @@ TEST(CellKey, TheSameValueShowsTheSameNumberInEveryTableAndEveryTime) {
   EXPECT_EQ(shown_values(again), shown_values(by_status));
 }
 
-TEST(CellKey, NobodyIsNeverShownAndSmallCountsNeverUnderTheThreshold) {
-  for (std::uint64_t seed = 0; seed < 200; ++seed) {
+TEST(CellKey, SmallCountsAndNobodyShowOnlyPerturbedAndNeverUnderTheThreshold) {
+  int small_shown = 0, small = 0;
+  for (std::uint64_t seed = 0; seed < 300; ++seed) {
     const auto p = period_of(crowd(3, 9, 0, 11), seed);
     const auto t = perturb(tabulate(p, 0, 1), period_version(p), kDefaultMinCell);
-    const auto values = shown_values(t);
-    for (const auto& v : values) {
+    for (const auto& v : shown_values(t)) {
       if (v) {
         EXPECT_GE(*v, kDefaultMinCell);
       }
     }
-    EXPECT_EQ(t.cells[2][0], none());  // project c: nobody
-    EXPECT_EQ(t.cells[0][3], none());  // a x gestopt: nobody
-    EXPECT_EQ(t.cells[1][0], none());  // b x intake: nobody
+    // project c (nobody), a x gestopt (nobody), a x intake (3 people)
+    for (const auto& v : {t.cells[2][0], t.cells[0][3], t.cells[0][0]}) {
+      small_shown += v ? 1 : 0;
+      ++small;
+    }
   }
-  EXPECT_EQ(perturbed({0, 123}, "status=stage", 1, 5), none());
-  EXPECT_EQ(probability_shown(std::nullopt, 0, 10), 1.0);
-  EXPECT_EQ(probability_shown(12, 0, 10), 0.0);
+  EXPECT_LE(small_shown, small / 100);  // 3 people show with probability 0.0104, nobody 0.00065
+  // Every count can show any number within the maximum noise, so none is ruled out for sure.
+  EXPECT_GT(probability_shown(12, 0, 10), 0.0);
+  EXPECT_LT(probability_shown(12, 0, 10), 0.001);
+  EXPECT_GT(probability_shown(std::nullopt, 30, 10), 0.0);
   EXPECT_EQ(probability_shown(9, 30, 10), 0.0);  // a shown value is never under the threshold
-  EXPECT_GT(probability_shown(std::nullopt, 3, 10), 0.99);
+  EXPECT_GT(probability_shown(std::nullopt, 3, 10), 0.98);
 }
 
 // Everyone of project a is in stage, and everyone is in project a: the cell, its row and column
@@ -161,7 +163,7 @@ TEST(CellKey, TotalsAddUpWithinTheDocumentedTolerance) {
         ++k;
       }
     }
-    ASSERT_EQ(k, 3);  // intake, stage, werk (gestopt is empty)
+    ASSERT_GE(k, 3);  // intake, stage, werk (and gestopt, empty, if its noise reaches 10)
     ASSERT_TRUE(t.total);
     const double diff = std::abs(double(*t.total - sum));
     EXPECT_LE(diff, double((k + 1) * kMaxNoise));
@@ -491,7 +493,7 @@ TEST(CellKeyAttack, NoSequenceOfReportsDeterminesAnOutcomeUnderCellKeysAndFrozen
             << " unknown outcomes determined; best guess right " << r.right << " of " << r.guesses
             << "\n";
   EXPECT_EQ(r.determined, 0);
-  // The residual risk: the all-but-one attacker's best guess is right in about 35% of cases
+  // The residual risk: the all-but-one attacker's best guess is right in about 38% of cases
   // (docs/REPORTS.md), against 30% from the base rates alone; today's rules: about 50%.
   EXPECT_LE(r.right, r.guesses * 45 / 100);
 }
