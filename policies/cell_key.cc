@@ -47,11 +47,18 @@ double position(std::uint64_t version, std::int64_t n, std::string_view cell) {
 }  // namespace
 
 double noise_probability(std::int64_t e) {
+  static const auto table = [] {
+    std::array<double, kMaxNoise + 1> t{};
+    const double c = (1 - kNoiseRatio) / (1 + kNoiseRatio);
+    for (std::int64_t a = 0; a < kMaxNoise; ++a) {
+      t[static_cast<std::size_t>(a)] = c * std::pow(kNoiseRatio, double(a));
+    }
+    // The tail beyond the maximum, folded onto it.
+    t[kMaxNoise] = c * std::pow(kNoiseRatio, double(kMaxNoise)) / (1 - kNoiseRatio);
+    return t;
+  }();
   const std::int64_t a = e < 0 ? -e : e;
-  if (a > kMaxNoise) return 0;
-  const double c = (1 - kNoiseRatio) / (1 + kNoiseRatio);
-  if (a == kMaxNoise) return c * std::pow(kNoiseRatio, double(kMaxNoise)) / (1 - kNoiseRatio);
-  return c * std::pow(kNoiseRatio, double(a));
+  return a > kMaxNoise ? 0.0 : table[static_cast<std::size_t>(a)];
 }
 
 double noise_variance() {
@@ -78,11 +85,11 @@ std::optional<std::int64_t> perturbed(const KeyedCount& people, std::string_view
 double probability_shown(std::optional<std::int64_t> shown, std::int64_t n, std::int64_t min_cell) {
   min_cell = std::max(min_cell, kLowestMinCell);
   if (shown) return *shown < min_cell ? 0.0 : noise_probability(*shown - n);
-  double withheld = 0;
-  for (std::int64_t e = -kMaxNoise; e <= kMaxNoise && n + e < min_cell; ++e) {
-    withheld += noise_probability(e);
-  }
-  return withheld;
+  // Withheld: P(n + e < min_cell) = P(e <= min_cell - n - 1).
+  const std::int64_t e = min_cell - n - 1;
+  if (e < -kMaxNoise) return 0.0;
+  if (e >= kMaxNoise) return 1.0;
+  return cdf()[static_cast<std::size_t>(e + kMaxNoise)];
 }
 
 std::uint64_t period_version(const PeriodContributions& period) {
