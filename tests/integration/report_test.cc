@@ -132,7 +132,8 @@ class ReportTest : public GatewayFixture {
     for (const auto& [project, batch] : batches) {
       const auto r = client(project).post("/v1/outcomes", batch.dump());
       ASSERT_EQ(r.status, 200) << r.body;
-      for (const auto& res : json(r)["results"]) ASSERT_EQ(res["status"], "accepted") << r.body;
+      const auto answer = json(r);
+      for (const auto& res : answer["results"]) ASSERT_EQ(res["status"], "accepted") << r.body;
     }
   }
 
