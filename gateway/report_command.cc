@@ -80,8 +80,8 @@ void print_report(const nlohmann::json& r, bool csv, std::ostream& out) {
   }
   out << "  " << std::setw(6) << cell(r["total"]) << "\n";
   // The legend under the table, as CBS prints its "verklaring van tekens".
-  out << "x  geheim: withheld (under " << r["min_cell"].get<std::int64_t>()
-      << " people, or everyone of a row or column)\n";
+  out << "x  geheim: withheld (" << (r.contains("perturbation") ? "people plus noise" : "people")
+      << " under " << r["min_cell"].get<std::int64_t>() << ", or a value that would reveal one)\n";
   if (r.contains("perturbation")) {
     out << "every number is perturbed (cell key: noise at most "
         << r["perturbation"]["max_noise"].get<std::int64_t>() << ", variance "
