@@ -80,8 +80,11 @@ void print_report(const nlohmann::json& r, bool csv, std::ostream& out) {
   }
   out << "  " << std::setw(6) << cell(r["total"]) << "\n";
   // The legend under the table, as CBS prints its "verklaring van tekens".
-  out << "x  geheim: withheld (" << (r.contains("perturbation") ? "people plus noise" : "people")
-      << " under " << r["min_cell"].get<std::int64_t>() << ", or a value that would reveal one)\n";
+  const auto min_cell = std::to_string(r["min_cell"].get<std::int64_t>());
+  out << "x  geheim: withheld ("
+      << (r.contains("perturbation") ? "people plus noise under " + min_cell
+                                     : "under " + min_cell + " people, or a value that reveals one")
+      << ")\n";
   if (r.contains("perturbation")) {
     out << "every number is perturbed (cell key: noise at most "
         << r["perturbation"]["max_noise"].get<std::int64_t>() << ", variance "
