@@ -24,6 +24,7 @@ static_assert(kKeyBytes >= crypto_generichash_KEYBYTES_MIN &&
 constexpr char kParticipantIndexContext[crypto_kdf_CONTEXTBYTES + 1] = "brugpidx";
 constexpr char kPseudonymContext[crypto_kdf_CONTEXTBYTES + 1] = "brugpsdn";
 constexpr char kAuditPseudonymContext[crypto_kdf_CONTEXTBYTES + 1] = "brugaudp";
+constexpr char kReportNoiseContext[crypto_kdf_CONTEXTBYTES + 1] = "brugrepn";
 constexpr std::uint64_t kSubkeyId = 1;
 
 std::string join(const std::string& dir, std::string_view name) {
@@ -250,8 +251,10 @@ Result<KeyDir> KeyDir::from_material(const RootKey& root, KekRing keks, SigningK
   if (!pseudonym.is_ok()) return pseudonym.status();
   auto audit = derive<AuditPseudonymKey, kAuditPseudonymContext>(root);
   if (!audit.is_ok()) return audit.status();
+  auto noise = derive<ReportNoiseKey, kReportNoiseContext>(root);
+  if (!noise.is_ok()) return noise.status();
   return KeyDir(std::move(pidx).value(), std::move(pseudonym).value(), std::move(audit).value(),
-                std::move(keks), std::move(signing));
+                std::move(noise).value(), std::move(keks), std::move(signing));
 }
 
 Status KeyDir::create(const std::string& dir) {

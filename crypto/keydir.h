@@ -55,15 +55,17 @@ class KeyDir {
   const ParticipantIndexKey& participant_index_key() const { return participant_index_key_; }
   const PseudonymKey& pseudonym_key() const { return pseudonym_key_; }
   const AuditPseudonymKey& audit_pseudonym_key() const { return audit_pseudonym_key_; }
+  const ReportNoiseKey& report_noise_key() const { return report_noise_key_; }
   const KekRing& keks() const { return keks_; }
   const SigningKey& signing_key() const { return signing_key_; }
 
  private:
-  KeyDir(ParticipantIndexKey pidx, PseudonymKey pseudonym, AuditPseudonymKey audit, KekRing keks,
-         SigningKey signing)
+  KeyDir(ParticipantIndexKey pidx, PseudonymKey pseudonym, AuditPseudonymKey audit,
+         ReportNoiseKey noise, KekRing keks, SigningKey signing)
       : participant_index_key_(std::move(pidx)),
         pseudonym_key_(std::move(pseudonym)),
         audit_pseudonym_key_(std::move(audit)),
+        report_noise_key_(std::move(noise)),
         keks_(std::move(keks)),
         signing_key_(std::move(signing)) {}
   static Result<KeyDir> from_material(const RootKey& root, KekRing keks, SigningKey signing);
@@ -71,6 +73,7 @@ class KeyDir {
   ParticipantIndexKey participant_index_key_;
   PseudonymKey pseudonym_key_;
   AuditPseudonymKey audit_pseudonym_key_;
+  ReportNoiseKey report_noise_key_;
   KekRing keks_;
   SigningKey signing_key_;
 };

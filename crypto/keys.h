@@ -19,6 +19,8 @@ using ParticipantIndexKey = SecretKey<kKeyBytes, "participant index key">;
 using PseudonymKey = SecretKey<kKeyBytes, "pseudonym key">;
 // Keys the one-way pseudonyms written to the audit log.
 using AuditPseudonymKey = SecretKey<kKeyBytes, "audit pseudonym key">;
+// Keys the record keys of the cell-key perturbation of reports (docs/REPORTS.md).
+using ReportNoiseKey = SecretKey<kKeyBytes, "report noise key">;
 // One participant's record key; destroying it shreds their records.
 using DataKey = SecretKey<kKeyBytes, "data key">;
 // The 32-byte seed of an Ed25519 signing key (what the key dir stores).

@@ -153,4 +153,20 @@ AuditPseudonym audit_pseudonym(const AuditPseudonymKey& key, const ParticipantIn
   return AuditPseudonym(to_base64url(out));
 }
 
+std::uint64_t report_record_key(const ReportNoiseKey& key, const ParticipantIndex& participant,
+                                std::string_view project) {
+  crypto_generichash_state st;
+  crypto_generichash_init(&st, key.expose().data(), key.expose().size(),
+                          crypto_generichash_BYTES_MIN);
+  crypto_generichash_update(&st, participant.bytes().data(), participant.bytes().size());
+  crypto_generichash_update(&st, reinterpret_cast<const std::uint8_t*>(project.data()),
+                            project.size());
+  std::array<std::uint8_t, crypto_generichash_BYTES_MIN> out{};
+  crypto_generichash_final(&st, out.data(), out.size());
+  sodium_memzero(&st, sizeof st);
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < 8; ++i) v = (v << 8) | out[i];
+  return v;
+}
+
 }  // namespace brug::crypto

@@ -85,4 +85,10 @@ class AuditPseudonym {
 
 AuditPseudonym audit_pseudonym(const AuditPseudonymKey& key, const ParticipantIndex& participant);
 
+// The fixed random record key of one participant's contribution to a project's reports, for the
+// cell-key perturbation (docs/REPORTS.md): a keyed hash of the index and the project, so it is
+// the same every time it is computed and nobody without the gateway's keys can compute it.
+std::uint64_t report_record_key(const ReportNoiseKey& key, const ParticipantIndex& participant,
+                                std::string_view project);
+
 }  // namespace brug::crypto

@@ -104,7 +104,7 @@ Result<Config> load_config(const std::string& path) {
   c.file = path;
   BRUG_RETURN_IF_ERROR(r.only_keys(doc, {},
                                    {"listen", "tls", "registry_file", "key_dir", "storage",
-                                    "policies", "server", "log", "audit"}));
+                                    "policies", "server", "log", "audit", "reports"}));
   const json* listen = nullptr;
   BRUG_RETURN_IF_ERROR(r.object(doc, {"listen"}, &listen));
   if (listen != nullptr) {
@@ -163,6 +163,13 @@ Result<Config> load_config(const std::string& path) {
                                    c.audit_checkpoint_every_events, 1, 1000000));
     BRUG_RETURN_IF_ERROR(
         r.integer(*audit, {"audit", "checkpoint_every_s"}, c.audit_checkpoint_every_s, 1, 86400));
+  }
+  const json* reports = nullptr;
+  BRUG_RETURN_IF_ERROR(r.object(doc, {"reports"}, &reports));
+  if (reports != nullptr) {
+    BRUG_RETURN_IF_ERROR(r.only_keys(*reports, {"reports"}, {"delay_days"}));
+    BRUG_RETURN_IF_ERROR(
+        r.integer(*reports, {"reports", "delay_days"}, c.report_delay_days, 0, 366));
   }
   const json* log = nullptr;
   BRUG_RETURN_IF_ERROR(r.object(doc, {"log"}, &log));

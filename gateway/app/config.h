@@ -3,7 +3,9 @@
 // a default.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "crypto/result.h"
@@ -39,6 +41,7 @@ struct Config {
 
   std::uint64_t audit_checkpoint_every_events = 1000;  // sign a checkpoint at least this often
   int audit_checkpoint_every_s = 60;                   // or when the newest is this old
+  int report_delay_days = 30;  // days after a period's end before its report is published
 };
 
 // Loads and validates; an error message reads "FILE:LINE: key: what is wrong".

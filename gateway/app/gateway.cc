@@ -128,7 +128,8 @@ Result<std::unique_ptr<Gateway>> Gateway::start(const Config& config, std::ostre
   s.exchange.emplace(
       ExchangeDeps{*s.db, *s.audit, *s.keys, *s.catalogue, *s.policies, s.registry, *s.env});
   add_exchange_routes(*s.pipeline, *s.exchange);
-  s.reports.emplace(ReportDeps{*s.db, *s.keys, *s.catalogue, *s.policies, s.registry});
+  s.reports.emplace(ReportDeps{*s.db, *s.keys, *s.catalogue, *s.policies, s.registry, *s.env,
+                               config.report_delay_days});
   add_report_routes(*s.pipeline, *s.reports);
   add_consent_routes(*s.pipeline, {*s.db, *s.audit, s.registry, *s.keys, *s.env});
   add_audit_routes(*s.pipeline, {*s.audit, s.registry, *s.keys});

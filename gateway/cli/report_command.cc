@@ -59,9 +59,7 @@ void print_report(const nlohmann::json& r, bool csv, std::ostream& out) {
   std::vector<std::size_t> width;
   for (const auto& c : cols) width.push_back(std::max<std::size_t>(5, c.get<std::string>().size()));
   out << "outcomes " << r["period"]["from"].get<std::string>() << " .. "
-      << r["period"]["to"].get<std::string>() << " (" << r["unit"].get<std::string>()
-      << "; cells under " << r["min_cell"].get<std::int64_t>() << " and cells that would reveal "
-      << "them show as x)\n"
+      << r["period"]["to"].get<std::string>() << " (" << r["unit"].get<std::string>() << ")\n"
       << std::left << std::setw(static_cast<int>(first)) << "" << std::right;
   for (std::size_t c = 0; c < cols.size(); ++c) {
     out << "  " << std::setw(static_cast<int>(width[c])) << cols[c].get<std::string>();
@@ -81,6 +79,18 @@ void print_report(const nlohmann::json& r, bool csv, std::ostream& out) {
     out << "  " << std::setw(static_cast<int>(width[c])) << cell(r["column_totals"][c]);
   }
   out << "  " << std::setw(6) << cell(r["total"]) << "\n";
+  // The legend under the table, as CBS prints its "verklaring van tekens".
+  const auto min_cell = std::to_string(r["min_cell"].get<std::int64_t>());
+  out << "x  geheim: withheld ("
+      << (r.contains("perturbation") ? "people plus noise under " + min_cell
+                                     : "under " + min_cell + " people, or a value that reveals one")
+      << ")\n";
+  if (r.contains("perturbation")) {
+    out << "every number is perturbed (cell key: noise at most "
+        << r["perturbation"]["max_noise"].get<std::int64_t>() << ", variance "
+        << r["perturbation"]["variance"].get<double>()
+        << "); totals are perturbed on their own and add up only approximately\n";
+  }
 }
 
 int run_report(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {

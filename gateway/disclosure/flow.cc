@@ -1,5 +1,7 @@
 #include "gateway/disclosure/flow.h"
 
+#include <cstring>
+
 #include "crypto/env.h"
 #include "crypto/keydir.h"
 #include "crypto/pseudonym.h"
@@ -31,8 +33,23 @@ std::string audit_subject(const crypto::KeyDir& keys, const std::string& partici
   return crypto::audit_pseudonym(keys.audit_pseudonym_key(), *index).text();
 }
 
+namespace {
+constexpr char kIdDigits[] = "234567abcdefghijklmnopqrstuvwxyz";
+}
+
+std::chrono::system_clock::time_point record_time(std::string_view id, std::size_t prefix) {
+  std::uint64_t ms = 0;
+  if (id.size() < prefix + 9) return {};
+  for (char c : id.substr(prefix, 9)) {
+    const char* at = c == '\0' ? nullptr : std::strchr(kIdDigits, c);
+    if (at == nullptr) return {};
+    ms = (ms << 5) | static_cast<std::uint64_t>(at - kIdDigits);
+  }
+  return std::chrono::system_clock::time_point(std::chrono::milliseconds(ms));
+}
+
 std::string new_record_id(crypto::Env& env, std::string_view prefix) {
-  static constexpr char kDigits[] = "234567abcdefghijklmnopqrstuvwxyz";
+  static constexpr const char* kDigits = kIdDigits;
   std::uint64_t ms = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(env.now().time_since_epoch()).count());
   std::string id(prefix);

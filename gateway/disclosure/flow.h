@@ -44,6 +44,10 @@ std::string audit_subject(const crypto::KeyDir& keys, const std::string& partici
 // (85 bits). Ids sort by creation time, so the unique indexes on them grow at their end.
 std::string new_record_id(crypto::Env& env, std::string_view prefix);
 
+// When a record with an id from new_record_id() was made (its millisecond digits); the epoch if
+// the id has another shape. Reports use it as the time an outcome was received.
+std::chrono::system_clock::time_point record_time(std::string_view id, std::size_t prefix);
+
 std::chrono::year_month_day today(crypto::Env& env);
 
 std::span<const std::uint8_t> bytes_of(const std::string& s);

@@ -2,17 +2,23 @@
 // outcomes of the participants they referred, with small cells withheld (docs/REPORTS.md).
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <cstdio>
 #include <map>
 #include <set>
 
 #include "adapters/stores.h"
 #include "consent/date.h"
+#include "crypto/env.h"
+#include "crypto/keydir.h"
+#include "crypto/pseudonym.h"
 #include "gateway/disclosure/flow.h"
 #include "gateway/http/json_body.h"
 #include "gateway/identity/registry.h"
 #include "gateway/reports/reports.h"
 #include "policies/catalogue.h"
-#include "policies/disclosure_control.h"
+#include "policies/cell_key.h"
+#include "policies/publication.h"
 
 namespace brug::gateway {
 namespace {
@@ -126,6 +132,21 @@ Answer report(const ReportDeps& d, Call& call) {
                  "one or two of project, status, doelgroep, "
                  "ladder, month");
   }
+  // Frozen publications: answered once the period and the delay for late outcomes are over,
+  // counting only what arrived before, so the answer never changes (docs/REPORTS.md).
+  const std::chrono::sys_days last_day{std::chrono::year_month_day{
+      std::chrono::year(to->year()), std::chrono::month(unsigned(to->month())),
+      std::chrono::day(unsigned(to->day()))}};
+  const std::chrono::sys_days published = publication_day(last_day, d.report_delay_days);
+  const std::chrono::year_month_day ymd{published};
+  char published_text[16];
+  std::snprintf(published_text, sizeof published_text, "%04d-%02u-%02u", int(ymd.year()),
+                unsigned(ymd.month()), unsigned(ymd.day()));
+  if (std::chrono::floor<std::chrono::days>(d.env.now()) < published) {
+    return Answer::refuse(
+        {409, "period-not-published", "Period not published yet",
+         "The report of this period is published from " + std::string(published_text) + "."});
+  }
   // The monitoring policy must let outcomes flow to the caller as aggregates.
   const Flow flow{Party{Role::kProject, ""}, party_of(caller), RecordType::kOutcome,
                   Purpose::kMonitoring};
@@ -151,6 +172,8 @@ Answer report(const ReportDeps& d, Call& call) {
     auto rows = st.exchange.outcomes_for_sender(caller.id, false);
     if (!rows) return rows.status();
     for (const adapters::OutcomeForSender& o : *rows) {
+      // Only what was received before the publication day counts (the id holds that time).
+      if (!counts_for_period(record_time(o.id, 4), last_day, d.report_delay_days)) continue;
       auto key = keys.from_row({o.participant, o.wrapped_key, std::nullopt});
       if (!key) return key.status();
       if (*key == nullptr) continue;  // erased
@@ -187,20 +210,25 @@ Answer report(const ReportDeps& d, Call& call) {
     const auto after = l.outcome["participatieladder"].get<std::int64_t>();
     return after > before ? "gestegen" : after == before ? "gelijk" : "gedaald";
   };
-  CountTable table;
-  table.rows = dimension_values(d, dims[0], *from, *to);
-  table.columns = dims.size() == 2 ? dimension_values(d, dims[1], *from, *to)
-                                   : std::vector<std::string>{"deelnemers"};
-  table.cells.assign(table.rows.size(), std::vector<std::int64_t>(table.columns.size(), 0));
-  auto position = [](const std::vector<std::string>& list, const std::string& v) {
-    return static_cast<std::size_t>(std::find(list.begin(), list.end(), v) - list.begin());
-  };
-  for (const auto& [key, l] : latest) {
-    const std::size_t r = position(table.rows, value_of(dims[0], l));
-    const std::size_t c = dims.size() == 2 ? position(table.columns, value_of(dims[1], l)) : 0;
-    if (r < table.rows.size() && c < table.columns.size()) ++table.cells[r][c];
+  // Each participant's contribution, in every dimension, with their fixed record key.
+  PeriodContributions period;
+  for (const std::string& dim : known) {
+    period.dimensions.push_back({dim, dimension_values(d, dim, *from, *to)});
   }
-  const ProtectedTable p = protect(table, min_cell);
+  for (const auto& [key, l] : latest) {
+    auto index = crypto::ParticipantIndex::from_hex(key.first);
+    if (!index) return Answer::fail();
+    Contribution c{crypto::report_record_key(d.keys.report_noise_key(), *index, l.project), {}};
+    for (const Dimension& dim : period.dimensions) c.values.push_back(value_of(dim.name, l));
+    period.contributions.push_back(std::move(c));
+  }
+  auto dimension_index = [&](const std::string& name) {
+    return static_cast<std::size_t>(std::distance(known.begin(), known.find(name)));
+  };
+  const KeyedTable table =
+      tabulate(period, dimension_index(dims[0]),
+               dims.size() == 2 ? std::optional(dimension_index(dims[1])) : std::nullopt);
+  const ProtectedTable p = perturb(table, period_version(period), min_cell);
   auto opt = [](const std::optional<std::int64_t>& v) {
     return v ? ordered_json(*v) : ordered_json(nullptr);
   };
@@ -225,7 +253,12 @@ Answer report(const ReportDeps& d, Call& call) {
                          {"row_totals", row_totals},
                          {"column_totals", column_totals},
                          {"total", opt(p.total)},
-                         {"suppressed", {{"primary", p.primary}, {"secondary", p.secondary}}}};
+                         {"suppressed", {{"primary", p.primary}, {"secondary", p.secondary}}},
+                         {"perturbation",
+                          {{"method", "cell-key"},
+                           {"max_noise", kMaxNoise},
+                           {"variance", std::round(noise_variance() * 100) / 100},
+                           {"published", std::string(published_text)}}}};
   AuditEvent e = call.event();
   e.fields = dims;
   e.decision = "permit";

@@ -8,8 +8,9 @@ namespace adapters {
 class Database;
 }
 namespace crypto {
+class Env;
 class KeyDir;
-}
+}  // namespace crypto
 }  // namespace brug
 
 namespace brug::gateway {
@@ -23,6 +24,8 @@ struct ReportDeps {
   const Catalogue& catalogue;
   const PolicySet& policies;
   const OrgRegistry& orgs;
+  crypto::Env& env;            // the clock that says which periods are published
+  int report_delay_days = 30;  // days after a period's end before its report is published
 };
 
 // GET /v1/reports/outcomes. `deps` must outlive the pipeline.

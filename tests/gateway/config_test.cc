@@ -53,6 +53,18 @@ TEST_F(ConfigTest, ServerSettingsAreRead) {
   EXPECT_EQ(c->port, 0);
 }
 
+TEST_F(ConfigTest, TheReportDelayIsReadAndBounded) {
+  EXPECT_EQ(load(kMinimal)->report_delay_days, 30);
+  std::string text = kMinimal;
+  text.insert(text.rfind('}'), R"(, "reports": {"delay_days": 7})");
+  auto c = load(text);
+  ASSERT_TRUE(c) << c.message();
+  EXPECT_EQ(c->report_delay_days, 7);
+  text = kMinimal;
+  text.insert(text.rfind('}'), R"(, "reports": {"delay_days": -1})");
+  EXPECT_FALSE(load(text));
+}
+
 TEST_F(ConfigTest, BrokenJsonNamesFileAndLine) {
   auto c = load("{\n  \"tls\": {\n    \"ca_file\": \"x\",,\n  }\n}");
   ASSERT_FALSE(c);

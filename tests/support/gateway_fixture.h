@@ -5,9 +5,12 @@
 #include <Poco/Net/SSLManager.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 
+#include "crypto/env.h"
 #include "gateway/app/config.h"
 #include "gateway/app/gateway.h"
 #include "gateway/cli/dev_pki.h"
@@ -31,6 +34,10 @@ class GatewayFixture : public ::testing::Test {
   static void SetUpTestSuite() { start(); }
   // `seams` lets a suite swap what it cannot cause otherwise (a failing database).
   static void start(gateway::Seams seams = {}) {
+    if (clock_ && seams.env == nullptr) {
+      clock_env_ = new ClockEnv(clock_);
+      seams.env = clock_env_;
+    }
     Poco::Net::initializeSSL();
     dir_ = new TempDir();
     const auto init = run_brug({"init", dir_->file("dev")});
@@ -50,6 +57,8 @@ class GatewayFixture : public ::testing::Test {
     delete gateway_;
     delete log_;
     delete config_;
+    delete clock_env_;
+    clock_env_ = nullptr;
     delete dir_;
     config_ = nullptr;
     gateway_ = nullptr;
@@ -77,6 +86,22 @@ class GatewayFixture : public ::testing::Test {
     return nlohmann::json::parse(r.body, nullptr, false);
   }
 
+  // A suite that sets this before SetUpTestSuite runs the gateway on that clock (through the
+  // Env seam; random ids stay random).
+  static inline std::function<std::chrono::system_clock::time_point()> clock_;
+  class ClockEnv final : public crypto::Env {
+   public:
+    explicit ClockEnv(std::function<std::chrono::system_clock::time_point()> clock)
+        : clock_(std::move(clock)) {}
+    std::chrono::system_clock::time_point now() override { return clock_(); }
+    void random_bytes(std::span<std::uint8_t> out) override {
+      crypto::Env::system().random_bytes(out);
+    }
+
+   private:
+    std::function<std::chrono::system_clock::time_point()> clock_;
+  };
+  static inline ClockEnv* clock_env_ = nullptr;
   static inline TempDir* dir_ = nullptr;
   static inline std::ofstream* log_ = nullptr;
   static inline gateway::Gateway* gateway_ = nullptr;
