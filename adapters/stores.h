@@ -138,8 +138,9 @@ class ExchangeStore {
                                                      const std::string& recipient) = 0;
   // Every organisation the participant was ever referred to.
   virtual Result<std::vector<std::string>> recipients_of(const std::string& participant) = 0;
-  // Destroys the sealed referrals of the participant to `recipient` (for one purpose, or all);
-  // returns how many referrals there were, purged or not.
+  // Destroys the sealed referrals of the participant to `recipient` (for one purpose, or all)
+  // and takes exactly those out of the recipient's feed; returns how many referrals there
+  // were, purged or not.
   virtual Result<std::int64_t> purge_referrals(const std::string& participant,
                                                const std::string& recipient,
                                                const std::optional<std::string>& purpose) = 0;

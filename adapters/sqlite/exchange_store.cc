@@ -124,6 +124,15 @@ Result<std::int64_t> SqliteExchangeStore::purge_referrals(
   if (!had) return had.status();
   const std::int64_t count = had->front().integer(0);
   if (count > 0) {
+    // Out of the recipient's feed go these referrals only (another purpose's stay).
+    std::vector<SqlValue> feed_params = {recipient};
+    feed_params.insert(feed_params.end(), params.begin(), params.end());
+    BRUG_RETURN_IF_ERROR(
+        tx_.exec("DELETE FROM feed_items WHERE recipient = ? AND kind = 'referral' AND ref_id IN "
+                 "(SELECT id FROM referrals WHERE " +
+                     where + ")",
+                 feed_params)
+            .status());
     BRUG_RETURN_IF_ERROR(
         tx_.exec("UPDATE referrals SET sealed = NULL WHERE " + where, params).status());
   }

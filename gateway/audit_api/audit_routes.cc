@@ -21,8 +21,7 @@ constexpr std::uint64_t kMaxEntries = 1000;
 // Reads the named unsigned query parameters; any other parameter or a bad number is a problem.
 std::optional<Problem> numbers(const Request& r, std::map<std::string, std::uint64_t>& out) {
   for (const auto& [k, v] : r.query) {
-    if (!out.contains(k))
-      return validation_problem(k.size() <= 32 ? k : "(parameter)", "unknown query parameter");
+    if (!out.contains(k)) return validation_problem(query_name(k), "unknown query parameter");
     if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos) {
       return validation_problem(k, "must be a whole number");
     }

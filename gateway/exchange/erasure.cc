@@ -17,7 +17,6 @@ Result<bool> purge_for(adapters::ExchangeStore& s, const std::string& participan
   auto had = s.purge_referrals(participant, recipient, purpose);
   if (!had) return had.status();
   if (*had == 0) return false;
-  BRUG_RETURN_IF_ERROR(s.remove_feed_items(recipient, participant, adapters::FeedKind::kReferral));
   // One notice is enough until something new about the participant reaches the feed.
   auto newest = s.deletion_is_newest(recipient, participant);
   if (!newest) return newest.status();

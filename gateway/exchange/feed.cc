@@ -37,12 +37,14 @@ CategorySet category_set(const std::vector<std::string>& names) {
 Status materialize(const ExchangeDeps& d, const Organisation& caller, std::int64_t after,
                    std::int64_t want) {
   const std::string now = d.env.now_rfc3339();
+  std::int64_t already = 0;
   BRUG_RETURN_IF_ERROR(d.db.read([&](adapters::Stores& s) {
     auto n = s.exchange.feed_count_after(caller.id, after, want);
     if (!n) return n.status();
-    want -= *n;
+    already = *n;
     return Status::ok();
   }));
+  want -= already;
   std::int64_t after_position = 0, added = 0;
   while (want > 0) {
     std::vector<adapters::PendingReferral> pending;
@@ -126,8 +128,18 @@ Status materialize(const ExchangeDeps& d, const Organisation& caller, std::int64
     return Status::ok();
   }));
   if (outcomes.empty()) return Status::ok();
+  // An erasure or a withdrawal may have committed since the read: only outcomes of a
+  // participant who still has a key and whose consent still holds enter the feed.
   return d.db.write([&](adapters::Stores& s) {
+    consent::ConsentRegistry consents(s.consents, [&] { return now; });
     for (const auto& o : outcomes) {
+      auto holder = s.exchange.participant(o.participant);
+      if (!holder) return holder.status();
+      if (!*holder || !(*holder)->wrapped_key) continue;
+      auto decision = consents.permits(o.participant, caller.id, Purpose::kResultaatverantwoording,
+                                       "uitkomsten");
+      if (!decision) return decision.status();
+      if (!decision->permitted) continue;
       auto added_item =
           s.exchange.add_feed_item({caller.id, adapters::FeedKind::kOutcome, o.participant, o.id,
                                     "resultaatverantwoording", now});
@@ -248,8 +260,7 @@ Answer pull_feed(const ExchangeDeps& d, Call& call) {
             "limit", "must be a number from 1 to " + std::to_string(kMaxFeedLimit)));
       }
     } else {
-      return Answer::refuse(
-          validation_problem(k.size() <= 32 ? k : "(parameter)", "unknown query parameter"));
+      return Answer::refuse(validation_problem(query_name(k), "unknown query parameter"));
     }
   }
   if (!materialize(d, caller, after, limit).is_ok()) return Answer::fail();

@@ -104,9 +104,9 @@ Response problem_response(const Problem& p, const std::string& request_id) {
 Problem not_found_problem(const std::string&) {
   return {404, "not-found", "Not found", "No resource exists at this path."};
 }
-Problem method_not_allowed_problem(const std::string& method) {
+Problem method_not_allowed_problem(const std::string&) {
   return {405, "method-not-allowed", "Method not allowed",
-          "This resource does not accept " + method + "."};
+          "This resource does not accept this method."};
 }
 Problem forbidden_problem(const std::string& detail) {
   return {403, "forbidden", "Forbidden", detail};

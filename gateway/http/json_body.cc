@@ -90,4 +90,11 @@ const nlohmann::json* FieldReader::object(const std::string& key, bool required)
   return v;
 }
 
+std::string query_name(const std::string& name) {
+  const bool plain =
+      !name.empty() && name.size() <= 32 &&
+      name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") == std::string::npos;
+  return plain ? name : "(parameter)";
+}
+
 }  // namespace brug::gateway

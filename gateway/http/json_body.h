@@ -15,6 +15,10 @@ namespace brug::gateway {
 // A 400 problem of type urn:brug:problem:validation; `field` is a dotted path ("evidence.method").
 Problem validation_problem(const std::string& field, const std::string& problem);
 
+// A query parameter's name as it may appear in a problem: itself when it is a short name of
+// [a-z0-9_], else "(parameter)", so that no client bytes (invalid UTF-8 included) are echoed.
+std::string query_name(const std::string& name);
+
 // The body as a JSON object, or the problem to answer with (invalid-json / validation).
 struct ParsedBody {
   nlohmann::json json;

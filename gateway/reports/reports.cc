@@ -104,7 +104,7 @@ Answer report(const ReportDeps& d, Call& call) {
       }
       min_cell = std::stoll(v);
     } else {
-      return bad(k.size() <= 32 ? k : "(parameter)", "unknown query parameter");
+      return bad(query_name(k), "unknown query parameter");
     }
   }
   auto from = consent::Date::parse(from_text);
@@ -165,10 +165,10 @@ Answer report(const ReportDeps& d, Call& call) {
     std::string project;
   };
   std::map<std::pair<std::string, std::string>, Latest> latest;
-  KeyCache keys(d.keys);
   const std::string lo = from->to_string(), hi = to->to_string();
   Status read = d.db.read([&](adapters::Stores& st) {
     latest.clear();
+    KeyCache keys(d.keys);
     auto rows = st.exchange.outcomes_for_sender(caller.id, false);
     if (!rows) return rows.status();
     for (const adapters::OutcomeForSender& o : *rows) {
