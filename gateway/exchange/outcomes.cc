@@ -100,12 +100,7 @@ Answer push_outcomes(const ExchangeDeps& d, Call& call) {
       AuditEvent e = call.event();
       e.record_type = "outcome";
       if (!it.participant.empty()) e.subject = audit_subject(d.keys, it.participant);
-      auto refuse = [&](const Problem& p) {
-        res["status"] = "rejected";
-        res["problem"] = problem_json(p);
-        e.decision = "deny";
-        e.reason = p.slug;
-      };
+      auto refuse = [&](const Problem& p) { reject_item(res, e, p); };
       std::optional<Problem> problem = it.problem;
       std::optional<PlannedFlow> plan;
       const crypto::DataKey* key = nullptr;
@@ -149,8 +144,7 @@ Answer push_outcomes(const ExchangeDeps& d, Call& call) {
     }
     return Status::ok();
   });
-  if (!stored.is_ok()) return Answer::fail();
-  return Answer::committed(json_response(200, ordered_json{{"results", results}}.dump()));
+  return batch_answer(stored, std::move(results));
 }
 
 }  // namespace brug::gateway

@@ -162,12 +162,7 @@ Answer push_referrals(const ExchangeDeps& d, Call& call) {
       ordered_json res = {{"source_ref", it.source_ref}};
       AuditEvent e = call.event();
       e.record_type = "referral";
-      auto refuse = [&](const Problem& p) {
-        res["status"] = "rejected";
-        res["problem"] = problem_json(p);
-        e.decision = "deny";
-        e.reason = p.slug;
-      };
+      auto refuse = [&](const Problem& p) { reject_item(res, e, p); };
       if (!it.participant.empty()) e.subject = audit_subject(d.keys, it.participant);
       if (it.to != nullptr) e.recipient = it.to->id;
       if (it.problem) {
@@ -215,8 +210,20 @@ Answer push_referrals(const ExchangeDeps& d, Call& call) {
     }
     return Status::ok();
   });
+  return batch_answer(stored, std::move(results));
+}
+
+void reject_item(nlohmann::ordered_json& result, AuditEvent& event, const Problem& problem) {
+  result["status"] = "rejected";
+  result["problem"] = problem_json(problem);
+  event.decision = "deny";
+  event.reason = problem.slug;
+}
+
+Answer batch_answer(const Status& stored, nlohmann::ordered_json results) {
   if (!stored.is_ok()) return Answer::fail();
-  return Answer::committed(json_response(200, ordered_json{{"results", results}}.dump()));
+  return Answer::committed(
+      json_response(200, nlohmann::ordered_json{{"results", std::move(results)}}.dump()));
 }
 
 }  // namespace brug::gateway

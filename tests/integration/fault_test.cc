@@ -10,6 +10,7 @@
 #include "crypto/bsn.h"
 #include "crypto/keydir.h"
 #include "crypto/pseudonym.h"
+#include "tests/support/database_observer.h"
 #include "tests/support/gateway_fixture.h"
 #include "tests/support/test_bsn.h"
 
@@ -27,9 +28,7 @@ class FaultTest : public GatewayFixture {
       faulty_ = faulty.get();
       return std::unique_ptr<adapters::Database>(std::move(faulty));
     }});
-    auto db = adapters::open_sqlite({.path = config_->sqlite_path});
-    ASSERT_TRUE(db) << db.message();
-    observer_ = std::move(db).value().release();
+    observer_ = new DatabaseObserver(config_->sqlite_path);
     auto keys = crypto::KeyDir::load(config_->key_dir);
     ASSERT_TRUE(keys) << keys.message();
     keys_ = new crypto::KeyDir(std::move(keys).value());
@@ -45,28 +44,10 @@ class FaultTest : public GatewayFixture {
         .to_hex();
   }
   // What the database holds, read beside the gateway.
-  static std::uint64_t audit_size() {
-    std::uint64_t n = 0;
-    EXPECT_TRUE(observer_
-                    ->read([&](adapters::Stores& s) {
-                      auto size = s.audit.size();
-                      if (!size) return size.status();
-                      n = *size;
-                      return Status::ok();
-                    })
-                    .is_ok());
-    return n;
-  }
+  static std::uint64_t audit_size() { return observer_->audit_size(); }
   template <class F>
   static auto observe(F f) {
-    decltype(f(std::declval<adapters::Stores&>())) out{};
-    EXPECT_TRUE(observer_
-                    ->read([&](adapters::Stores& s) {
-                      out = f(s);
-                      return Status::ok();
-                    })
-                    .is_ok());
-    return out;
+    return observer_->observe(std::move(f));
   }
   static bool referral_stored(const std::string& ref) {
     return observe([&](adapters::Stores& s) {
@@ -170,7 +151,7 @@ class FaultTest : public GatewayFixture {
   }
 
   static inline FaultyDatabase* faulty_ = nullptr;
-  static inline adapters::Database* observer_ = nullptr;
+  static inline DatabaseObserver* observer_ = nullptr;
   static inline crypto::KeyDir* keys_ = nullptr;
 };
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "adapters/stores.h"
+#include "tests/support/database_observer.h"
 #include "tests/support/gateway_fixture.h"
 #include "tests/support/test_bsn.h"
 
@@ -30,9 +31,7 @@ class RefusalTest : public GatewayFixture {
  protected:
   static void SetUpTestSuite() {
     GatewayFixture::SetUpTestSuite();
-    auto db = adapters::open_sqlite({.path = config_->sqlite_path});
-    ASSERT_TRUE(db) << db.message();
-    observer_ = std::move(db).value().release();
+    observer_ = new DatabaseObserver(config_->sqlite_path);
     auto ca = gateway::PemPair{TempDir::read(pki("ca.key")), TempDir::read(pki("ca.pem"))};
     stranger_ = new Identity(issue(ca, "stranger"));
   }
@@ -42,35 +41,24 @@ class RefusalTest : public GatewayFixture {
     GatewayFixture::TearDownTestSuite();
   }
 
-  static std::uint64_t audit_size() {
-    std::uint64_t n = 0;
-    EXPECT_TRUE(observer_
-                    ->read([&](adapters::Stores& s) {
-                      auto size = s.audit.size();
-                      if (!size) return size.status();
-                      n = *size;
-                      return Status::ok();
-                    })
-                    .is_ok());
-    return n;
-  }
+  static std::uint64_t audit_size() { return observer_->audit_size(); }
   // The events of one request among the leaves [from, size).
   static std::vector<nlohmann::json> events_of(const std::string& request_id, std::uint64_t from) {
-    std::vector<nlohmann::json> out;
-    EXPECT_TRUE(observer_
-                    ->read([&](adapters::Stores& s) {
-                      auto size = s.audit.size();
-                      if (!size) return size.status();
-                      auto leaves = s.audit.leaves(from, *size);
-                      if (!leaves) return leaves.status();
-                      for (const auto& leaf : *leaves) {
-                        auto e = nlohmann::json::parse(leaf);
-                        if (e["request_id"] == request_id) out.push_back(e);
-                      }
-                      return Status::ok();
-                    })
-                    .is_ok());
-    return out;
+    return observer_->observe([&](adapters::Stores& s) {
+      std::vector<nlohmann::json> out;
+      auto leaves = s.audit.leaves(from, audit_size_in(s));
+      EXPECT_TRUE(leaves) << leaves.message();
+      if (!leaves) return out;
+      for (const auto& leaf : *leaves) {
+        auto e = nlohmann::json::parse(leaf);
+        if (e["request_id"] == request_id) out.push_back(e);
+      }
+      return out;
+    });
+  }
+  static std::uint64_t audit_size_in(adapters::Stores& s) {
+    auto size = s.audit.size();
+    return size ? *size : 0;
   }
 
   static void expect_refused_once(const Refusal& r, int n) {
@@ -92,7 +80,7 @@ class RefusalTest : public GatewayFixture {
     EXPECT_EQ(events[0]["actor"], r.org) << what;
   }
 
-  static inline adapters::Database* observer_ = nullptr;
+  static inline DatabaseObserver* observer_ = nullptr;
   static inline Identity* stranger_ = nullptr;
 };
 
