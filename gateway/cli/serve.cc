@@ -1,13 +1,12 @@
 #include "gateway/cli/serve.h"
 
-#include <signal.h>
-
 #include <fstream>
 #include <iostream>
 
 #include "gateway/app/args.h"
 #include "gateway/app/config.h"
 #include "gateway/app/gateway.h"
+#include "gateway/app/stop_signals.h"
 
 namespace brug::gateway {
 
@@ -33,21 +32,14 @@ int serve_command(const std::vector<std::string>& argv, const char* usage) {
     }
     log = &log_file;
   }
-  // Block the stop signals in every thread; this one waits for them with sigwait.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  StopSignals stop_signals;  // before the gateway starts its threads
 
   auto gateway = Gateway::start(*config, *log);
   if (!gateway) {
     std::cerr << "brug: " << gateway.message() << "\n";
     return 1;
   }
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
+  stop_signals.wait();
   (*gateway)->stop();
   return 0;
 }

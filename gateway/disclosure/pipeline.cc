@@ -5,16 +5,29 @@
 
 namespace brug::gateway {
 
-AuditEvent Call::event(std::string action) const {
-  AuditEvent e = audit_event(request, action.empty() ? route.action : std::move(action));
-  e.record_type = context.record_type.empty() ? route.record_type : context.record_type;
-  e.purpose = context.purpose;
-  e.basis = context.basis;
-  e.subject = context.subject;
-  e.recipient = context.recipient;
-  e.policy_ids = context.policy_ids;
-  e.consent_ids = context.consent_ids;
+namespace {
+
+// The one shape of an event of the chain: the request, the action, and what the steps learnt.
+AuditEvent context_event(const Request& r, std::string action, const AuditContext& c,
+                         const std::string& policy_set) {
+  AuditEvent e = audit_event(r, std::move(action));
+  e.record_type = c.record_type;
+  e.purpose = c.purpose;
+  e.basis = c.basis;
+  e.subject = c.subject;
+  e.recipient = c.recipient;
+  e.policy_ids = c.policy_ids;
+  e.consent_ids = c.consent_ids;
   e.policy_set = policy_set;
+  return e;
+}
+
+}  // namespace
+
+AuditEvent Call::event(std::string action) const {
+  AuditEvent e = context_event(request, action.empty() ? route.action : std::move(action), context,
+                               policy_set);
+  if (e.record_type.empty()) e.record_type = route.record_type;
   return e;
 }
 
@@ -53,15 +66,7 @@ void Pipeline::add(RouteSpec route) {
 
 Response Pipeline::refuse(Request& r, const Problem& problem, const std::string& action,
                           const AuditContext& c) const {
-  AuditEvent e = audit_event(r, action);
-  e.record_type = c.record_type;
-  e.purpose = c.purpose;
-  e.basis = c.basis;
-  e.subject = c.subject;
-  e.recipient = c.recipient;
-  e.policy_ids = c.policy_ids;
-  e.consent_ids = c.consent_ids;
-  e.policy_set = policy_set_;
+  AuditEvent e = context_event(r, action, c, policy_set_);
   e.decision = "deny";
   e.reason = problem.slug;
   // A refusal that cannot be audited is not answered as a refusal: nothing leaves unaudited.

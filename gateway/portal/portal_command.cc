@@ -1,7 +1,6 @@
 #include "gateway/portal/portal_command.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +11,7 @@
 
 #include "adapters/formats/csv.h"
 #include "gateway/app/args.h"
+#include "gateway/app/stop_signals.h"
 #include "gateway/http/client.h"
 #include "gateway/portal/csv_export.h"
 #include "gateway/portal/feed_sync.h"
@@ -81,12 +81,7 @@ int run_portal(const std::vector<std::string>& argv, std::ostream& out, std::ost
   auto config = load_portal_config(args->get("config"));
   if (!config) return failed(err, config.message());
 
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  gateway::StopSignals stop_signals;
 
   // The request log lives with the local copy, in the portal's private folder.
   std::error_code ec;
@@ -107,8 +102,7 @@ int run_portal(const std::vector<std::string>& argv, std::ostream& out, std::ost
       << "Open this link in your browser (it works once; keep it to yourself):\n\n    "
       << (*portal)->login_url() << "\n\nStop with Ctrl-C.\n";
   out.flush();
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
+  stop_signals.wait();
   (*portal)->stop();
   return kOk;
 }
