@@ -176,6 +176,11 @@ class SqliteTx final : public Tx {
     auto prepared = conn_.prepare(sql);
     if (!prepared) return prepared.status();
     sqlite3_stmt* stmt = *prepared;
+    // A read transaction is a snapshot: a statement that would write (even one passed to
+    // query(), such as INSERT ... RETURNING) is refused before it runs.
+    if (read_only_ && sqlite3_stmt_readonly(stmt) == 0) {
+      return Status::error(Code::kInternal, "a read transaction cannot write");
+    }
     struct Reset {
       sqlite3_stmt* s;
       ~Reset() {
@@ -342,6 +347,12 @@ class SqliteStorage final : public Storage {
       result = Status::error(Code::kInternal, std::string("transaction aborted: ") + e.what());
     } catch (...) {
       result = Status::error(Code::kInternal, "transaction aborted by an unknown exception");
+    }
+    // The callback must leave its transaction open: a statement that ended it (COMMIT,
+    // ROLLBACK) would make the COMMIT below a no-op error and the callback's work
+    // half-committed, so it is refused as an internal error.
+    if (result.is_ok() && sqlite3_get_autocommit(conn.db()) != 0) {
+      result = Status::error(Code::kInternal, "the transaction was ended inside its callback");
     }
     if (result.is_ok()) {
       Status committed = conn.run_plain("COMMIT");

@@ -52,7 +52,8 @@ TEST_F(StorageTest, MigrationsAreNumberedWithoutGaps) {
 TEST_F(StorageTest, ConnectionsUseWalForeignKeysAndABusyTimeout) {
   auto db = open();
   ASSERT_TRUE(db);
-  ASSERT_TRUE(db->read([](Tx& tx) {
+  // PRAGMA statements count as writes to SQLite (they could set), so they run in a write.
+  ASSERT_TRUE(db->transact([](Tx& tx) {
                   auto mode = tx.query("PRAGMA journal_mode");
                   EXPECT_TRUE(mode && mode->front().text(0) == "wal");
                   auto fk = tx.query("PRAGMA foreign_keys");
@@ -195,6 +196,34 @@ TEST_F(StorageTest, AReadTransactionCannotWrite) {
   Status s = db->read([&](Tx& tx) { return insert_org(tx, "x"); });
   EXPECT_FALSE(s.is_ok());
   EXPECT_EQ(count_organisations(*db), 0);
+}
+
+TEST_F(StorageTest, AReadTransactionCannotWriteThroughQueryEither) {
+  auto db = open();
+  ASSERT_TRUE(db);
+  Status s = db->read([&](Tx& tx) {
+    return tx
+        .query(
+            "INSERT INTO organisations (id, name, role, updated_at) VALUES (?, ?, ?, ?) "
+            "RETURNING id",
+            {std::string("x"), std::string("X"), std::string("project"), std::string("2026-11-22")})
+        .status();
+  });
+  EXPECT_FALSE(s.is_ok());
+  EXPECT_EQ(count_organisations(*db), 0);
+}
+
+TEST_F(StorageTest, ACallbackThatEndsItsTransactionIsRefused) {
+  auto db = open();
+  ASSERT_TRUE(db);
+  // A callback that commits its first row itself and then writes a second one outside any
+  // transaction must not report success: the second write would not be atomic with the first.
+  Status s = db->transact([&](Tx& tx) {
+    BRUG_RETURN_IF_ERROR(insert_org(tx, "a"));
+    return tx.exec("COMMIT").status();
+  });
+  EXPECT_EQ(s.code(), Code::kInternal);
+  EXPECT_NE(s.message().find("ended inside its callback"), std::string::npos) << s.to_string();
 }
 
 TEST_F(StorageTest, ConcurrentWritersLoseNothing) {
