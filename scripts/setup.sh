@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages brug needs to build and test, when any is missing.
-# `setup.sh test` also installs what the portal's browser test drives (chromium, chromium-driver).
+# postgresql: the server binaries scripts/pg-test-server.sh runs for the tests (no cluster of the
+# package is used). `setup.sh test` also installs what the portal's browser test drives (chromium, chromium-driver).
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config clang-format curl
-  libpoco-dev libsodium-dev libssl-dev libsqlite3-dev nlohmann-json3-dev
+  libpoco-dev libsodium-dev libssl-dev libsqlite3-dev libpq-dev nlohmann-json3-dev
+  postgresql
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 if [ "${1:-}" = test ]; then
