@@ -1,5 +1,5 @@
 // The domain stores: what the gateway keeps, in the gateway's own words. Every backend
-// (adapters/sqlite/, later adapters/postgres/) implements these interfaces with its own SQL and
+// (adapters/sqlite/, adapters/postgres/) implements these interfaces with its own SQL and
 // migrations, and must pass the conformance suite in adapters/testing/.
 //
 // All work happens inside a transaction of a Database: Database::write gives the callback one
@@ -249,5 +249,23 @@ struct SqliteOptions {
 // Opens (or creates) the SQLite database and applies pending migrations. Refuses a database
 // newer than this binary.
 Result<std::unique_ptr<Database>> open_sqlite(const SqliteOptions& options);
+
+struct PostgresOptions {
+  // postgresql://USER@HOST:PORT/DB[?sslmode=verify-full&...]: libpq's URL, without a password
+  // (libpq finds it in PGPASSWORD, ~/.pgpass or the URL's passfile).
+  std::string url;
+  int max_connections = 8;  // pool size
+  // How often a transaction is tried after a serialization failure, a deadlock or a lost
+  // connection, with growing pauses (about 3 s in all); then kUnavailable.
+  int attempts = 10;
+};
+
+// Connects to PostgreSQL (adapters/postgres/) and applies pending migrations; several gateways
+// may share the database. Refuses a schema newer than this binary.
+Result<std::unique_ptr<Database>> open_postgres(const PostgresOptions& options);
+
+// Whether `url` is a PostgreSQL URL brug accepts: postgresql:// (or postgres://), parseable by
+// libpq, with no password in it. The message never quotes the URL.
+Status check_postgres_url(std::string_view url);
 
 }  // namespace brug::adapters

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Enforces the dependency direction of docs/ARCHITECTURE.md on #include lines. Each folder is a
 # module; a module may include only the modules listed for it (and itself):
-#   crypto <- policies <- consent <- adapters (stores.h) <- adapters/{sqlite,formats,testing}
+#   crypto <- policies <- consent <- adapters (stores.h) <- adapters/{sqlite,postgres,formats,testing}
 #   gateway: identity <- http <- audit <- disclosure <- {audit_api, exchange, reports}
 #            <- consent_api <- app <- portal <- cli
 # Also: only gateway/http includes Poco/Net; only gateway/cli/serve.cc reaches the composition
-# root (gateway/app/gateway.h); no SQL outside adapters/sqlite.
+# root (gateway/app/gateway.h); no SQL outside adapters/sqlite and adapters/postgres.
 set -u
 root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 cd "$root" || exit 2
@@ -28,6 +28,7 @@ declare -A allowed=(
   [consent]='policies crypto'
   [adapters]='consent policies crypto'
   [adapters/sqlite]='adapters consent policies crypto'
+  [adapters/postgres]='adapters consent policies crypto'
   [adapters/formats]='consent policies crypto'
   [adapters/testing]='adapters consent policies crypto'
   [gateway/identity]='adapters policies crypto'
@@ -71,11 +72,11 @@ if grep -rl '#include "gateway/app/gateway.h"' gateway --include='*.h' --include
     | grep -vE '^gateway/(cli/serve\.cc|app/gateway\.cc)$'; then
   echo "layering: the files above include gateway/app/gateway.h (only gateway/cli/serve.cc may)"; fail=1
 fi
-# SQL lives in adapters/sqlite only.
+# SQL lives in adapters/sqlite and adapters/postgres only.
 # (The portal's local copy is the organisation's own file, not the gateway's stores.)
 if grep -rnE '"(SELECT|INSERT|UPDATE|DELETE|CREATE) |\btx\.(query|exec)\(' gateway --include='*.h' --include='*.cc' \
     | grep -v '^gateway/portal/local_store\.cc:'; then
-  echo "layering: SQL in gateway/ (it belongs in adapters/sqlite/)"; fail=1
+  echo "layering: SQL in gateway/ (it belongs in adapters/sqlite/ or adapters/postgres/)"; fail=1
 fi
 if grep -rnE '#include <(Poco|sodium|openssl)' crypto policies consent --include='*.h' | grep -v '^crypto/.*sodium'; then
   echo "layering: a public header above pulls a heavy third-party header (keep them in .cc files)"

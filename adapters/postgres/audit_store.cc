@@ -1,0 +1,193 @@
+#include <algorithm>
+
+#include "adapters/postgres/pg_stores.h"
+
+namespace brug::adapters::pg {
+namespace {
+
+using Hash = std::array<std::uint8_t, 32>;
+
+Blob blob_of(const Hash& h) { return Blob(h.begin(), h.end()); }
+
+Result<Hash> hash_of(const Blob& b) {
+  if (b.size() != 32) return Status::error(Code::kCorrupt, "stored hash has the wrong size");
+  Hash h{};
+  std::copy(b.begin(), b.end(), h.begin());
+  return h;
+}
+
+std::string text_of(const Blob& b) { return std::string(b.begin(), b.end()); }
+
+std::int64_t i64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
+
+Result<CheckpointRow> checkpoint_of(const Row& r) {
+  auto root = hash_of(r.blob(1));
+  if (!root) return root.status();
+  return CheckpointRow{static_cast<std::uint64_t>(r.integer(0)), *root, r.text(2), r.text(3),
+                       r.blob(4)};
+}
+
+constexpr const char* kCheckpointColumns = "size, root, time, key_id, signature";
+
+}  // namespace
+
+// The tree's size is the state row every write transaction holds (pg_storage.h), not
+// MAX(idx) + 1: appenders in several processes take turns on it.
+Result<std::uint64_t> PgAuditStore::size() {
+  auto rows = tx_.query("SELECT size FROM audit_head WHERE id = 1");
+  if (!rows) return rows.status();
+  if (rows->empty()) return Status::error(Code::kCorrupt, "the audit head is missing");
+  return static_cast<std::uint64_t>(rows->front().integer(0));
+}
+
+namespace {
+
+// Inserts `rows` of `columns` values each, up to kChunk rows per statement (one round trip).
+constexpr std::size_t kChunk = 64;
+
+Status insert_rows(Tx& tx, const std::string& head, std::size_t columns,
+                   const std::vector<std::vector<Value>>& rows) {
+  std::string one = "(";
+  for (std::size_t c = 0; c < columns; ++c) one += c == 0 ? "?" : ", ?";
+  one += ")";
+  for (std::size_t start = 0; start < rows.size(); start += kChunk) {
+    const std::size_t n = std::min(kChunk, rows.size() - start);
+    std::string sql = head;
+    std::vector<Value> params;
+    params.reserve(n * columns);
+    for (std::size_t i = 0; i < n; ++i) {
+      sql += i == 0 ? " VALUES " : ", ";
+      sql += one;
+      for (const Value& v : rows[start + i]) params.push_back(v);
+    }
+    BRUG_RETURN_IF_ERROR(tx.exec(sql, std::move(params)).status());
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Status PgAuditStore::add_leaves(const std::vector<AuditLeafRow>& leaves) {
+  if (leaves.empty()) return Status::ok();
+  std::vector<std::vector<Value>> rows;
+  rows.reserve(leaves.size());
+  for (std::size_t i = 0; i < leaves.size(); ++i) {
+    const AuditLeafRow& l = leaves[i];
+    if (l.index != leaves.front().index + i) {
+      return Status::error(Code::kInvalidArgument, "audit leaves must be consecutive");
+    }
+    rows.push_back({i64(l.index), Blob(l.leaf.begin(), l.leaf.end()), blob_of(l.hash), l.time,
+                    l.actor, l.action, l.purpose, l.subject, l.recipient, l.decision});
+  }
+  // The leaves extend the tree exactly at its end, or nothing is stored.
+  auto moved = tx_.exec("UPDATE audit_head SET size = ? WHERE id = 1 AND size = ?",
+                        {i64(leaves.back().index + 1), i64(leaves.front().index)});
+  if (!moved) return moved.status();
+  if (*moved != 1) {
+    return Status::error(
+        Code::kFailedPrecondition,
+        "audit leaf " + std::to_string(leaves.front().index) + " is not the end of the log");
+  }
+  return insert_rows(tx_,
+                     "INSERT INTO audit_events (idx, leaf, leaf_hash, time, actor, action, "
+                     "purpose, subject, recipient, decision)",
+                     10, rows);
+}
+
+Status PgAuditStore::add_nodes(const std::vector<AuditNodeRow>& nodes) {
+  std::vector<std::vector<Value>> rows;
+  rows.reserve(nodes.size());
+  for (const AuditNodeRow& n : nodes) {
+    rows.push_back({std::int64_t{n.level}, i64(n.index), blob_of(n.hash)});
+  }
+  return insert_rows(tx_, "INSERT INTO audit_nodes (level, idx, hash)", 3, rows);
+}
+
+Result<Hash> PgAuditStore::node(unsigned level, std::uint64_t index) {
+  auto rows = level == 0
+                  ? tx_.query("SELECT leaf_hash FROM audit_events WHERE idx = ?", {i64(index)})
+                  : tx_.query("SELECT hash FROM audit_nodes WHERE level = ? AND idx = ?",
+                              {std::int64_t{level}, i64(index)});
+  if (!rows) return rows.status();
+  if (rows->empty()) {
+    return Status::error(Code::kCorrupt, "audit tree node " + std::to_string(level) + "/" +
+                                             std::to_string(index) + " is missing");
+  }
+  return hash_of(rows->front().blob(0));
+}
+
+Result<std::vector<std::string>> PgAuditStore::leaves(std::uint64_t start, std::uint64_t end) {
+  auto rows = tx_.query("SELECT leaf FROM audit_events WHERE idx >= ? AND idx < ? ORDER BY idx",
+                        {i64(start), i64(end)});
+  if (!rows) return rows.status();
+  std::vector<std::string> out;
+  out.reserve(rows->size());
+  for (const Row& r : *rows) out.push_back(text_of(r.blob(0)));
+  return out;
+}
+
+Status PgAuditStore::add_checkpoint(const CheckpointRow& c) {
+  return tx_
+      .exec(
+          "INSERT INTO audit_checkpoints (size, root, time, key_id, signature) VALUES "
+          "(?, ?, ?, ?, ?)",
+          {i64(c.size), blob_of(c.root), c.time, c.key_id, c.signature})
+      .status();
+}
+
+Result<std::optional<CheckpointRow>> PgAuditStore::latest_checkpoint() {
+  auto rows = tx_.query(std::string("SELECT ") + kCheckpointColumns +
+                        " FROM audit_checkpoints ORDER BY size DESC LIMIT 1");
+  if (!rows) return rows.status();
+  if (rows->empty()) return std::optional<CheckpointRow>();
+  auto c = checkpoint_of(rows->front());
+  if (!c) return c.status();
+  return std::optional<CheckpointRow>(std::move(c).value());
+}
+
+Result<std::vector<CheckpointRow>> PgAuditStore::checkpoints() {
+  auto rows = tx_.query(std::string("SELECT ") + kCheckpointColumns +
+                        " FROM audit_checkpoints ORDER BY size");
+  if (!rows) return rows.status();
+  std::vector<CheckpointRow> out;
+  for (const Row& r : *rows) {
+    auto c = checkpoint_of(r);
+    if (!c) return c.status();
+    out.push_back(std::move(c).value());
+  }
+  return out;
+}
+
+Result<std::vector<std::pair<std::uint64_t, std::string>>> PgAuditStore::search(
+    const AuditQuery& f) {
+  std::string where = "1 = 1";
+  std::vector<Value> params;
+  auto add = [&](const std::string& value, const char* clause) {
+    if (value.empty()) return;
+    where += clause;
+    params.push_back(value);
+  };
+  add(f.from_time, " AND time >= ?");
+  add(f.to_time, " AND time <= ?");
+  add(f.actor, " AND actor = ?");
+  add(f.purpose, " AND purpose = ?");
+  add(f.decision, " AND decision = ?");
+  add(f.action, " AND action = ?");
+  const std::uint64_t limit = f.limit;
+  std::vector<std::pair<std::uint64_t, std::string>> out;
+  auto collect = [&](const std::string& sql, std::vector<Value> values) {
+    values.push_back(i64(limit - out.size()));
+    auto rows = tx_.query(sql, std::move(values));
+    if (!rows) return rows.status();
+    for (const Row& r : *rows) {
+      out.emplace_back(static_cast<std::uint64_t>(r.integer(0)), text_of(r.blob(1)));
+    }
+    return Status::ok();
+  };
+  add(f.subject, " AND subject = ?");
+  BRUG_RETURN_IF_ERROR(collect(
+      "SELECT idx, leaf FROM audit_events WHERE " + where + " ORDER BY idx LIMIT ?", params));
+  return out;
+}
+
+}  // namespace brug::adapters::pg

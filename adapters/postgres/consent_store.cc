@@ -1,0 +1,135 @@
+#include "adapters/postgres/pg_stores.h"
+
+#include <map>
+
+namespace brug::adapters::pg {
+namespace {
+
+using consent::Consent;
+using consent::ConsentEvent;
+
+constexpr const char* kColumns =
+    "id, participant, grantee, purpose, categories, valid_from, valid_until, evidence_method, "
+    "evidence_reference, recorded_by, recorded_at";
+
+std::string join(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : ",") + p;
+  return out;
+}
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= s.size() && !s.empty()) {
+    const std::size_t end = s.find(',', start);
+    out.push_back(s.substr(start, end == std::string::npos ? std::string::npos : end - start));
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return out;
+}
+
+Status corrupt(const std::string& id, const std::string& what) {
+  return Status::error(Code::kCorrupt, "consent " + id + ": stored " + what + " is unreadable");
+}
+
+Result<Consent> from_row(const Row& r) {
+  Consent c;
+  c.id = r.text(0);
+  c.participant = r.text(1);
+  c.grantee = r.text(2);
+  auto purpose = parse_purpose(r.text(3));
+  if (!purpose) return corrupt(c.id, "purpose");
+  c.purpose = *purpose;
+  c.categories = split(r.text(4));
+  auto from = consent::Date::parse(r.text(5));
+  auto until = consent::Date::parse(r.text(6));
+  if (!from || !until) return corrupt(c.id, "period");
+  c.valid_from = *from;
+  c.valid_until = *until;
+  auto method = consent::parse_evidence_method(r.text(7));
+  if (!method) return corrupt(c.id, "evidence method");
+  c.evidence = {*method, r.text(8)};
+  c.recorded_by = r.text(9);
+  c.recorded_at = r.text(10);
+  return c;
+}
+
+// Loads the consents a query selects, each with its events.
+Result<std::vector<Consent>> load(Tx& tx, const std::string& where, std::vector<Value> params) {
+  auto rows = tx.query(std::string("SELECT ") + kColumns + " FROM consents WHERE " + where +
+                           " ORDER BY recorded_at, id",
+                       std::move(params));
+  if (!rows) return rows.status();
+  std::vector<Consent> out;
+  for (const Row& r : *rows) {
+    auto c = from_row(r);
+    if (!c) return c.status();
+    auto events = tx.query(
+        "SELECT kind, at, actor FROM consent_events WHERE consent_id = ? ORDER BY seq", {c->id});
+    if (!events) return events.status();
+    for (const Row& e : *events) {
+      auto kind = consent::parse_event_kind(e.text(0));
+      if (!kind) return corrupt(c->id, "event");
+      c->events.push_back({*kind, e.text(1), e.text(2)});
+    }
+    out.push_back(std::move(c).value());
+  }
+  return out;
+}
+
+Status append_event(Tx& tx, const std::string& id, consent::EventKind kind, const std::string& at,
+                    const std::string& actor) {
+  return tx
+      .exec("INSERT INTO consent_events (consent_id, kind, at, actor) VALUES (?, ?, ?, ?)",
+            {id, std::string(consent::to_string(kind)), at, actor})
+      .status();
+}
+
+}  // namespace
+
+Status PgConsentStore::insert(const Consent& c) {
+  BRUG_RETURN_IF_ERROR(
+      tx_.exec(std::string("INSERT INTO consents (") + kColumns +
+                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               {c.id, c.participant, c.grantee, std::string(to_string(c.purpose)),
+                join(c.categories), c.valid_from.to_string(), c.valid_until.to_string(),
+                std::string(consent::to_string(c.evidence.method)), c.evidence.reference,
+                c.recorded_by, c.recorded_at})
+          .status());
+  return append_event(tx_, c.id, consent::EventKind::kGiven, c.recorded_at, c.recorded_by);
+}
+
+Result<std::optional<Consent>> PgConsentStore::find(const std::string& id) {
+  auto list = load(tx_, "id = ?", {id});
+  if (!list) return list.status();
+  if (list->empty()) return std::optional<Consent>();
+  return std::optional<Consent>(std::move(list->front()));
+}
+
+Result<Consent> PgConsentStore::withdraw(const std::string& id, const std::string& actor,
+                                         const std::string& at) {
+  auto list = load(tx_, "id = ?", {id});
+  if (!list) return list.status();
+  if (list->empty()) return Status::error(Code::kNotFound, "no consent " + id);
+  Consent& c = list->front();
+  if (!c.withdrawn_at()) {
+    BRUG_RETURN_IF_ERROR(append_event(tx_, id, consent::EventKind::kWithdrawn, at, actor));
+    c.events.push_back({consent::EventKind::kWithdrawn, at, actor});
+  }
+  return std::move(c);
+}
+
+Result<std::vector<Consent>> PgConsentStore::for_participant(const std::string& participant) {
+  return load(tx_, "participant = ?", {participant});
+}
+
+Result<std::vector<Consent>> PgConsentStore::for_grant(const std::string& participant,
+                                                       const std::string& grantee,
+                                                       Purpose purpose) {
+  return load(tx_, "participant = ? AND grantee = ? AND purpose = ?",
+              {participant, grantee, std::string(to_string(purpose))});
+}
+
+}  // namespace brug::adapters::pg

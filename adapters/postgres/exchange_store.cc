@@ -1,0 +1,257 @@
+#include "adapters/postgres/pg_stores.h"
+
+namespace brug::adapters::pg {
+namespace {
+
+Value blob_or_null(const std::optional<Blob>& b) {
+  if (!b) return std::monostate{};
+  return *b;
+}
+
+Result<FeedKind> feed_kind(const std::string& text) {
+  if (text == "referral") return FeedKind::kReferral;
+  if (text == "outcome") return FeedKind::kOutcome;
+  if (text == "deletion") return FeedKind::kDeletion;
+  return Status::error(Code::kCorrupt, "stored feed item kind");
+}
+
+}  // namespace
+
+Result<std::optional<ParticipantRow>> PgExchangeStore::participant(const std::string& p) {
+  auto rows =
+      tx_.query("SELECT wrapped_key, sealed_bsn FROM participants WHERE participant = ?", {p});
+  if (!rows) return rows.status();
+  if (rows->empty()) return std::optional<ParticipantRow>();
+  const Row& r = rows->front();
+  return std::optional<ParticipantRow>(ParticipantRow{p, r.optional_blob(0), r.optional_blob(1)});
+}
+
+Status PgExchangeStore::put_participant(const ParticipantRow& row, const std::string& now) {
+  return tx_
+      .exec(
+          "INSERT INTO participants (participant, wrapped_key, sealed_bsn, created_at) "
+          "VALUES (?, ?, ?, ?) ON CONFLICT (participant) DO UPDATE SET "
+          "wrapped_key = excluded.wrapped_key, sealed_bsn = excluded.sealed_bsn, erased_at = NULL",
+          {row.participant, blob_or_null(row.wrapped_key), blob_or_null(row.sealed_bsn), now})
+      .status();
+}
+
+Result<bool> PgExchangeStore::erase_participant(const std::string& p, const std::string& now) {
+  auto changed = tx_.exec(
+      "UPDATE participants SET wrapped_key = NULL, sealed_bsn = NULL, erased_at = ? "
+      "WHERE participant = ?",
+      {now, p});
+  if (!changed) return changed.status();
+  return *changed > 0;
+}
+
+Result<std::optional<StoredReferral>> PgExchangeStore::referral_by_source(
+    const std::string& source_org, const std::string& source_ref) {
+  auto rows = tx_.query(
+      "SELECT id, recipient, purpose, participant, content_hash FROM referrals "
+      "WHERE source_org = ? AND source_ref = ?",
+      {source_org, source_ref});
+  if (!rows) return rows.status();
+  if (rows->empty()) return std::optional<StoredReferral>();
+  const Row& r = rows->front();
+  return std::optional<StoredReferral>(
+      StoredReferral{r.text(0), r.text(1), r.text(2), r.text(3), r.optional_text(4).value_or("")});
+}
+
+Status PgExchangeStore::add_referral(const NewReferral& n) {
+  return tx_
+      .exec(
+          "INSERT INTO referrals (id, source_org, source_ref, participant, recipient, purpose, "
+          "sealed, content_hash, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          {n.id, n.source_org, n.source_ref, n.participant, n.recipient, n.purpose, n.sealed,
+           n.content_hash, n.received_at})
+      .status();
+}
+
+Result<std::vector<PendingReferral>> PgExchangeStore::pending_referrals(
+    const std::string& recipient, std::int64_t after, std::int64_t limit) {
+  auto rows = tx_.query(
+      "SELECT seq, id, participant, purpose, source_org FROM referrals "
+      "WHERE recipient = ? AND fed = 0 AND sealed IS NOT NULL AND seq > ? ORDER BY seq LIMIT ?",
+      {recipient, after, limit});
+  if (!rows) return rows.status();
+  std::vector<PendingReferral> out;
+  out.reserve(rows->size());
+  for (const Row& r : *rows) {
+    out.push_back({r.integer(0), r.text(1), r.text(2), r.text(3), r.text(4)});
+  }
+  return out;
+}
+
+Result<bool> PgExchangeStore::mark_fed(const std::string& id) {
+  auto changed = tx_.exec(
+      "UPDATE referrals SET fed = 1 WHERE id = ? AND fed = 0 AND sealed IS NOT NULL", {id});
+  if (!changed) return changed.status();
+  return *changed > 0;
+}
+
+Result<std::vector<std::string>> PgExchangeStore::referrers(const std::string& participant,
+                                                            const std::string& recipient) {
+  auto rows = tx_.query(
+      "SELECT DISTINCT source_org FROM referrals WHERE participant = ? AND recipient = ? "
+      "ORDER BY source_org",
+      {participant, recipient});
+  if (!rows) return rows.status();
+  std::vector<std::string> out;
+  for (const Row& r : *rows) out.push_back(r.text(0));
+  return out;
+}
+
+Result<std::vector<std::string>> PgExchangeStore::recipients_of(const std::string& p) {
+  auto rows = tx_.query(
+      "SELECT DISTINCT recipient FROM referrals WHERE participant = ? ORDER BY recipient", {p});
+  if (!rows) return rows.status();
+  std::vector<std::string> out;
+  for (const Row& r : *rows) out.push_back(r.text(0));
+  return out;
+}
+
+Result<std::int64_t> PgExchangeStore::purge_referrals(const std::string& participant,
+                                                      const std::string& recipient,
+                                                      const std::optional<std::string>& purpose) {
+  std::string where = "participant = ? AND recipient = ?";
+  std::vector<Value> params = {participant, recipient};
+  if (purpose) {
+    where += " AND purpose = ?";
+    params.push_back(*purpose);
+  }
+  auto had = tx_.query("SELECT COUNT(*) FROM referrals WHERE " + where, params);
+  if (!had) return had.status();
+  const std::int64_t count = had->front().integer(0);
+  if (count > 0) {
+    // Out of the recipient's feed go these referrals only (another purpose's stay).
+    std::vector<Value> feed_params = {recipient};
+    feed_params.insert(feed_params.end(), params.begin(), params.end());
+    BRUG_RETURN_IF_ERROR(
+        tx_.exec("DELETE FROM feed_items WHERE recipient = ? AND kind = 'referral' AND ref_id IN "
+                 "(SELECT id FROM referrals WHERE " +
+                     where + ")",
+                 feed_params)
+            .status());
+    BRUG_RETURN_IF_ERROR(
+        tx_.exec("UPDATE referrals SET sealed = NULL WHERE " + where, params).status());
+  }
+  return count;
+}
+
+Status PgExchangeStore::add_outcome(const NewOutcome& n) {
+  return tx_
+      .exec(
+          "INSERT INTO outcomes (id, project, participant, sealed, received_at) "
+          "VALUES (?, ?, ?, ?, ?)",
+          {n.id, n.project, n.participant, n.sealed, n.received_at})
+      .status();
+}
+
+Status PgExchangeStore::purge_outcomes(const std::string& participant) {
+  return tx_.exec("UPDATE outcomes SET sealed = NULL WHERE participant = ?", {participant})
+      .status();
+}
+
+Result<std::vector<OutcomeForSender>> PgExchangeStore::outcomes_for_sender(
+    const std::string& sender, bool undelivered) {
+  std::string sql =
+      "SELECT o.seq, o.id, o.participant, o.project, o.sealed, p.wrapped_key, r.id, r.sealed "
+      "FROM outcomes o JOIN participants p ON p.participant = o.participant "
+      "JOIN referrals r ON r.id = (SELECT id FROM referrals WHERE participant = o.participant "
+      "AND recipient = o.project AND source_org = ? ORDER BY seq LIMIT 1) "
+      "WHERE o.sealed IS NOT NULL";
+  std::vector<Value> params = {sender};
+  if (undelivered) {
+    sql += " AND NOT EXISTS (SELECT 1 FROM feed_items f WHERE f.recipient = ? AND f.ref_id = o.id)";
+    params.push_back(sender);
+  }
+  sql += " ORDER BY o.seq";
+  auto rows = tx_.query(sql, params);
+  if (!rows) return rows.status();
+  std::vector<OutcomeForSender> out;
+  out.reserve(rows->size());
+  for (const Row& r : *rows) {
+    out.push_back({r.integer(0), r.text(1), r.text(2), r.text(3), r.blob(4), r.optional_blob(5),
+                   r.text(6), r.optional_blob(7)});
+  }
+  return out;
+}
+
+Result<bool> PgExchangeStore::add_feed_item(const NewFeedItem& item) {
+  Value ref = item.ref_id.empty() ? Value(std::monostate{}) : Value(item.ref_id);
+  auto changed = tx_.exec(
+      "INSERT INTO feed_items (recipient, kind, participant, ref_id, purpose, created_at) "
+      "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+      {item.recipient, std::string(to_string(item.kind)), item.participant, ref, item.purpose,
+       item.created_at});
+  if (!changed) return changed.status();
+  return *changed > 0;
+}
+
+Result<std::int64_t> PgExchangeStore::feed_count_after(const std::string& recipient,
+                                                       std::int64_t after, std::int64_t limit) {
+  auto rows = tx_.query(
+      "SELECT COUNT(*) FROM (SELECT 1 FROM feed_items WHERE recipient = ? AND seq > ? LIMIT ?) AS "
+      "t",
+      {recipient, after, limit});
+  if (!rows) return rows.status();
+  return rows->front().integer(0);
+}
+
+Result<std::vector<FeedEntry>> PgExchangeStore::feed_page(const std::string& recipient,
+                                                          std::int64_t after, std::int64_t limit) {
+  auto rows = tx_.query(
+      "SELECT f.seq, f.kind, f.participant, f.ref_id, f.purpose, "
+      "COALESCE(r.sealed, o.sealed), COALESCE(r.source_org, o.project), p.wrapped_key, "
+      "p.sealed_bsn FROM feed_items f "
+      "LEFT JOIN referrals r ON f.kind = 'referral' AND r.id = f.ref_id "
+      "LEFT JOIN outcomes o ON f.kind = 'outcome' AND o.id = f.ref_id "
+      "LEFT JOIN participants p ON p.participant = f.participant "
+      "WHERE f.recipient = ? AND f.seq > ? ORDER BY f.seq LIMIT ?",
+      {recipient, after, limit});
+  if (!rows) return rows.status();
+  std::vector<FeedEntry> out;
+  out.reserve(rows->size());
+  for (const Row& r : *rows) {
+    auto kind = feed_kind(r.text(1));
+    if (!kind) return kind.status();
+    FeedEntry e;
+    e.cursor = r.integer(0);
+    e.kind = *kind;
+    e.participant = r.text(2);
+    e.ref_id = r.optional_text(3).value_or("");
+    e.purpose = r.text(4);
+    e.sealed = r.optional_blob(5);
+    e.from = r.optional_text(6).value_or("");
+    e.holder = {e.participant, r.optional_blob(7), r.optional_blob(8)};
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Status PgExchangeStore::remove_feed_items(const std::string& recipient,
+                                          const std::string& participant, FeedKind kind) {
+  if (recipient.empty()) {
+    return tx_
+        .exec("DELETE FROM feed_items WHERE participant = ? AND kind = ?",
+              {participant, std::string(to_string(kind))})
+        .status();
+  }
+  return tx_
+      .exec("DELETE FROM feed_items WHERE recipient = ? AND participant = ? AND kind = ?",
+            {recipient, participant, std::string(to_string(kind))})
+      .status();
+}
+
+Result<bool> PgExchangeStore::deletion_is_newest(const std::string& recipient,
+                                                 const std::string& participant) {
+  auto rows = tx_.query(
+      "SELECT kind FROM feed_items WHERE recipient = ? AND participant = ? "
+      "ORDER BY seq DESC LIMIT 1",
+      {recipient, participant});
+  if (!rows) return rows.status();
+  return !rows->empty() && rows->front().text(0) == "deletion";
+}
+
+}  // namespace brug::adapters::pg

@@ -1,0 +1,138 @@
+// The PostgreSQL schema. Its own numbering: it starts where SQLite's migration 6 ended (the
+// same tables and columns), written for PostgreSQL: bytea for sealed blobs and hashes, bigint
+// positions, text compared byte-wise (COLLATE "C", as SQLite compares), triggers that keep
+// consents and their events append-only, and the audit tree's state row that every write
+// transaction locks (pg_storage.h).
+#include "adapters/postgres/pg_storage.h"
+
+namespace brug::adapters::pg {
+
+// Append only: a released migration is never edited, a change is a new version.
+const std::vector<Migration>& migrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1,
+       "schema",
+       {
+           R"(CREATE TABLE organisations (
+                id text COLLATE "C" PRIMARY KEY,
+                name text NOT NULL,
+                role text NOT NULL CHECK (role IN
+                  ('gemeente', 'participatiebedrijf', 'project', 'auditor')),
+                oin text UNIQUE,
+                cert_cn text UNIQUE,
+                active integer NOT NULL DEFAULT 1,
+                updated_at text NOT NULL))",
+           R"(CREATE TABLE consents (
+                id text COLLATE "C" PRIMARY KEY,
+                participant text NOT NULL,
+                grantee text NOT NULL REFERENCES organisations(id),
+                purpose text NOT NULL,
+                categories text NOT NULL,
+                valid_from text NOT NULL,
+                valid_until text NOT NULL,
+                evidence_method text NOT NULL,
+                evidence_reference text NOT NULL,
+                recorded_by text NOT NULL REFERENCES organisations(id),
+                recorded_at text COLLATE "C" NOT NULL))",
+           "CREATE INDEX consents_by_grant ON consents (participant, grantee, purpose)",
+           "CREATE INDEX consents_by_participant ON consents (participant, recorded_at, id)",
+           R"(CREATE TABLE consent_events (
+                seq bigserial PRIMARY KEY,
+                consent_id text NOT NULL REFERENCES consents(id),
+                kind text NOT NULL CHECK (kind IN ('given', 'withdrawn', 'reaffirmed')),
+                at text NOT NULL,
+                actor text NOT NULL REFERENCES organisations(id)))",
+           "CREATE INDEX consent_events_by_consent ON consent_events (consent_id, seq)",
+           "CREATE UNIQUE INDEX consent_one_withdrawal ON consent_events (consent_id) "
+           "WHERE kind = 'withdrawn'",
+           R"(CREATE FUNCTION brug_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+              BEGIN RAISE EXCEPTION '%', TG_ARGV[0]; END $$)",
+           "CREATE TRIGGER consents_immutable BEFORE UPDATE ON consents "
+           "FOR EACH ROW EXECUTE FUNCTION brug_refuse('consents are immutable')",
+           "CREATE TRIGGER consents_kept BEFORE DELETE ON consents "
+           "FOR EACH ROW EXECUTE FUNCTION brug_refuse('consents are kept')",
+           "CREATE TRIGGER consent_events_append_only BEFORE UPDATE ON consent_events "
+           "FOR EACH ROW EXECUTE FUNCTION brug_refuse('consent events are append-only')",
+           "CREATE TRIGGER consent_events_kept BEFORE DELETE ON consent_events "
+           "FOR EACH ROW EXECUTE FUNCTION brug_refuse('consent events are kept')",
+           R"(CREATE TABLE participants (
+                participant text PRIMARY KEY,
+                wrapped_key bytea,
+                sealed_bsn bytea,
+                created_at text NOT NULL,
+                erased_at text))",
+           // seq orders a recipient's pending referrals; it is never a cursor kept by a client.
+           R"(CREATE TABLE referrals (
+                seq bigserial PRIMARY KEY,
+                id text NOT NULL UNIQUE,
+                source_org text COLLATE "C" NOT NULL REFERENCES organisations(id),
+                source_ref text NOT NULL,
+                participant text NOT NULL REFERENCES participants(participant),
+                recipient text COLLATE "C" NOT NULL REFERENCES organisations(id),
+                purpose text NOT NULL,
+                sealed bytea,
+                fed integer NOT NULL DEFAULT 0,
+                content_hash text,
+                received_at text NOT NULL,
+                UNIQUE (source_org, source_ref)))",
+           "CREATE INDEX referrals_pending ON referrals (recipient, seq) WHERE fed = 0",
+           "CREATE INDEX referrals_by_participant ON referrals (participant, recipient)",
+           R"(CREATE TABLE outcomes (
+                seq bigserial PRIMARY KEY,
+                id text NOT NULL UNIQUE,
+                project text NOT NULL REFERENCES organisations(id),
+                participant text NOT NULL REFERENCES participants(participant),
+                sealed bytea,
+                received_at text NOT NULL))",
+           "CREATE INDEX outcomes_by_participant ON outcomes (participant)",
+           // The feeds. seq is the cursor: taken from the sequence only inside a write
+           // transaction, which holds the write lock until it commits, so positions become
+           // visible in order (pg_storage.h).
+           R"(CREATE TABLE feed_items (
+                seq bigserial PRIMARY KEY,
+                recipient text NOT NULL REFERENCES organisations(id),
+                kind text NOT NULL CHECK (kind IN ('referral', 'deletion', 'outcome')),
+                participant text NOT NULL,
+                ref_id text,
+                purpose text NOT NULL,
+                created_at text NOT NULL))",
+           "CREATE INDEX feed_by_recipient ON feed_items (recipient, seq)",
+           "CREATE INDEX feed_by_participant ON feed_items (participant, recipient)",
+           "CREATE UNIQUE INDEX feed_once ON feed_items (recipient, ref_id) "
+           "WHERE ref_id IS NOT NULL",
+           R"(CREATE TABLE audit_events (
+                idx bigint PRIMARY KEY,
+                leaf bytea NOT NULL,
+                leaf_hash bytea NOT NULL,
+                time text COLLATE "C" NOT NULL,
+                actor text NOT NULL,
+                action text NOT NULL,
+                purpose text NOT NULL,
+                subject text NOT NULL,
+                recipient text NOT NULL,
+                decision text NOT NULL))",
+           "CREATE INDEX audit_by_subject ON audit_events (subject, idx)",
+           "CREATE INDEX audit_by_time ON audit_events (time)",
+           R"(CREATE TABLE audit_nodes (
+                level integer NOT NULL,
+                idx bigint NOT NULL,
+                hash bytea NOT NULL,
+                PRIMARY KEY (level, idx)))",
+           R"(CREATE TABLE audit_checkpoints (
+                size bigint PRIMARY KEY,
+                root bytea NOT NULL,
+                time text NOT NULL,
+                key_id text NOT NULL,
+                signature bytea NOT NULL))",
+           // The audit tree's state (Tessera's TreeState): its size. Every write transaction
+           // takes this row FOR UPDATE first; appends move it on by the leaves they add.
+           R"(CREATE TABLE audit_head (
+                id integer PRIMARY KEY CHECK (id = 1),
+                size bigint NOT NULL CHECK (size >= 0)))",
+           "INSERT INTO audit_head (id, size) VALUES (1, 0)",
+       }},
+  };
+  return kMigrations;
+}
+
+}  // namespace brug::adapters::pg

@@ -1,0 +1,90 @@
+// The PostgreSQL domain stores, each bound to one transaction (private to adapters/postgres/).
+#pragma once
+
+#include "adapters/postgres/pg_storage.h"
+#include "adapters/stores.h"
+#include "consent/store.h"
+
+namespace brug::adapters::pg {
+
+class PgOrgStore final : public OrgStore {
+ public:
+  explicit PgOrgStore(Tx& tx) : tx_(tx) {}
+  Status sync(const std::vector<OrgRow>& orgs, const std::string& now) override;
+  Result<std::vector<OrgRow>> active() override;
+
+ private:
+  Tx& tx_;
+};
+
+class PgConsentStore final : public consent::ConsentStore {
+ public:
+  explicit PgConsentStore(Tx& tx) : tx_(tx) {}
+  Status insert(const consent::Consent& consent) override;
+  Result<std::optional<consent::Consent>> find(const std::string& id) override;
+  Result<consent::Consent> withdraw(const std::string& id, const std::string& actor,
+                                    const std::string& at) override;
+  Result<std::vector<consent::Consent>> for_participant(const std::string& participant) override;
+  Result<std::vector<consent::Consent>> for_grant(const std::string& participant,
+                                                  const std::string& grantee,
+                                                  Purpose purpose) override;
+
+ private:
+  Tx& tx_;
+};
+
+class PgExchangeStore final : public ExchangeStore {
+ public:
+  explicit PgExchangeStore(Tx& tx) : tx_(tx) {}
+  Result<std::optional<ParticipantRow>> participant(const std::string& participant) override;
+  Status put_participant(const ParticipantRow& row, const std::string& now) override;
+  Result<bool> erase_participant(const std::string& participant, const std::string& now) override;
+  Result<std::optional<StoredReferral>> referral_by_source(const std::string& source_org,
+                                                           const std::string& source_ref) override;
+  Status add_referral(const NewReferral& referral) override;
+  Result<std::vector<PendingReferral>> pending_referrals(const std::string& recipient,
+                                                         std::int64_t after,
+                                                         std::int64_t limit) override;
+  Result<bool> mark_fed(const std::string& referral_id) override;
+  Result<std::vector<std::string>> referrers(const std::string& participant,
+                                             const std::string& recipient) override;
+  Result<std::vector<std::string>> recipients_of(const std::string& participant) override;
+  Result<std::int64_t> purge_referrals(const std::string& participant, const std::string& recipient,
+                                       const std::optional<std::string>& purpose) override;
+  Status add_outcome(const NewOutcome& outcome) override;
+  Status purge_outcomes(const std::string& participant) override;
+  Result<std::vector<OutcomeForSender>> outcomes_for_sender(const std::string& sender,
+                                                            bool undelivered) override;
+  Result<bool> add_feed_item(const NewFeedItem& item) override;
+  Result<std::int64_t> feed_count_after(const std::string& recipient, std::int64_t after,
+                                        std::int64_t limit) override;
+  Result<std::vector<FeedEntry>> feed_page(const std::string& recipient, std::int64_t after,
+                                           std::int64_t limit) override;
+  Status remove_feed_items(const std::string& recipient, const std::string& participant,
+                           FeedKind kind) override;
+  Result<bool> deletion_is_newest(const std::string& recipient,
+                                  const std::string& participant) override;
+
+ private:
+  Tx& tx_;
+};
+
+class PgAuditStore final : public AuditStore {
+ public:
+  explicit PgAuditStore(Tx& tx) : tx_(tx) {}
+  Result<std::uint64_t> size() override;
+  Status add_leaves(const std::vector<AuditLeafRow>& leaves) override;
+  Status add_nodes(const std::vector<AuditNodeRow>& nodes) override;
+  Result<std::array<std::uint8_t, 32>> node(unsigned level, std::uint64_t index) override;
+  Result<std::vector<std::string>> leaves(std::uint64_t start, std::uint64_t end) override;
+  Status add_checkpoint(const CheckpointRow& checkpoint) override;
+  Result<std::optional<CheckpointRow>> latest_checkpoint() override;
+  Result<std::vector<CheckpointRow>> checkpoints() override;
+  Result<std::vector<std::pair<std::uint64_t, std::string>>> search(
+      const AuditQuery& query) override;
+
+ private:
+  Tx& tx_;
+};
+
+}  // namespace brug::adapters::pg
