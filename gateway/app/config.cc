@@ -125,8 +125,21 @@ Result<Config> load_config(const std::string& path) {
   const json* storage = nullptr;
   BRUG_RETURN_IF_ERROR(r.object(doc, {"storage"}, &storage));
   if (storage == nullptr) return r.error({"storage"}, "is required");
-  BRUG_RETURN_IF_ERROR(r.only_keys(*storage, {"storage"}, {"sqlite_path"}));
-  BRUG_RETURN_IF_ERROR(r.string(*storage, {"storage", "sqlite_path"}, c.sqlite_path, true));
+  BRUG_RETURN_IF_ERROR(
+      r.only_keys(*storage, {"storage"}, {"sqlite_path", "postgresql", "max_connections"}));
+  BRUG_RETURN_IF_ERROR(r.string(*storage, {"storage", "sqlite_path"}, c.sqlite_path, false));
+  BRUG_RETURN_IF_ERROR(r.string(*storage, {"storage", "postgresql"}, c.postgresql_url, false));
+  BRUG_RETURN_IF_ERROR(
+      r.integer(*storage, {"storage", "max_connections"}, c.storage_max_connections, 1, 1000));
+  if (c.sqlite_path.empty() == c.postgresql_url.empty()) {
+    return r.error({"storage"}, "needs exactly one of sqlite_path and postgresql");
+  }
+  if (!c.postgresql_url.empty()) {
+    // The message names the key, never the URL (it might hold a password).
+    if (Status s = adapters::check_postgres_url(c.postgresql_url); !s.is_ok()) {
+      return r.error({"storage", "postgresql"}, s.message());
+    }
+  }
 
   const json* policies = nullptr;
   BRUG_RETURN_IF_ERROR(r.object(doc, {"policies"}, &policies));
@@ -185,6 +198,15 @@ Result<Config> load_config(const std::string& path) {
     *p = resolve(base, *p);
   }
   return c;
+}
+
+Result<std::unique_ptr<adapters::Database>> open_database(const Config& config) {
+  if (!config.postgresql_url.empty()) {
+    return adapters::open_postgres(
+        {.url = config.postgresql_url, .max_connections = config.storage_max_connections});
+  }
+  return adapters::open_sqlite(
+      {.path = config.sqlite_path, .max_connections = config.storage_max_connections});
 }
 
 ClientIdentity dev_identity(const Config& config, const std::string& org) {

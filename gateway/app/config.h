@@ -6,7 +6,10 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
+
+#include "adapters/stores.h"
 
 #include "crypto/result.h"
 #include "gateway/http/client.h"
@@ -23,11 +26,16 @@ struct Config {
   std::string tls_cert_file;  // server certificate
   std::string tls_key_file;   // server key
 
-  std::string registry_file;   // organisations
-  std::string key_dir;         // gateway keys (crypto)
-  std::string sqlite_path;     // embedded database
-  std::string policy_dir;      // exchange policies (*.json)
-  std::string catalogue_file;  // the field catalogue
+  std::string registry_file;  // organisations
+  std::string key_dir;        // gateway keys (crypto)
+  // The database: exactly one of the two. sqlite_path: the embedded file (one gateway).
+  // postgresql_url: postgresql://USER@HOST:PORT/DB[?sslmode=...] (several gateways may share
+  // it); never with a password: libpq reads PGPASSWORD, ~/.pgpass or the URL's passfile.
+  std::string sqlite_path;
+  std::string postgresql_url;
+  int storage_max_connections = 8;  // the pool of database connections
+  std::string policy_dir;           // exchange policies (*.json)
+  std::string catalogue_file;       // the field catalogue
 
   int threads = 16;                // worker threads (also the max concurrent requests)
   int max_queued = 64;             // accepted connections waiting for a thread; more are refused
@@ -46,6 +54,9 @@ struct Config {
 
 // Loads and validates; an error message reads "FILE:LINE: key: what is wrong".
 Result<Config> load_config(const std::string& path);
+
+// Opens the configured database (SQLite or PostgreSQL) and applies its pending migrations.
+Result<std::unique_ptr<adapters::Database>> open_database(const Config& config);
 
 // The identity of organisation `org` in a `brug init` setup: DIR/pki/ORG.pem and .key, the
 // config's CA and listen address (0.0.0.0 and 127.0.0.1 are reached as localhost).

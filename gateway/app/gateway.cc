@@ -99,7 +99,7 @@ Result<std::unique_ptr<Gateway>> Gateway::start(const Config& config, std::ostre
   auto keys = crypto::KeyDir::load(config.key_dir);
   if (!keys) return keys.status();
   s.keys = std::make_unique<crypto::KeyDir>(std::move(keys).value());
-  auto db = adapters::open_sqlite({.path = config.sqlite_path});
+  auto db = open_database(config);
   if (!db) return db.status();
   s.db = std::move(db).value();
   if (seams.wrap_database) s.db = seams.wrap_database(std::move(s.db));

@@ -67,7 +67,7 @@ Result<Opened> open(const std::string& config_file) {
   auto keys = crypto::KeyDir::load(config->key_dir);
   if (!keys) return keys.status();
   Opened o{*config, std::make_unique<crypto::KeyDir>(std::move(keys).value()), nullptr};
-  auto storage = adapters::open_sqlite({.path = config->sqlite_path});
+  auto storage = open_database(*config);
   if (!storage) return storage.status();
   o.storage = std::move(storage).value();
   return o;

@@ -166,7 +166,9 @@ Status init_dev_setup(const InitOptions& o, std::ostream& out) {
         {"key_file", "pki/server.key"}}},
       {"registry_file", "organisations.json"},
       {"key_dir", "keys"},
-      {"storage", {{"sqlite_path", "brug.db"}}},
+      {"storage", o.postgresql_url.empty()
+                      ? nlohmann::ordered_json{{"sqlite_path", "brug.db"}}
+                      : nlohmann::ordered_json{{"postgresql", o.postgresql_url}}},
       {"policies", {{"dir", "policies/default"}, {"catalogue", "policies/catalogue.json"}}},
       {"server",
        {{"threads", 16},

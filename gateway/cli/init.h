@@ -1,4 +1,4 @@
-// `brug init DIR`: a complete local development setup in one folder.
+// `brug init DIR [--postgresql URL]`: a complete local development setup in one folder.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +15,9 @@ struct InitOptions {
   std::uint16_t port = 8443;
   // Where the shipped catalogue.json and default/ policies are; copied into DIR/policies.
   std::string shipped_policies;  // empty: the source tree's policies/
+  // Non-empty: brug.json stores into this PostgreSQL database (storage.postgresql) instead of
+  // DIR/brug.db. A URL without a password (checked by the caller).
+  std::string postgresql_url;
 };
 
 // Writes DIR/pki (CA, server and one client certificate per demo organisation), DIR/keys (the

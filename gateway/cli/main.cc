@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 
+#include "adapters/stores.h"
 #include "gateway/app/args.h"
 #include "gateway/app/config.h"
 #include "gateway/cli/audit_command.h"
@@ -47,7 +48,7 @@ int failed(const Status& s) {
 }
 
 int cmd_init(const std::vector<std::string>& argv, const char* usage) {
-  auto args = parse_args(argv, {"host", "port"}, {});
+  auto args = parse_args(argv, {"host", "port", "postgresql"}, {});
   if (!args) return usage_error(args.message(), usage);
   if (args->positional.size() != 1) {
     return usage_error(args->positional.empty()
@@ -64,6 +65,13 @@ int cmd_init(const std::vector<std::string>& argv, const char* usage) {
       o.port = static_cast<std::uint16_t>(port);
     } catch (const std::exception&) {
       return usage_error("--port must be a number from 1 to 65535", usage);
+    }
+  }
+  if (args->options.contains("postgresql")) {
+    o.postgresql_url = args->get("postgresql");
+    // The message names the option, never the URL (it might hold a password).
+    if (Status s = adapters::check_postgres_url(o.postgresql_url); !s.is_ok()) {
+      return usage_error("--postgresql " + s.message(), usage);
     }
   }
   Status s = init_dev_setup(o, std::cout);
@@ -170,8 +178,10 @@ const std::map<std::string, Command>& commands() {
         [](const auto& a) { return portal::run_portal(a, std::cout, std::cerr); }}},
       {"init",
        {"create a local development setup (PKI, keys, registry, config)",
-        "brug init DIR [--host HOST] [--port PORT]",
-        [](const auto& a) { return cmd_init(a, "brug init DIR [--host HOST] [--port PORT]"); }}},
+        "brug init DIR [--host HOST] [--port PORT] [--postgresql URL]",
+        [](const auto& a) {
+          return cmd_init(a, "brug init DIR [--host HOST] [--port PORT] [--postgresql URL]");
+        }}},
       {"policy",
        {"check policy files, or explain which fields a flow discloses", kPolicyUsage,
         [](const auto& a) { return cmd_policy(a); }}},

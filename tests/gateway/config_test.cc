@@ -42,6 +42,49 @@ TEST_F(ConfigTest, AbsolutePathsStayAsTheyAre) {
   EXPECT_EQ(c->sqlite_path, "/var/lib/brug/brug.db");
 }
 
+// kMinimal with its storage object replaced by `storage`.
+std::string with_storage(const std::string& storage) {
+  std::string text = kMinimal;
+  const std::string from = R"("storage": {"sqlite_path": "brug.db"})";
+  text.replace(text.find(from), from.size(), "\"storage\": " + storage);
+  return text;
+}
+
+TEST_F(ConfigTest, StorageIsSqliteOrPostgresqlExactlyOne) {
+  auto pg = load(with_storage(
+      R"({"postgresql": "postgresql://brug@db.example:5432/brug?sslmode=verify-full",
+          "max_connections": 20})"));
+  ASSERT_TRUE(pg) << pg.message();
+  EXPECT_EQ(pg->postgresql_url, "postgresql://brug@db.example:5432/brug?sslmode=verify-full");
+  EXPECT_TRUE(pg->sqlite_path.empty());
+  EXPECT_EQ(pg->storage_max_connections, 20);
+  EXPECT_EQ(load(kMinimal)->storage_max_connections, 8);
+  EXPECT_TRUE(load(kMinimal)->postgresql_url.empty());
+
+  for (const char* storage : {R"({"sqlite_path": "b.db", "postgresql": "postgresql://u@h/d"})",
+                              R"({})", R"({"max_connections": 4})"}) {
+    auto c = load(with_storage(storage));
+    ASSERT_FALSE(c) << storage;
+    EXPECT_NE(c.message().find("storage: needs exactly one of sqlite_path and postgresql"),
+              std::string::npos)
+        << c.message();
+  }
+}
+
+TEST_F(ConfigTest, APostgresqlUrlWithAPasswordIsRefusedNamingTheKeyNotTheSecret) {
+  for (const char* url : {"postgresql://brug:hunter2@db.example/brug",
+                          "postgresql://brug@db.example/brug?password=hunter2"}) {
+    auto c = load(with_storage(std::string(R"({"postgresql": ")") + url + R"("})"));
+    ASSERT_FALSE(c) << url;
+    EXPECT_NE(c.message().find("storage.postgresql"), std::string::npos) << c.message();
+    EXPECT_NE(c.message().find("password"), std::string::npos) << c.message();
+    EXPECT_EQ(c.message().find("hunter2"), std::string::npos) << c.message();
+  }
+  auto other = load(with_storage(R"({"postgresql": "mysql://brug@db.example/brug"})"));
+  ASSERT_FALSE(other);
+  EXPECT_NE(other.message().find("storage.postgresql"), std::string::npos) << other.message();
+}
+
 TEST_F(ConfigTest, ServerSettingsAreRead) {
   std::string text = kMinimal;
   text.insert(text.rfind('}'), R"(, "server": {"threads": 4, "max_body_bytes": 2048},

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -65,6 +66,23 @@ TEST(Cli, InitWritesPrivateKeysAndRefusesToOverwrite) {
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_NE(again.output.find("already holds a brug setup"), std::string::npos) << again.output;
   EXPECT_EQ(TempDir::read(dev + "/pki/ca.key"), before);
+}
+
+TEST(Cli, InitWithPostgresqlWritesItsUrlInsteadOfASqliteFile) {
+  TempDir dir;
+  const std::string url = "postgresql://brug@db.example:5432/brug?sslmode=verify-full";
+  auto r = run_brug({"init", dir.file("dev"), "--postgresql", url});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto cfg = nlohmann::json::parse(TempDir::read(dir.file("dev/brug.json")));
+  EXPECT_EQ(cfg["storage"], (nlohmann::json{{"postgresql", url}}));
+
+  auto refused =
+      run_brug({"init", dir.file("other"), "--postgresql", "postgresql://brug:hunter2@db/brug"});
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.output.find("--postgresql must not contain a password"), std::string::npos)
+      << refused.output;
+  EXPECT_EQ(refused.output.find("hunter2"), std::string::npos) << refused.output;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("other/brug.json")));
 }
 
 TEST(Cli, ServeWithABrokenConfigNamesFileAndLine) {
