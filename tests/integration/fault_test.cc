@@ -28,7 +28,7 @@ class FaultTest : public GatewayFixture {
       faulty_ = faulty.get();
       return std::unique_ptr<adapters::Database>(std::move(faulty));
     }});
-    observer_ = new DatabaseObserver(config_->sqlite_path);
+    observer_ = new DatabaseObserver(*config_);
     auto keys = crypto::KeyDir::load(config_->key_dir);
     ASSERT_TRUE(keys) << keys.message();
     keys_ = new crypto::KeyDir(std::move(keys).value());

@@ -31,7 +31,7 @@ class RefusalTest : public GatewayFixture {
  protected:
   static void SetUpTestSuite() {
     GatewayFixture::SetUpTestSuite();
-    observer_ = new DatabaseObserver(config_->sqlite_path);
+    observer_ = new DatabaseObserver(*config_);
     auto ca = gateway::PemPair{TempDir::read(pki("ca.key")), TempDir::read(pki("ca.pem"))};
     stranger_ = new Identity(issue(ca, "stranger"));
   }

@@ -1,4 +1,4 @@
-// Reads the gateway's database beside the running gateway (a second pool on the same file), for
+// Reads the gateway's database beside the running gateway (a second pool on the same database), for
 // tests that check what a request left behind: its data and its audit events.
 #pragma once
 
@@ -8,13 +8,15 @@
 #include <string>
 
 #include "adapters/stores.h"
+#include "gateway/app/config.h"
 
 namespace brug::testing {
 
 class DatabaseObserver {
  public:
-  explicit DatabaseObserver(const std::string& sqlite_path) {
-    auto db = adapters::open_sqlite({.path = sqlite_path});
+  // The database of the configuration, SQLite or PostgreSQL.
+  explicit DatabaseObserver(const gateway::Config& config) {
+    auto db = gateway::open_database(config);
     EXPECT_TRUE(db) << db.message();
     if (db) db_ = std::move(db).value();
   }

@@ -1,20 +1,27 @@
 // A test suite fixture: `brug init` (the real binary) into a temp dir, then the real gateway on
-// a free loopback port, shared by the suite's tests.
+// a free loopback port, shared by the suite's tests. With BRUG_TEST_STORAGE=postgresql the setup
+// is `brug init DIR --postgresql URL` on a fresh database of the test server (one per suite,
+// dropped afterwards; tests/support/postgres.h): ctest runs the integration tests that way a
+// second time (tests/integration/CMakeLists.txt).
 #pragma once
 
 #include <Poco/Net/SSLManager.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "crypto/env.h"
 #include "gateway/app/config.h"
 #include "gateway/app/gateway.h"
 #include "gateway/cli/dev_pki.h"
 #include "tests/support/https_client.h"
+#include "tests/support/postgres.h"
 #include "tests/support/run.h"
 #include "tests/support/temp_dir.h"
 
@@ -40,10 +47,16 @@ class GatewayFixture : public ::testing::Test {
     }
     Poco::Net::initializeSSL();
     dir_ = new TempDir();
-    const auto init = run_brug({"init", dir_->file("dev")});
+    std::vector<std::string> init_args = {"init", dir_->file("dev")};
+    if (on_postgres()) {
+      postgres_ = new TempPostgres();
+      init_args.insert(init_args.end(), {"--postgresql", postgres_->url()});
+    }
+    const auto init = run_brug(init_args);
     ASSERT_EQ(init.exit_code, 0) << init.output;
     auto config = gateway::load_config(dir_->file("dev/brug.json"));
     ASSERT_TRUE(config) << config.message();
+    ASSERT_EQ(config->postgresql_url.empty(), !on_postgres()) << "the storage of this run";
     config->port = 0;
     config->max_body_bytes = kBodyLimit;
     config->threads = 4;
@@ -55,6 +68,8 @@ class GatewayFixture : public ::testing::Test {
   }
   static void TearDownTestSuite() {
     delete gateway_;
+    delete postgres_;
+    postgres_ = nullptr;
     delete log_;
     delete config_;
     delete clock_env_;
@@ -64,6 +79,12 @@ class GatewayFixture : public ::testing::Test {
     gateway_ = nullptr;
     log_ = nullptr;
     dir_ = nullptr;
+  }
+
+  // Whether this run stores into PostgreSQL (BRUG_TEST_STORAGE=postgresql).
+  static bool on_postgres() {
+    const char* storage = std::getenv("BRUG_TEST_STORAGE");
+    return storage != nullptr && std::string(storage) == "postgresql";
   }
 
   static std::string pki(const std::string& name) { return dir_->file("dev/pki/" + name); }
@@ -103,6 +124,7 @@ class GatewayFixture : public ::testing::Test {
   };
   static inline ClockEnv* clock_env_ = nullptr;
   static inline TempDir* dir_ = nullptr;
+  static inline TempPostgres* postgres_ = nullptr;
   static inline std::ofstream* log_ = nullptr;
   static inline gateway::Gateway* gateway_ = nullptr;
   static inline gateway::Config* config_ = nullptr;
