@@ -132,7 +132,7 @@ Answer record(Call& call, const ConsentRouteDeps& d) {
     events.push_back(consent_event(call, *stored, d.keys));
     return Status::ok();
   });
-  if (!s.is_ok()) return Answer::fail();
+  if (!s.is_ok()) return Answer::fail(s);
   Response out = json_response(201, to_json(*stored, caller, d, now).dump());
   out.headers.emplace_back("Location", "/v1/consents/" + stored->id);
   return Answer::committed(std::move(out));
@@ -178,7 +178,7 @@ Answer withdraw(Call& call, const ConsentRouteDeps& d) {
     events.push_back(consent_event(call, *after, d.keys));
     return Status::ok();
   });
-  if (!s.is_ok()) return Answer::fail();
+  if (!s.is_ok()) return Answer::fail(s);
   if (refused) return Answer::refuse(*refused);
   return Answer::committed(json_response(200, to_json(*after, caller, d, now).dump()));
 }
@@ -203,7 +203,7 @@ Answer search(Call& call, const ConsentRouteDeps& d) {
     }
     return Status::ok();
   });
-  if (!s.is_ok()) return Answer::fail();
+  if (!s.is_ok()) return Answer::fail(s);
   AuditEvent e = call.event();
   e.decision = "permit";
   return Answer::respond(json_response(200, ordered_json{{"consents", list}}.dump()), {e});

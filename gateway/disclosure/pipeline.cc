@@ -46,11 +46,18 @@ Answer Answer::refuse(Problem problem) {
   return a;
 }
 
-Answer Answer::fail() {
+Answer Answer::fail(const Status& why) {
   Answer a;
-  a.response_.status = 500;
+  a.response_.status = why.code() == Code::kUnavailable ? 503 : 500;
   return a;
 }
+
+namespace {
+// The problem of a request that failed inside the gateway: 503 when storage is unavailable.
+Problem failure_problem(Code code) {
+  return code == Code::kUnavailable ? unavailable_problem() : internal_problem();
+}
+}  // namespace
 
 Pipeline::Pipeline(const OrgRegistry& orgs, AuditSink& audit, std::string policy_set,
                    std::int64_t max_body_bytes)
@@ -70,8 +77,8 @@ Response Pipeline::refuse(Request& r, const Problem& problem, const std::string&
   e.decision = "deny";
   e.reason = problem.slug;
   // A refusal that cannot be audited is not answered as a refusal: nothing leaves unaudited.
-  if (!audit_.append({std::move(e)}).is_ok()) {
-    return problem_response(internal_problem(), r.request_id);
+  if (Status logged = audit_.append({std::move(e)}); !logged.is_ok()) {
+    return problem_response(failure_problem(logged.code()), r.request_id);
   }
   return problem_response(problem, r.request_id);
 }
@@ -126,12 +133,16 @@ Response Pipeline::serve(Request& r) const {
   // the use case: policy, consent and view are its own steps (gateway/disclosure/flow.h)
   Answer answer = route.use_case(call);
   if (answer.refusal()) return refuse(r, *answer.refusal(), route.action, call.context);
-  if (answer.response().status >= 500) return problem_response(internal_problem(), r.request_id);
+  if (answer.response().status >= 500) {
+    return problem_response(
+        failure_problem(answer.response().status == 503 ? Code::kUnavailable : Code::kInternal),
+        r.request_id);
+  }
   // audit: what is disclosed is durably logged before any of it leaves.
   if (!answer.disclosures().empty()) {
     for (AuditEvent& e : answer.disclosures()) e.policy_set = policy_set_;
-    if (!audit_.append(std::move(answer.disclosures())).is_ok()) {
-      return problem_response(internal_problem(), r.request_id);
+    if (Status logged = audit_.append(std::move(answer.disclosures())); !logged.is_ok()) {
+      return problem_response(failure_problem(logged.code()), r.request_id);
     }
   }
   // respond

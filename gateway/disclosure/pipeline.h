@@ -58,8 +58,9 @@ class Answer {
   static Answer committed(Response response);
   // Refuse: the chain audits one denial from the call's context, then answers the problem.
   static Answer refuse(Problem problem);
-  // The request failed inside the gateway (storage, a bug): 500, nothing stored or disclosed.
-  static Answer fail();
+  // The request failed inside the gateway (storage, a bug): 500, nothing stored or disclosed;
+  // 503 when `why` is kUnavailable (the database is down or its retries were exhausted).
+  static Answer fail(const Status& why = Status::ok());
 
   const std::optional<Problem>& refusal() const { return refusal_; }
   Response& response() { return response_; }

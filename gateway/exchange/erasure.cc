@@ -59,7 +59,7 @@ Answer erase_participant(const ExchangeDeps& d, Call& call) {
     events.push_back(std::move(e));
     return Status::ok();
   });
-  if (!s.is_ok()) return Answer::fail();
+  if (!s.is_ok()) return Answer::fail(s);
   if (!known) {
     return Answer::refuse(
         {404, "not-found", "Not found", "The gateway holds nothing about this participant."});

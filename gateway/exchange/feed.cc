@@ -263,7 +263,7 @@ Answer pull_feed(const ExchangeDeps& d, Call& call) {
       return Answer::refuse(validation_problem(query_name(k), "unknown query parameter"));
     }
   }
-  if (!materialize(d, caller, after, limit).is_ok()) return Answer::fail();
+  if (Status m = materialize(d, caller, after, limit); !m.is_ok()) return Answer::fail(m);
 
   auto domain = crypto::PseudonymDomain::open(d.keys.pseudonym_key(), caller.id);
   if (!domain) return Answer::fail();
@@ -287,7 +287,7 @@ Answer pull_feed(const ExchangeDeps& d, Call& call) {
     }
     return Status::ok();
   });
-  if (!read.is_ok()) return Answer::fail();
+  if (!read.is_ok()) return Answer::fail(read);
   out.end_array().key("next_cursor").value(std::to_string(next)).end_object();
   return Answer::respond(json_response(200, out.take()), std::move(events));
 }

@@ -221,7 +221,7 @@ void reject_item(nlohmann::ordered_json& result, AuditEvent& event, const Proble
 }
 
 Answer batch_answer(const Status& stored, nlohmann::ordered_json results) {
-  if (!stored.is_ok()) return Answer::fail();
+  if (!stored.is_ok()) return Answer::fail(stored);
   return Answer::committed(
       json_response(200, nlohmann::ordered_json{{"results", std::move(results)}}.dump()));
 }

@@ -124,6 +124,12 @@ Problem internal_problem() {
           "The request failed inside the gateway; nothing was disclosed. Quote the instance."};
 }
 
+Problem unavailable_problem() {
+  return {503, "unavailable", "Service unavailable",
+          "The gateway cannot reach its database just now; nothing was stored or disclosed. "
+          "Try again later."};
+}
+
 std::size_t Router::add(std::string method, std::string pattern) {
   routes_.push_back({std::move(method), std::move(pattern)});
   return routes_.size() - 1;

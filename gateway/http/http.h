@@ -61,6 +61,8 @@ Problem forbidden_problem(const std::string& detail);
 Problem unknown_organisation_problem();
 Problem payload_too_large_problem(std::int64_t limit);
 Problem internal_problem();
+// 503: the database cannot take the request now (down, restarting, retries exhausted).
+Problem unavailable_problem();
 
 // Paths to routes: "/v1/consents/{id}/withdraw" patterns with {name} segments. What a route
 // does is the caller's business (gateway/disclosure/ keeps a route table by these indexes).

@@ -192,7 +192,7 @@ Answer report(const ReportDeps& d, Call& call) {
     }
     return Status::ok();
   });
-  if (!read.is_ok()) return Answer::fail();
+  if (!read.is_ok()) return Answer::fail(read);
 
   auto value_of = [](const std::string& dim, const Latest& l) -> std::string {
     if (dim == "project") return l.project;

@@ -141,6 +141,10 @@ class FaultTest : public GatewayFixture {
       const int status = send();
       faulty_->disarm();
       EXPECT_GE(status, 500) << name << " fault " << static_cast<int>(fault);
+      // A database that cannot take the write (full, down, retries exhausted) is 503: the
+      // client may try again; anything else is 500.
+      EXPECT_EQ(status == 503, fault == Fault::kDiskFull)
+          << name << " fault " << static_cast<int>(fault) << ": " << status;
       EXPECT_FALSE(stored()) << name << " fault " << static_cast<int>(fault);
       EXPECT_EQ(audit_size(), events_before) << name << " fault " << static_cast<int>(fault);
     }
