@@ -6,6 +6,8 @@
 #                                          127.0.0.1 only) and DIR/env (BRUG_TEST_POSTGRESQL=URL)
 #   scripts/pg-test-server.sh stop DIR    stop that server and remove its cluster
 #   scripts/pg-test-server.sh restart DIR stop and start the same cluster on the same port
+#   scripts/pg-test-server.sh halt DIR    stop the server, keep the cluster (tests of an outage)
+#   scripts/pg-test-server.sh resume DIR  start the halted cluster again on its port
 # PostgreSQL refuses to run as root: run as root, the cluster belongs to the system user
 # `postgres` (Debian's package creates it) or, failing that, to `brugtest` (created here).
 # The binaries come from Debian's `postgresql` package (scripts/setup.sh installs it); set
@@ -16,7 +18,7 @@ set -euo pipefail
 cmd=${1:-}
 dir=${2:-}
 if [ -z "$cmd" ] || [ -z "$dir" ]; then
-  echo "usage: $0 start|stop|restart DIR" >&2
+  echo "usage: $0 start|stop|restart|halt|resume DIR" >&2
   exit 2
 fi
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
@@ -100,20 +102,22 @@ EOF
   exit 1
 }
 
-restart() {
-  local data port
-  data=$(cat "$dir/data")
-  port=$(cat "$dir/port")
-  as_owner "$PG_BIN/pg_ctl" -D "$data/pgdata" -m fast -w stop >/dev/null
-  start_server "$data" "$port"
+halt() {
+  as_owner "$PG_BIN/pg_ctl" -D "$(cat "$dir/data")/pgdata" -m fast -w stop >/dev/null
+}
+
+resume() {
+  start_server "$(cat "$dir/data")" "$(cat "$dir/port")"
 }
 
 case "$cmd" in
   start) start ;;
   stop) stop ;;
-  restart) restart ;;
+  restart) halt && resume ;;
+  halt) halt ;;
+  resume) resume ;;
   *)
-    echo "usage: $0 start|stop|restart DIR" >&2
+    echo "usage: $0 start|stop|restart|halt|resume DIR" >&2
     exit 2
     ;;
 esac

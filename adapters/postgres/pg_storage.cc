@@ -113,7 +113,12 @@ class Connection {
     std::vector<Oid> types;
   };
 
-  explicit Connection(PGconn* conn) : conn_(conn) {}
+  explicit Connection(PGconn* conn) : conn_(conn) {
+    // Server notices ("already exists, skipping") are not errors: no line on standard error.
+    if (conn_ != nullptr)
+      PQsetNoticeProcessor(
+          conn_, [](void*, const char*) {}, nullptr);
+  }
   ~Connection() { PQfinish(conn_); }
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
