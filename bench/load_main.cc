@@ -1,5 +1,8 @@
 // A load run over loopback with real mutual TLS against a running gateway (`brug serve`):
 //   brug_load --config DIR/brug.json --participants N [--threads T] [--rate R] [--seconds S]
+//             [--port2 P]
+// With --port2, a second gateway process over the same database listens on P (PostgreSQL):
+// odd threads push and ask /healthz there, and the feed pages alternate between the two.
 // 1. push: the participatiebedrijf pushes N referrals to the gemeente (public task, no consent
 //    needed) in batches of 1000 from T threads, durably stored: records/s.
 // 2. feed: the gemeente pulls everything with limit=100 and with limit=1000: records/s.
@@ -75,12 +78,14 @@ double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-// The gemeente's feed from `after` to the end with pages of `limit`; returns the item count.
-std::int64_t pull_all(Client& c, std::string after, int limit) {
+// The gemeente's feed from `after` to the end with pages of `limit`, alternating between `c`
+// and `other` when there is one; returns the item count.
+std::int64_t pull_all(Client& c, Client* other, std::string after, int limit) {
   std::int64_t n = 0;
-  for (;;) {
+  for (int i = 0;; ++i) {
+    Client& via = other != nullptr && i % 2 == 1 ? *other : c;
     const json page = json::parse(
-        c.call("GET", "/v1/feed?limit=" + std::to_string(limit) + "&after=" + after, ""));
+        via.call("GET", "/v1/feed?limit=" + std::to_string(limit) + "&after=" + after, ""));
     if (page["items"].empty()) return n;
     n += static_cast<std::int64_t>(page["items"].size());
     after = page["next_cursor"].get<std::string>();
@@ -91,7 +96,7 @@ std::int64_t pull_all(Client& c, std::string after, int limit) {
 
 int main(int argc, char** argv) {
   std::string config_file;
-  int participants = 10000, threads = 2, rate = 1000, seconds = 10, block = 0;
+  int participants = 10000, threads = 2, rate = 1000, seconds = 10, block = 0, port2 = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
     if (k == "--config") config_file = v;
@@ -100,6 +105,7 @@ int main(int argc, char** argv) {
     if (k == "--rate") rate = std::stoi(v);
     if (k == "--seconds") seconds = std::stoi(v);
     if (k == "--block") block = std::stoi(v);  // offset of the BSN range, for repeated runs
+    if (k == "--port2") port2 = std::stoi(v);
   }
   auto config = brug::gateway::load_config(config_file);
   if (!config) {
@@ -109,6 +115,10 @@ int main(int argc, char** argv) {
   Poco::Net::initializeSSL();
   const Target target{config->host, config->port,
                       std::filesystem::path(config->tls_ca_file).parent_path().string()};
+  const Target second{target.host, static_cast<std::uint16_t>(port2), target.pki};
+  auto target_of = [&](int t) -> const Target& {
+    return port2 != 0 && t % 2 == 1 ? second : target;
+  };
   try {
     // The gemeente's cursor before this run, so the pull measures this run's items only.
     Client g(target, "gemeente-oude-ijsselstreek");
@@ -124,8 +134,8 @@ int main(int argc, char** argv) {
     const auto push_start = Clock::now();
     std::vector<std::thread> workers;
     for (int t = 0; t < threads; ++t) {
-      workers.emplace_back([&] {
-        Client p(target, "laborijn");
+      workers.emplace_back([&, t] {
+        Client p(target_of(t), "laborijn");
         for (;;) {
           const int first = next.fetch_add(1000);
           if (first >= participants) return;
@@ -162,10 +172,13 @@ int main(int argc, char** argv) {
     std::printf("push: %d referrals in %.2f s = %.0f records/s (%d threads, batches of 1000)\n",
                 participants, push_s, participants / push_s, threads);
 
-    // 2. feed pulls
+    // 2. feed pulls, on new connections (a push longer than keep_alive_timeout_s closes g's)
+    Client puller(target, "gemeente-oude-ijsselstreek");
+    std::unique_ptr<Client> g2;
+    if (port2 != 0) g2 = std::make_unique<Client>(second, "gemeente-oude-ijsselstreek");
     for (int limit : {100, 1000}) {
       const auto t0 = Clock::now();
-      const std::int64_t n = pull_all(g, start, limit);
+      const std::int64_t n = pull_all(puller, g2.get(), start, limit);
       const double s = seconds_since(t0);
       std::printf("feed: %lld records in %.2f s = %.0f records/s (limit=%d)\n",
                   static_cast<long long>(n), s, static_cast<double>(n) / s, limit);
@@ -178,8 +191,8 @@ int main(int argc, char** argv) {
     const auto interval = std::chrono::duration<double>(static_cast<double>(threads) / rate);
     workers.clear();
     for (int t = 0; t < threads; ++t) {
-      workers.emplace_back([&] {
-        Client c(target, "reconnact-leusden");
+      workers.emplace_back([&, t] {
+        Client c(target_of(t), "reconnact-leusden");
         std::vector<double> mine;
         auto due = Clock::now();
         while (Clock::now() < deadline) {

@@ -13,7 +13,8 @@
 # The binaries come from Debian's `postgresql` package (scripts/setup.sh installs it); set
 # PG_BIN to use others. The cluster lives in a private folder under /tmp (its path in DIR/data),
 # because the build tree may not be readable by the server's user. The test cluster trades
-# durability for speed (fsync=off): it is deleted after the run.
+# durability for speed (fsync=off): it is deleted after the run. PG_TEST_DURABLE=1 keeps
+# PostgreSQL's durable defaults (fsync at every commit), for benchmarks.
 set -euo pipefail
 cmd=${1:-}
 dir=${2:-}
@@ -79,10 +80,10 @@ start() {
   echo "$data" >"$dir/data"
   as_owner "$PG_BIN/initdb" -D "$data/pgdata" -U brug --auth=trust -E UTF8 --locale=C.UTF-8 \
     --no-sync >"$data/initdb.log" 2>&1 || { cat "$data/initdb.log" >&2; exit 1; }
+  if [ -z "${PG_TEST_DURABLE:-}" ]; then
+    printf 'fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n' >>"$data/pgdata/postgresql.conf"
+  fi
   cat >>"$data/pgdata/postgresql.conf" <<EOF
-fsync = off
-synchronous_commit = off
-full_page_writes = off
 max_connections = 300
 shared_buffers = 64MB
 unix_socket_permissions = 0700
