@@ -101,9 +101,12 @@ Failure failure_of(PGconn* conn, const PGresult* res, std::string_view what) {
   while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
   const std::string sqlstate = state != nullptr ? state : "";
   const bool transient = lost || transient_state(sqlstate);
+  // lock_not_available: the write lock was not free within lock_timeout (a writer hangs):
+  // unavailable, but running the transaction again would only wait as long once more.
+  const bool busy = sqlstate == "55P03";
   std::string text = std::string(what) + ": " + message;
   if (!sqlstate.empty()) text += " (SQLSTATE " + sqlstate + ")";
-  return {Status::error(transient ? Code::kUnavailable : Code::kIo, text), transient};
+  return {Status::error(transient || busy ? Code::kUnavailable : Code::kIo, text), transient};
 }
 
 class Connection {
@@ -511,14 +514,23 @@ class PgStorage final : public Storage {
     const char* values[] = {"5", "brug", options_.url.c_str(), nullptr};
     PGconn* raw = PQconnectdbParams(keys, values, 1);
     auto conn = std::make_unique<Connection>(raw);
-    if (raw == nullptr || PQstatus(raw) != CONNECTION_OK) {
-      std::string why = raw != nullptr ? PQerrorMessage(raw) : "out of memory";
-      while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
-      failure = {Status::error(Code::kUnavailable, "cannot connect to PostgreSQL: " + why), true};
-      give_back(nullptr);
-      return nullptr;
+    if (raw != nullptr && PQstatus(raw) == CONNECTION_OK) {
+      // No wait for the write lock without end (a hung writer, a nested write), and no
+      // transaction left open by a stuck process holds it for more than two minutes.
+      PgResult set =
+          conn->plain("SET lock_timeout = '60s'; SET idle_in_transaction_session_timeout = '120s'");
+      if (PQresultStatus(set.get()) != PGRES_COMMAND_OK) {
+        failure = failure_of(raw, set.get(), "cannot set up the connection");
+        give_back(nullptr);
+        return nullptr;
+      }
+      return conn;
     }
-    return conn;
+    std::string why = raw != nullptr ? PQerrorMessage(raw) : "out of memory";
+    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+    failure = {Status::error(Code::kUnavailable, "cannot connect to PostgreSQL: " + why), true};
+    give_back(nullptr);
+    return nullptr;
   }
 
   void give_back(std::unique_ptr<Connection> c) {
