@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "crypto/result.h"
 #include "gateway/http/client.h"
@@ -38,6 +39,12 @@ struct Config {
   int shutdown_grace_s = 10;              // how long SIGTERM waits for requests in flight
 
   std::string log_file;  // empty: standard error
+
+  // A client certificate without a subject serialNumber (OIN) may be mapped by its CN: only for
+  // the development PKI of `brug init`. With a serialNumber, the OIN alone decides.
+  bool identity_cn_fallback = false;
+  // The organisations (operators) that may read /metrics; nobody when empty.
+  std::vector<std::string> metrics_organisations;
 
   std::uint64_t audit_checkpoint_every_events = 1000;  // sign a checkpoint at least this often
   int audit_checkpoint_every_s = 60;                   // or when the newest is this old

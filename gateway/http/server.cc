@@ -14,6 +14,7 @@
 #include <Poco/Net/SecureStreamSocket.h>
 #include <Poco/Net/X509Certificate.h>
 #include <Poco/ThreadPool.h>
+#include <openssl/ssl.h>
 
 #include <algorithm>
 #include <chrono>
@@ -38,6 +39,7 @@ struct HttpsServer::State {
   std::uint16_t port = 0;
   std::once_flag stopped;
   std::unique_ptr<Poco::ErrorHandler> error_handler;
+  Poco::ErrorHandler* previous_error_handler = nullptr;
 
   State(ServerOptions o, Serve s, Logger& l, Metrics& m)
       : options(std::move(o)), serve(std::move(s)), log(l), metrics(m) {}
@@ -60,6 +62,10 @@ void peer_subject(Poco::Net::HTTPServerRequest& req, Request& r) {
 }
 
 enum class BodyRead { kOk, kTooLarge };
+
+bool takes_body(const std::string& method) {
+  return method == "POST" || method == "PUT" || method == "PATCH";
+}
 
 // How much of a refused body is still read (and dropped) before the answer, so that closing
 // with unread data does not reset the connection before the client has read the 413. Larger
@@ -100,7 +106,7 @@ class EdgeHandler final : public Poco::Net::HTTPRequestHandler {
                      Poco::Net::HTTPServerResponse& resp) override {
     const auto started = Clock::now();
     Request r;
-    r.method = req.getMethod();
+    r.method = known_method(req.getMethod());
     const std::string& uri = req.getURI();
     const std::size_t q = uri.find('?');
     r.path = uri.substr(0, q);
@@ -114,7 +120,14 @@ class EdgeHandler final : public Poco::Net::HTTPRequestHandler {
     bool close = false;
     try {
       peer_subject(req, r);
-      if (read_body(req, s_.options.max_body_bytes, r.body) == BodyRead::kTooLarge) {
+      const bool framed = req.hasContentLength() || req.getChunkedTransferEncoding();
+      if (!framed && takes_body(r.method)) {
+        // Without a length the body would run to the end of the connection: refuse at once.
+        r.length_required = true;
+        close = true;
+      } else if (!framed) {
+        // RFC 9112 6.3: a request without Content-Length or chunked coding has no body.
+      } else if (read_body(req, s_.options.max_body_bytes, r.body) == BodyRead::kTooLarge) {
         r.body.clear();
         r.body_too_large = true;
         close = true;  // the rest of the body is still on the wire
@@ -212,6 +225,12 @@ Result<Poco::Net::Context::Ptr> make_tls_context(const ServerOptions& c) {
     // Poco would match the client certificate against the client's IP address as if it were a
     // server name; a client is identified by the registry lookup instead.
     ctx->enableExtendedCertificateVerification(false);
+    // OpenSSL keeps a key that does not match the certificate; every handshake would then fail.
+    if (SSL_CTX_check_private_key(ctx->sslContext()) != 1) {
+      return Status::error(Code::kInvalidArgument,
+                           c.tls_key_file + ": the key does not match the certificate " +
+                               c.tls_cert_file + " (see " + c.config_file + ")");
+    }
     return ctx;
   } catch (const Poco::Exception& e) {
     return Status::error(Code::kInvalidArgument, "TLS setup failed: " + e.displayText());
@@ -234,16 +253,15 @@ Result<std::unique_ptr<HttpsServer>> HttpsServer::start(const ServerOptions& opt
   static std::once_flag ssl_once;
   std::call_once(ssl_once, [] { Poco::Net::initializeSSL(); });
   auto state = std::make_unique<State>(options, std::move(serve), log, metrics);
-  // Process-wide in Poco: the last server started owns it (one per process in production).
-  state->error_handler = std::make_unique<LoggingErrorHandler>(state->log);
-  Poco::ErrorHandler::set(state->error_handler.get());
-
   auto ctx = make_tls_context(options);
   if (!ctx) return ctx.status();
   const ServerOptions& config = options;
   try {
-    Poco::Net::SecureServerSocket socket(Poco::Net::SocketAddress(config.host, config.port), 128,
-                                         *ctx);
+    // Poco's bind(address, true) also sets SO_REUSEPORT, with which a second gateway on the
+    // same port would start and share the connections: reuse the address, never the port.
+    Poco::Net::SecureServerSocket socket(*ctx);
+    socket.bind(Poco::Net::SocketAddress(config.host, config.port), true, false);
+    socket.listen(128);
     state->port = socket.address().port();
     auto* params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(config.threads);
@@ -258,6 +276,10 @@ Result<std::unique_ptr<HttpsServer>> HttpsServer::start(const ServerOptions& opt
     state->server = std::make_unique<Poco::Net::HTTPServer>(new EdgeFactory(*state), *state->pool,
                                                             socket, params);
     state->server->start();
+    // Process-wide in Poco: the last server started owns it until it stops (one per process in
+    // production); the previous one is put back then.
+    state->error_handler = std::make_unique<LoggingErrorHandler>(state->log);
+    state->previous_error_handler = Poco::ErrorHandler::set(state->error_handler.get());
   } catch (const Poco::Exception& e) {
     return Status::error(Code::kUnavailable, "cannot listen on " + config.host + ":" +
                                                  std::to_string(config.port) + ": " +
@@ -279,6 +301,9 @@ void HttpsServer::stop() {
     const int unfinished = s.server->currentThreads();
     if (unfinished > 0) s.server->stopAll(true);
     s.pool->joinAll();
+    if (Poco::ErrorHandler::get() == s.error_handler.get()) {
+      Poco::ErrorHandler::set(s.previous_error_handler);
+    }
     s.log.info("stopped", {{"unfinished_connections", std::int64_t{unfinished}}});
   });
 }

@@ -68,8 +68,10 @@ TEST(ServerQueue, AConnectionBeyondAFullQueueIsRefusedAndCounted) {
   // After the stalled request times out, the gateway serves again and has counted the refusal.
   stalled.close();
   queued.close();
-  HttpsClient c((*gw)->port(), dir.file("dev/pki/ca.pem"),
-                {dir.file("dev/pki/laborijn.pem"), dir.file("dev/pki/laborijn.key")});
+  // The metrics are for the operator (brug init names its auditor).
+  const Identity operator_id{dir.file("dev/pki/fg-oude-ijsselstreek.pem"),
+                             dir.file("dev/pki/fg-oude-ijsselstreek.key")};
+  HttpsClient c((*gw)->port(), dir.file("dev/pki/ca.pem"), operator_id);
   // Until the worker has drained the closed connections this one may be refused too: retry.
   Reply metrics;
   for (int attempt = 0; attempt < 50 && metrics.status != 200; ++attempt) {
@@ -77,8 +79,7 @@ TEST(ServerQueue, AConnectionBeyondAFullQueueIsRefusedAndCounted) {
       metrics = c.get("/metrics");
     } catch (const Poco::Exception&) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      c = HttpsClient((*gw)->port(), dir.file("dev/pki/ca.pem"),
-                      {dir.file("dev/pki/laborijn.pem"), dir.file("dev/pki/laborijn.key")});
+      c = HttpsClient((*gw)->port(), dir.file("dev/pki/ca.pem"), operator_id);
     }
   }
   ASSERT_EQ(metrics.status, 200);
