@@ -246,5 +246,51 @@ TEST_F(HostileTest, MetricsAreForTheConfiguredOperatorsOnly) {
   EXPECT_EQ(client(kAuditor).get("/metrics").status, 200);
 }
 
+TEST_F(HostileTest, AuditSearchHonoursItsLimitAndPagesToTheNewestEvent) {
+  for (int i = 0; i < 5; ++i) {
+    client(kJobhulp).get("/v1/nothing", {{"X-Request-Id", "paging-" + std::to_string(i)}});
+  }
+  auto c = client(kAuditor);
+  auto search = [&](nlohmann::json body) {
+    body["actor"] = kJobhulp;
+    body["action"] = "request.refused";
+    return c.post("/v1/audit/events/search", body.dump());
+  };
+  auto all = json(search(nlohmann::json::object()))["events"];
+  ASSERT_GE(all.size(), 5U);
+  EXPECT_EQ(all.back()["request_id"], "paging-4");
+
+  std::vector<std::string> paged;
+  nlohmann::json body = {{"limit", 2}};
+  for (int pages = 0; pages < 100; ++pages) {
+    auto r = search(body);
+    ASSERT_EQ(r.status, 200) << r.body;
+    auto page = json(r);
+    EXPECT_LE(page["events"].size(), 2U);
+    for (const auto& e : page["events"]) paged.push_back(e["request_id"]);
+    if (!page.contains("next_cursor")) break;
+    body["cursor"] = page["next_cursor"];
+  }
+  ASSERT_EQ(paged.size(), all.size());
+  EXPECT_EQ(paged.back(), "paging-4");  // the newest is reachable
+
+  for (const nlohmann::json& bad : {nlohmann::json{{"limit", "many"}},
+                                    {{"limit", 0}},
+                                    {{"limit", 1001}},
+                                    {{"limit", 1.5}},
+                                    {{"cursor", 3}}}) {
+    auto r = search(bad);
+    EXPECT_EQ(r.status, 400) << bad.dump();
+    EXPECT_EQ(json(r).value("type", ""), "urn:brug:problem:validation") << bad.dump();
+  }
+  for (const char* bad : {"x", "-1", "99999999999", "1e3"}) {
+    auto r = search({{"cursor", bad}});
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_EQ(json(r).value("type", ""), "urn:brug:problem:bad-cursor") << bad;
+  }
+  auto one = search({{"limit", 1}});
+  EXPECT_EQ(json(one)["events"].size(), 1U);
+}
+
 }  // namespace
 }  // namespace brug::testing
