@@ -292,5 +292,59 @@ TEST_F(HostileTest, AuditSearchHonoursItsLimitAndPagesToTheNewestEvent) {
   EXPECT_EQ(json(one)["events"].size(), 1U);
 }
 
+TEST_F(HostileTest, FeedCursorsAreOpaqueBoundToTheRecipientAndNeverPastWhatExists) {
+  auto push = [](const std::string& ref, int bsn) {
+    const nlohmann::json body = {
+        {"items",
+         {{{"source_ref", ref},
+           {"to", kGemeente},
+           {"purpose", "uitvoering-participatiewet"},
+           {"subject", {{"bsn", test_bsn(bsn)}}},
+           {"record", {{"voornaam", "Anna"}, {"doelgroep", "betaald-werk-termijn"}}}}}}};
+    auto r = client(kLaborijn).post("/v1/referrals", body.dump());
+    ASSERT_EQ(r.status, 200) << r.body;
+    ASSERT_EQ(json(r)["results"][0]["status"], "accepted") << r.body;
+  };
+  // Follows the gemeente's feed to its end from `after`; returns the last next_cursor.
+  auto drain = [](std::string after, std::vector<std::string>* names = nullptr) {
+    for (int page = 0; page < 100; ++page) {
+      auto r = client(kGemeente).get("/v1/feed?limit=1000&after=" + after);
+      EXPECT_EQ(r.status, 200) << r.body;
+      const auto j = json(r);
+      for (const auto& item : j["items"]) {
+        const std::string cursor = item["cursor"];
+        EXPECT_NE(cursor.find_first_not_of("0123456789"), std::string::npos) << cursor;
+        if (names != nullptr) names->push_back(item["record"].value("voornaam", ""));
+      }
+      if (j["items"].empty()) return after;
+      after = j["next_cursor"];
+    }
+    return after;
+  };
+  push("cursor-1", 720);
+  const std::string cursor = drain("0");
+  ASSERT_NE(cursor, "0");
+
+  auto bad = [](const std::string& org, const std::string& after) {
+    auto r = client(org).get("/v1/feed?after=" + after);
+    EXPECT_EQ(r.status, 400) << org << " " << after << " " << r.body;
+    EXPECT_EQ(json(r).value("type", ""), "urn:brug:problem:bad-cursor") << after;
+    EXPECT_EQ(r.body.find(after), std::string::npos);
+  };
+  bad(kGemeente, "1000000");  // a position the feed never issued
+  bad(kGemeente, "9223372036854775807");
+  bad(kLaborijn, cursor);  // another organisation's cursor
+  std::string tampered = cursor;
+  tampered[10] = tampered[10] == 'A' ? 'B' : 'A';
+  bad(kGemeente, tampered);
+  bad(kGemeente, cursor.substr(0, cursor.size() - 1));
+
+  // The real cursor still works and sees what arrives next.
+  push("cursor-2", 721);
+  std::vector<std::string> names;
+  drain(cursor, &names);
+  EXPECT_EQ(names.size(), 1U);
+}
+
 }  // namespace
 }  // namespace brug::testing
