@@ -164,7 +164,8 @@ Result<Config> load_config(const std::string& path) {
     BRUG_RETURN_IF_ERROR(
         r.only_keys(*server, {"server"},
                     {"threads", "max_queued", "keep_alive_requests", "keep_alive_timeout_s",
-                     "timeout_s", "max_body_bytes", "shutdown_grace_s"}));
+                     "timeout_s", "max_body_bytes", "shutdown_grace_s", "handshake_timeout_s",
+                     "head_timeout_s", "max_connections_per_address", "max_connections"}));
     BRUG_RETURN_IF_ERROR(r.integer(*server, {"server", "threads"}, c.threads, 1, 512));
     BRUG_RETURN_IF_ERROR(r.integer(*server, {"server", "max_queued"}, c.max_queued, 1, 10000));
     BRUG_RETURN_IF_ERROR(
@@ -172,6 +173,14 @@ Result<Config> load_config(const std::string& path) {
     BRUG_RETURN_IF_ERROR(
         r.integer(*server, {"server", "keep_alive_timeout_s"}, c.keep_alive_timeout_s, 1, 300));
     BRUG_RETURN_IF_ERROR(r.integer(*server, {"server", "timeout_s"}, c.timeout_s, 1, 300));
+    BRUG_RETURN_IF_ERROR(
+        r.integer(*server, {"server", "handshake_timeout_s"}, c.handshake_timeout_s, 1, 300));
+    BRUG_RETURN_IF_ERROR(
+        r.integer(*server, {"server", "head_timeout_s"}, c.head_timeout_s, 1, 300));
+    BRUG_RETURN_IF_ERROR(r.integer(*server, {"server", "max_connections_per_address"},
+                                   c.max_connections_per_address, 1, 100000));
+    BRUG_RETURN_IF_ERROR(
+        r.integer(*server, {"server", "max_connections"}, c.max_connections, 1, 100000));
     BRUG_RETURN_IF_ERROR(r.integer(*server, {"server", "max_body_bytes"}, c.max_body_bytes, 1024,
                                    std::int64_t{256} << 20));
     BRUG_RETURN_IF_ERROR(

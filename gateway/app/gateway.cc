@@ -56,6 +56,10 @@ ServerOptions server_options(const Config& c) {
           .keep_alive_requests = c.keep_alive_requests,
           .keep_alive_timeout_s = c.keep_alive_timeout_s,
           .timeout_s = c.timeout_s,
+          .handshake_timeout_s = c.handshake_timeout_s,
+          .head_timeout_s = c.head_timeout_s,
+          .max_connections_per_address = c.max_connections_per_address,
+          .max_connections = c.max_connections,
           .max_body_bytes = c.max_body_bytes,
           .shutdown_grace_s = c.shutdown_grace_s};
 }

@@ -174,6 +174,10 @@ Status init_dev_setup(const InitOptions& o, std::ostream& out) {
         {"keep_alive_requests", 1000},
         {"keep_alive_timeout_s", 5},
         {"timeout_s", 10},
+        {"handshake_timeout_s", 5},
+        {"head_timeout_s", 5},
+        {"max_connections_per_address", 32},
+        {"max_connections", 1024},
         {"max_body_bytes", 1048576},
         {"shutdown_grace_s", 10}}},
       // The development PKI names the projects and the auditor by CN only.
