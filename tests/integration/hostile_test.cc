@@ -33,10 +33,10 @@ class HostileTest : public GatewayFixture {
     s.setReceiveTimeout(Poco::Timespan(5, 0));
     return s;
   }
-  // Sends `head` and reads until the peer closes or the head of the answer and its
+  // Sends `request` (if any) and reads until the peer closes or the head of an answer and its
   // Content-Length body are in.
   static std::string exchange(Poco::Net::SecureStreamSocket& s, const std::string& request) {
-    s.sendBytes(request.data(), static_cast<int>(request.size()));
+    if (!request.empty()) s.sendBytes(request.data(), static_cast<int>(request.size()));
     std::string in;
     char buf[4096];
     for (;;) {
@@ -344,6 +344,56 @@ TEST_F(HostileTest, FeedCursorsAreOpaqueBoundToTheRecipientAndNeverPastWhatExist
   std::vector<std::string> names;
   drain(cursor, &names);
   EXPECT_EQ(names.size(), 1U);
+}
+
+TEST_F(HostileTest, TheEdgeSpeaksStrictHttp11PipeliningAndContinue) {
+  {
+    // Two requests in one write are answered in order on the one connection.
+    auto s = raw_tls(kLaborijn);
+    const std::string one = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: pipe-1\r\n\r\n";
+    const std::string two = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: pipe-2\r\n\r\n";
+    std::string answers = exchange(s, one + two);
+    for (int i = 0; i < 20 && answers.find("pipe-2") == std::string::npos; ++i) {
+      answers += exchange(s, "");
+    }
+    ASSERT_NE(answers.find("pipe-1"), std::string::npos) << answers;
+    EXPECT_LT(answers.find("pipe-1"), answers.find("pipe-2")) << answers;
+  }
+  {
+    // Expect: 100-continue gets its interim answer before the body is sent.
+    auto s = raw_tls(kGemeente);
+    const std::string body = nlohmann::json{{"subject", {{"bsn", test_bsn(730)}}}}.dump();
+    const std::string head =
+        "POST /v1/consents/search HTTP/1.1\r\nHost: x\r\n"
+        "Content-Type: application/json\r\nExpect: 100-continue\r\n"
+        "Content-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n";
+    s.sendBytes(head.data(), static_cast<int>(head.size()));
+    char buf[64] = {};
+    const int n = s.receiveBytes(buf, sizeof buf);
+    EXPECT_EQ(std::string(buf, static_cast<std::size_t>(std::max(n, 0))).rfind("HTTP/1.1 100", 0),
+              0U);
+    const std::string answer = exchange(s, body);
+    EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0U) << answer;
+  }
+  // A head that is not well-formed HTTP/1.1 gets a bare 400 and the connection is closed.
+  for (const std::string bad : {
+           "GET /healthz HTTP/1.1\r\nHost : x\r\n\r\n",
+           "POST /v1/referrals HTTP/1.1\r\nContent-Length: 2\r\nTransfer-Encoding: "
+           "chunked\r\n\r\n",
+           "GET /healthz HTTP/1.1\r\nA: b\r\n folded\r\n\r\n",
+       }) {
+    auto s = raw_tls(kLaborijn);
+    const std::string answer = exchange(s, bad);
+    EXPECT_EQ(answer.rfind("HTTP/1.1 400", 0), 0U) << answer;
+    EXPECT_NE(answer.find("urn:brug:problem:bad-request"), std::string::npos) << answer;
+  }
+  // HEAD: the head of the answer without its body.
+  auto s = raw_tls(kLaborijn);
+  const std::string answer =
+      exchange(s, "HEAD /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(answer.rfind("HTTP/1.1 405", 0), 0U) << answer;
+  EXPECT_EQ(answer.find("urn:brug:problem"), std::string::npos) << answer;
 }
 
 }  // namespace
