@@ -196,6 +196,7 @@ struct AuditQuery {
   std::string from_time, to_time;  // inclusive; RFC 3339 prefixes compare as text
   std::string actor, purpose, decision, subject, action;
   std::uint64_t limit = 1000;
+  std::uint64_t from_index = 0;  // only leaves at this index or later (paging)
 };
 
 class AuditStore {

@@ -12,9 +12,13 @@ std::optional<FieldProblem> ConsentRegistry::check(const NewConsent& c) {
     return FieldProblem{"purpose", "rests on a public task, not on consent"};
   }
   if (c.categories.empty()) return FieldProblem{"categories", "must name at least one category"};
-  for (const std::string& name : c.categories) {
-    const auto category = parse_category(name);
-    if (!category) return FieldProblem{"categories", "unknown category '" + name + "'"};
+  for (std::size_t i = 0; i < c.categories.size(); ++i) {
+    // Named by position, never by the client's text (which may hold anything).
+    const auto category = parse_category(c.categories[i]);
+    if (!category) {
+      return FieldProblem{"categories[" + std::to_string(i) + "]",
+                          "is not a category of the vocabulary"};
+    }
     if (*category == Category::kIdentificatie) {
       return FieldProblem{"categories", "identificatie cannot be consented to: a BSN never leaves"};
     }

@@ -128,6 +128,10 @@ Result<std::vector<std::pair<std::uint64_t, std::string>>> SqliteAuditStore::sea
   add(f.purpose, " AND purpose = ?");
   add(f.decision, " AND decision = ?");
   add(f.action, " AND action = ?");
+  if (f.from_index > 0) {
+    where += " AND idx >= ?";
+    params.push_back(i64(f.from_index));
+  }
   const std::uint64_t limit = f.limit;
   std::vector<std::pair<std::uint64_t, std::string>> out;
   auto collect = [&](const std::string& sql, std::vector<SqlValue> values) {
@@ -149,7 +153,8 @@ Result<std::vector<std::pair<std::uint64_t, std::string>>> SqliteAuditStore::sea
   if (!n) return n.status();
   const std::string sql = "SELECT idx, leaf FROM audit_events WHERE idx >> 12 = ? AND " + where +
                           " AND subject = ? ORDER BY idx LIMIT ?";
-  for (std::uint64_t block = 0; (block << 12) < *n && out.size() < limit; ++block) {
+  for (std::uint64_t block = f.from_index >> 12; (block << 12) < *n && out.size() < limit;
+       ++block) {
     std::vector<SqlValue> values{i64(block)};
     values.insert(values.end(), params.begin(), params.end());
     values.push_back(f.subject);

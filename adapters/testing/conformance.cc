@@ -1174,6 +1174,10 @@ TEST_P(StoreConformance, AuditSearchFiltersByEveryFieldOldestFirst) {
   EXPECT_EQ(indexes_of(search({.limit = 2})), (Indexes{0, 1}));
   EXPECT_EQ(indexes_of(search({.actor = "gem-a", .limit = 2})), (Indexes{0, 2}));
   EXPECT_EQ(indexes_of(search({.subject = "s2", .limit = 1})), (Indexes{1}));
+  EXPECT_EQ(indexes_of(search({.limit = 2, .from_index = 2})), (Indexes{2, 3}));
+  EXPECT_EQ(indexes_of(search({.actor = "gem-a", .from_index = 1})), (Indexes{2, 4}));
+  EXPECT_EQ(indexes_of(search({.subject = "s2", .from_index = 2})), (Indexes{4}));
+  EXPECT_TRUE(search({.from_index = 5}).empty());
 }
 
 TEST_P(StoreConformance, AuditSearchBySubjectFindsEventsInEveryBlockOf4096) {
@@ -1197,6 +1201,8 @@ TEST_P(StoreConformance, AuditSearchBySubjectFindsEventsInEveryBlockOf4096) {
   EXPECT_EQ(search({.subject = "needle"}), needles);
   EXPECT_EQ(search({.subject = "needle", .limit = 3}), (Indexes{7, 4095, 4096}));
   EXPECT_EQ(search({.subject = "needle", .limit = 1}), (Indexes{7}));
+  EXPECT_EQ(search({.subject = "needle", .limit = 2, .from_index = 4096}), (Indexes{4096, 4097}));
+  EXPECT_EQ(search({.subject = "needle", .from_index = 4098}), (Indexes{kLeaves - 1}));
   EXPECT_EQ(search({.actor = "gem-a", .subject = "needle"}), (Indexes{7, 4095, 4096, kLeaves - 1}));
   EXPECT_EQ(search({.actor = "pb-b", .subject = "needle"}), (Indexes{4097}));
   EXPECT_EQ(search({.actor = "pb-b"}), (Indexes{4097}));

@@ -56,6 +56,28 @@ class Reader {
     return Status::ok();
   }
 
+  Status boolean(const json& parent, const std::vector<std::string>& path, bool& out) const {
+    const json* v = find(parent, path.back());
+    if (v == nullptr) return Status::ok();
+    if (!v->is_boolean()) return error(path, "must be true or false");
+    out = v->get<bool>();
+    return Status::ok();
+  }
+
+  Status strings(const json& parent, const std::vector<std::string>& path,
+                 std::vector<std::string>& out) const {
+    const json* v = find(parent, path.back());
+    if (v == nullptr) return Status::ok();
+    if (!v->is_array()) return error(path, "must be a list of strings");
+    for (const auto& e : *v) {
+      if (!e.is_string() || e.get_ref<const std::string&>().empty()) {
+        return error(path, "must be a list of strings");
+      }
+      out.push_back(e.get<std::string>());
+    }
+    return Status::ok();
+  }
+
   template <class Int>
   Status integer(const json& parent, const std::vector<std::string>& path, Int& out,
                  std::int64_t min, std::int64_t max) const {
@@ -102,9 +124,10 @@ Result<Config> load_config(const std::string& path) {
 
   Config c;
   c.file = path;
-  BRUG_RETURN_IF_ERROR(r.only_keys(doc, {},
-                                   {"listen", "tls", "registry_file", "key_dir", "storage",
-                                    "policies", "server", "log", "audit", "reports"}));
+  BRUG_RETURN_IF_ERROR(
+      r.only_keys(doc, {},
+                  {"listen", "tls", "registry_file", "key_dir", "storage", "policies", "server",
+                   "log", "audit", "reports", "identity", "metrics"}));
   const json* listen = nullptr;
   BRUG_RETURN_IF_ERROR(r.object(doc, {"listen"}, &listen));
   if (listen != nullptr) {
@@ -154,7 +177,8 @@ Result<Config> load_config(const std::string& path) {
     BRUG_RETURN_IF_ERROR(
         r.only_keys(*server, {"server"},
                     {"threads", "max_queued", "keep_alive_requests", "keep_alive_timeout_s",
-                     "timeout_s", "max_body_bytes", "shutdown_grace_s"}));
+                     "timeout_s", "max_body_bytes", "shutdown_grace_s", "handshake_timeout_s",
+                     "head_timeout_s", "max_connections_per_address", "max_connections"}));
     BRUG_RETURN_IF_ERROR(r.integer(*server, {"server", "threads"}, c.threads, 1, 512));
     BRUG_RETURN_IF_ERROR(r.integer(*server, {"server", "max_queued"}, c.max_queued, 1, 10000));
     BRUG_RETURN_IF_ERROR(
@@ -162,6 +186,14 @@ Result<Config> load_config(const std::string& path) {
     BRUG_RETURN_IF_ERROR(
         r.integer(*server, {"server", "keep_alive_timeout_s"}, c.keep_alive_timeout_s, 1, 300));
     BRUG_RETURN_IF_ERROR(r.integer(*server, {"server", "timeout_s"}, c.timeout_s, 1, 300));
+    BRUG_RETURN_IF_ERROR(
+        r.integer(*server, {"server", "handshake_timeout_s"}, c.handshake_timeout_s, 1, 300));
+    BRUG_RETURN_IF_ERROR(
+        r.integer(*server, {"server", "head_timeout_s"}, c.head_timeout_s, 1, 300));
+    BRUG_RETURN_IF_ERROR(r.integer(*server, {"server", "max_connections_per_address"},
+                                   c.max_connections_per_address, 1, 100000));
+    BRUG_RETURN_IF_ERROR(
+        r.integer(*server, {"server", "max_connections"}, c.max_connections, 1, 100000));
     BRUG_RETURN_IF_ERROR(r.integer(*server, {"server", "max_body_bytes"}, c.max_body_bytes, 1024,
                                    std::int64_t{256} << 20));
     BRUG_RETURN_IF_ERROR(
@@ -183,6 +215,19 @@ Result<Config> load_config(const std::string& path) {
     BRUG_RETURN_IF_ERROR(r.only_keys(*reports, {"reports"}, {"delay_days"}));
     BRUG_RETURN_IF_ERROR(
         r.integer(*reports, {"reports", "delay_days"}, c.report_delay_days, 0, 366));
+  }
+  const json* identity = nullptr;
+  BRUG_RETURN_IF_ERROR(r.object(doc, {"identity"}, &identity));
+  if (identity != nullptr) {
+    BRUG_RETURN_IF_ERROR(r.only_keys(*identity, {"identity"}, {"cn_fallback"}));
+    BRUG_RETURN_IF_ERROR(r.boolean(*identity, {"identity", "cn_fallback"}, c.identity_cn_fallback));
+  }
+  const json* metrics = nullptr;
+  BRUG_RETURN_IF_ERROR(r.object(doc, {"metrics"}, &metrics));
+  if (metrics != nullptr) {
+    BRUG_RETURN_IF_ERROR(r.only_keys(*metrics, {"metrics"}, {"organisations"}));
+    BRUG_RETURN_IF_ERROR(
+        r.strings(*metrics, {"metrics", "organisations"}, c.metrics_organisations));
   }
   const json* log = nullptr;
   BRUG_RETURN_IF_ERROR(r.object(doc, {"log"}, &log));

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "adapters/stores.h"
 
@@ -38,14 +39,24 @@ struct Config {
   std::string catalogue_file;       // the field catalogue
 
   int threads = 16;                // worker threads (also the max concurrent requests)
-  int max_queued = 64;             // accepted connections waiting for a thread; more are refused
+  int max_queued = 64;             // complete requests waiting for a worker; more get 503
   int keep_alive_requests = 1000;  // requests per connection (each new one is a handshake)
   int keep_alive_timeout_s = 5;    // idle keep-alive connection lifetime
-  int timeout_s = 10;              // socket send/receive timeout (also the TLS handshake)
+  int timeout_s = 10;              // total time to receive a request's body and to send its answer
+  int handshake_timeout_s = 5;     // total time for a TLS handshake, however its bytes trickle
+  int head_timeout_s = 5;          // total time for a request head, from its first byte
+  int max_connections_per_address = 32;   // open connections from one client address
+  int max_connections = 1024;             // open connections in all
   std::int64_t max_body_bytes = 1 << 20;  // larger request bodies get 413
   int shutdown_grace_s = 10;              // how long SIGTERM waits for requests in flight
 
   std::string log_file;  // empty: standard error
+
+  // A client certificate without a subject serialNumber (OIN) may be mapped by its CN: only for
+  // the development PKI of `brug init`. With a serialNumber, the OIN alone decides.
+  bool identity_cn_fallback = false;
+  // The organisations (operators) that may read /metrics; nobody when empty.
+  std::vector<std::string> metrics_organisations;
 
   std::uint64_t audit_checkpoint_every_events = 1000;  // sign a checkpoint at least this often
   int audit_checkpoint_every_s = 60;                   // or when the newest is this old

@@ -1,5 +1,6 @@
 #include "gateway/app/gateway.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -55,11 +56,16 @@ ServerOptions server_options(const Config& c) {
           .keep_alive_requests = c.keep_alive_requests,
           .keep_alive_timeout_s = c.keep_alive_timeout_s,
           .timeout_s = c.timeout_s,
+          .handshake_timeout_s = c.handshake_timeout_s,
+          .head_timeout_s = c.head_timeout_s,
+          .max_connections_per_address = c.max_connections_per_address,
+          .max_connections = c.max_connections,
           .max_body_bytes = c.max_body_bytes,
           .shutdown_grace_s = c.shutdown_grace_s};
 }
 
-// /healthz and /metrics: any registered organisation; nothing personal, nothing audited.
+// /healthz: any registered organisation; /metrics: the configured operators. Nothing personal;
+// only refusals are audited.
 void add_builtin_routes(Gateway::State& s) {
   s.pipeline->add(
       {"GET", "/healthz", {}, "healthz", "", Body::kNone, [&s](Call&) {
@@ -70,7 +76,15 @@ void add_builtin_routes(Gateway::State& s) {
                              {"storage", db_ok ? "ok" : "unavailable"}};
          return Answer::respond(json_response(db_ok ? 200 : 503, j.dump()));
        }});
-  s.pipeline->add({"GET", "/metrics", {}, "metrics", "", Body::kNone, [&s](Call&) {
+  s.pipeline->add({"GET", "/metrics", {}, "metrics", "", Body::kNone, [&s](Call& call) {
+                     // Operators only: the counts tell how much is pushed and erased.
+                     const auto& operators = s.config.metrics_organisations;
+                     if (std::find(operators.begin(), operators.end(), call.caller.id) ==
+                         operators.end()) {
+                       return Answer::refuse(forbidden_problem(
+                           "Only an organisation named in metrics.organisations may read "
+                           "the metrics."));
+                     }
                      Response r;
                      r.content_type = "text/plain; version=0.0.4; charset=utf-8";
                      r.body = s.metrics.render(s.server ? s.server->refused_connections() : 0);
@@ -93,6 +107,8 @@ Result<std::unique_ptr<Gateway>> Gateway::start(const Config& config, std::ostre
                                                 Seams seams) {
   auto registry = OrgRegistry::load(config.registry_file);
   if (!registry) return registry.status();
+  registry->set_mapping(config.identity_cn_fallback ? CertificateMapping::kOinOrCommonName
+                                                    : CertificateMapping::kOinOnly);
   auto state = std::make_unique<State>(config, log, std::move(registry).value());
   State& s = *state;
   s.env = seams.env != nullptr ? seams.env : &crypto::Env::system();
@@ -143,6 +159,7 @@ Result<std::unique_ptr<Gateway>> Gateway::start(const Config& config, std::ostre
   s.log.info("listening", {{"host", config.host},
                            {"port", std::int64_t{s.server->port()}},
                            {"organisations", static_cast<std::int64_t>(s.registry.all().size())},
+                           {"certificate_mapping", std::string(to_string(s.registry.mapping()))},
                            {"schema_version", std::int64_t{s.db->schema_version()}},
                            {"storage", std::string(s.db->backend())},
                            {"policy_set", s.policies->content_hash()},

@@ -17,6 +17,7 @@ namespace {
 using nlohmann::ordered_json;
 
 constexpr std::uint64_t kMaxEntries = 1000;
+constexpr std::int64_t kDefaultSearchLimit = kMaxEntries;
 
 // Reads the named unsigned query parameters; any other parameter or a bad number is a problem.
 std::optional<Problem> numbers(const Request& r, std::map<std::string, std::uint64_t>& out) {
@@ -127,10 +128,11 @@ Answer consistency(Call& c, const AuditRouteDeps& d) {
       200, ordered_json{{"from", q["from"]}, {"to", q["to"]}, {"proof", hex_list(*proof)}}.dump()));
 }
 
+// Oldest first, a page of at most `limit` events; `next_cursor` (the index after the page's last
+// event) is there while more may follow, so the newest events are reached by paging.
 Answer search(Call& c, const AuditRouteDeps& d) {
-  [[maybe_unused]] const Request& r = c.request;
   FieldReader f(c.body);
-  f.only({"from", "to", "actor", "purpose", "decision", "action", "subject", "limit"});
+  f.only({"from", "to", "actor", "purpose", "decision", "action", "subject", "limit", "cursor"});
   AuditFilter filter;
   filter.from_time = f.text("from", false, 40);
   filter.to_time = f.text("to", false, 40);
@@ -138,8 +140,21 @@ Answer search(Call& c, const AuditRouteDeps& d) {
   filter.purpose = f.text("purpose", false, 64);
   filter.decision = f.text("decision", false, 16);
   filter.action = f.text("action", false, 64);
+  filter.limit = static_cast<std::uint64_t>(
+      f.integer("limit", 1, static_cast<std::int64_t>(kMaxEntries), kDefaultSearchLimit));
+  const std::string cursor = f.text("cursor", false, 20);
   const nlohmann::json* subject = f.object("subject", false);
   if (f.problem()) return Answer::refuse(*f.problem());
+  if (!cursor.empty()) {
+    auto size = d.log.size();
+    if (!size) return Answer::fail();
+    if (cursor.size() > 18 || cursor.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoull(cursor) > *size) {
+      return Answer::refuse(
+          {400, "bad-cursor", "Bad cursor", "cursor: must be a next_cursor this search returned."});
+    }
+    filter.from_index = std::stoull(cursor);
+  }
   if (subject != nullptr) {
     std::optional<Problem> problem;
     filter.subject = audit_subject(*subject, d.keys, problem);
@@ -149,7 +164,10 @@ Answer search(Call& c, const AuditRouteDeps& d) {
   if (!found) return Answer::fail();
   ordered_json events = ordered_json::array();
   for (const auto& [index, leaf] : *found) events.push_back(ordered_json::parse(leaf));
-  return Answer::respond(json_response(200, ordered_json{{"events", events}}.dump()));
+  ordered_json answer = {{"events", events}};
+  if (found->size() == filter.limit)
+    answer["next_cursor"] = std::to_string(found->back().first + 1);
+  return Answer::respond(json_response(200, answer.dump()));
 }
 
 // Which organisations received which fields of this person, when, for which purpose: only

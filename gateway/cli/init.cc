@@ -176,8 +176,15 @@ Status init_dev_setup(const InitOptions& o, std::ostream& out) {
         {"keep_alive_requests", 1000},
         {"keep_alive_timeout_s", 5},
         {"timeout_s", 10},
+        {"handshake_timeout_s", 5},
+        {"head_timeout_s", 5},
+        {"max_connections_per_address", 32},
+        {"max_connections", 1024},
         {"max_body_bytes", 1048576},
         {"shutdown_grace_s", 10}}},
+      // The development PKI names the projects and the auditor by CN only.
+      {"identity", {{"cn_fallback", true}}},
+      {"metrics", {{"organisations", nlohmann::ordered_json::array({"fg-oude-ijsselstreek"})}}},
   };
   BRUG_RETURN_IF_ERROR(write_file(config, cfg.dump(2) + "\n", 0644));
   BRUG_RETURN_IF_ERROR(write_portal_configs(dir, o));

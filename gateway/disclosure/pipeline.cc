@@ -95,10 +95,13 @@ Response Pipeline::serve(Request& r) const {
   if (r.body_too_large) {
     return refuse(r, payload_too_large_problem(max_body_bytes_), "request.refused", {});
   }
+  if (r.length_required) {
+    return refuse(r, length_required_problem(), "request.refused", {});
+  }
   if (r.bad_query) {
     return refuse(r,
                   {400, "bad-query", "Malformed query string",
-                   "The query string has malformed percent-encoding."},
+                   "The query string has malformed percent-encoding or is not UTF-8."},
                   "request.refused", {});
   }
   // route

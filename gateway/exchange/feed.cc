@@ -10,6 +10,7 @@
 #include "crypto/pseudonym.h"
 #include "gateway/audit/audit_log.h"
 #include "gateway/disclosure/flow.h"
+#include "gateway/exchange/feed_cursor.h"
 #include "gateway/exchange/use_cases.h"
 #include "gateway/http/json_body.h"
 #include "gateway/http/json_writer.h"
@@ -167,7 +168,7 @@ Status feed_item(const ExchangeDeps& d, const Call& call, consent::ConsentRegist
   };
   auto index = crypto::ParticipantIndex::from_hex(f.participant);
   if (!index) return index.status();
-  const std::string cursor = std::to_string(f.cursor);
+  const std::string cursor = encode_feed_cursor(d.keys, caller.id, f.cursor);
   if (f.kind == adapters::FeedKind::kDeletion) {
     auto p = domain.pseudonym(*index);
     if (!p) return p.status();
@@ -250,7 +251,9 @@ Answer pull_feed(const ExchangeDeps& d, Call& call) {
   std::int64_t after = 0, limit = kDefaultFeedLimit;
   for (const auto& [k, v] : call.request.query) {
     if (k == "after") {
-      if (!parse_number(v, after)) {
+      const auto position = decode_feed_cursor(d.keys, caller.id, v);
+      if (position) after = *position;
+      if (!position) {
         return Answer::refuse(
             {400, "bad-cursor", "Bad cursor", "after: must be a cursor this feed returned."});
       }
@@ -288,7 +291,8 @@ Answer pull_feed(const ExchangeDeps& d, Call& call) {
     return Status::ok();
   });
   if (!read.is_ok()) return Answer::fail(read);
-  out.end_array().key("next_cursor").value(std::to_string(next)).end_object();
+  out.end_array().key("next_cursor").value(encode_feed_cursor(d.keys, caller.id, next));
+  out.end_object();
   return Answer::respond(json_response(200, out.take()), std::move(events));
 }
 

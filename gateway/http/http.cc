@@ -69,6 +69,37 @@ bool percent_decode(const std::string& in, std::string& out) {
   return true;
 }
 
+// RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF.
+bool is_utf8(const std::string& s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = 0;
+    std::uint32_t cp = 0, min = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      n = 1, cp = c & 0x1F, min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2, cp = c & 0x0F, min = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3, cp = c & 0x07, min = 0x10000;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size()) return false;
+    for (std::size_t k = 1; k <= n; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
 bool is_lower_hex(const std::string& s, std::size_t from, std::size_t n) {
   bool nonzero = false;
   for (std::size_t i = from; i < from + n; ++i) {
@@ -119,6 +150,10 @@ Problem payload_too_large_problem(std::int64_t limit) {
   return {413, "payload-too-large", "Payload too large",
           "Request bodies may be at most " + std::to_string(limit) + " bytes."};
 }
+Problem length_required_problem() {
+  return {411, "length-required", "Length required",
+          "A request with a body must send Content-Length or use chunked transfer encoding."};
+}
 Problem internal_problem() {
   return {500, "internal", "Internal error",
           "The request failed inside the gateway; nothing was disclosed. Quote the instance."};
@@ -160,13 +195,22 @@ bool parse_query(const std::string& query, std::map<std::string, std::string>& o
     if (!pair.empty()) {
       const std::size_t eq = pair.find('=');
       std::string key, value;
-      if (!percent_decode(pair.substr(0, eq), key)) return false;
-      if (eq != std::string::npos && !percent_decode(pair.substr(eq + 1), value)) return false;
+      if (!percent_decode(pair.substr(0, eq), key) || !is_utf8(key)) return false;
+      if (eq != std::string::npos &&
+          (!percent_decode(pair.substr(eq + 1), value) || !is_utf8(value))) {
+        return false;
+      }
       out[key] = value;
     }
     start = end + 1;
   }
   return true;
+}
+
+std::string known_method(const std::string& method) {
+  static const std::set<std::string, std::less<>> known = {
+      "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+  return known.contains(method) ? method : "OTHER";
 }
 
 bool is_acceptable_request_id(const std::string& id) {

@@ -31,6 +31,7 @@ struct Request {
   std::string peer_serial_number, peer_common_name;
   bool body_too_large = false;
   bool bad_query = false;
+  bool length_required = false;          // a POST without Content-Length or chunked encoding
   const Organisation* caller = nullptr;  // set by the chain once the certificate is known
   std::string route = "unmatched";       // the matched route's pattern, for metrics and logs
 };
@@ -60,6 +61,7 @@ Problem method_not_allowed_problem(const std::string& method);
 Problem forbidden_problem(const std::string& detail);
 Problem unknown_organisation_problem();
 Problem payload_too_large_problem(std::int64_t limit);
+Problem length_required_problem();
 Problem internal_problem();
 // 503: the database cannot take the request now (down, restarting, retries exhausted).
 Problem unavailable_problem();
@@ -85,8 +87,13 @@ class Router {
   std::vector<Entry> routes_;
 };
 
-// Splits "a=1&b=x%20y" into decoded pairs; false on malformed percent-encoding.
+// Splits "a=1&b=x%20y" into decoded pairs; false on malformed percent-encoding or a name or
+// value that is not UTF-8 once decoded.
 bool parse_query(const std::string& query, std::map<std::string, std::string>& out);
+
+// The request method as it may appear in a log line, a metric label or a route: one of the
+// methods of RFC 9110 (and PATCH), else "OTHER", so that no client text is recorded.
+std::string known_method(const std::string& method);
 
 // X-Request-Id: 1-128 of [A-Za-z0-9._:-]; anything else is replaced by a generated id.
 bool is_acceptable_request_id(const std::string& id);

@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gateway/http/http.h"
@@ -18,6 +19,16 @@ Problem validation_problem(const std::string& field, const std::string& problem)
 // A query parameter's name as it may appear in a problem: itself when it is a short name of
 // [a-z0-9_], else "(parameter)", so that no client bytes (invalid UTF-8 included) are echoed.
 std::string query_name(const std::string& name);
+// The same for an unknown member of a body: itself or "(member)".
+std::string member_name(const std::string& name);
+
+// True for a Content-Type of exactly application/json: type and subtype in any case, with
+// parameters (charset=utf-8) or without.
+bool is_json_media_type(std::string_view content_type);
+
+// Parses JSON text as nlohmann::json would (discarded when invalid) and tells whether any
+// object, at any depth, names a member twice (nlohmann::json would keep the last silently).
+nlohmann::json parse_json_without_duplicates(std::string_view text, bool& duplicate);
 
 // The body as a JSON object, or the problem to answer with (invalid-json / validation).
 struct ParsedBody {
@@ -37,6 +48,9 @@ class FieldReader {
   std::string text(const std::string& key, bool required = true, std::size_t max_length = 200);
   std::vector<std::string> texts(const std::string& key, std::size_t max_items = 32);
   const nlohmann::json* object(const std::string& key, bool required = true);
+  // A whole number from `min` to `max`; `fallback` when absent.
+  std::int64_t integer(const std::string& key, std::int64_t min, std::int64_t max,
+                       std::int64_t fallback);
 
   void fail(const std::string& key, const std::string& problem);
   const std::optional<Problem>& problem() const { return problem_; }

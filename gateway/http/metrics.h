@@ -18,7 +18,8 @@ class Metrics {
                                                       0.05,   0.1,   0.25,   0.5,   1,    2.5};
 
   void record(const std::string& route, const std::string& method, int status, double seconds);
-  // `refused_connections`: accepted connections the server closed because its queue was full.
+  // `refused_connections`: connections closed at once (over the caps per address and in all)
+  // and requests shed because the queue for the workers was full.
   std::string render(std::uint64_t refused_connections) const;
 
  private:

@@ -26,7 +26,11 @@ struct ServerOptions {
   int max_queued = 64;
   int keep_alive_requests = 1000;
   int keep_alive_timeout_s = 5;
-  int timeout_s = 10;
+  int timeout_s = 10;           // total: a request's body, and its answer
+  int handshake_timeout_s = 5;  // total: the TLS handshake
+  int head_timeout_s = 5;       // total: a request head, from its first byte
+  int max_connections_per_address = 32;
+  int max_connections = 1024;
   std::int64_t max_body_bytes = 1 << 20;
   int shutdown_grace_s = 10;
 };

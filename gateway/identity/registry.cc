@@ -21,6 +21,10 @@ Status invalid(const std::string& where, const std::string& what) {
 
 }  // namespace
 
+std::string_view to_string(CertificateMapping mapping) {
+  return mapping == CertificateMapping::kOinOnly ? "oin-only" : "oin-or-cn";
+}
+
 bool is_valid_org_id(const std::string& id) {
   if (id.size() < 2 || id.size() > 64) return false;
   return std::all_of(id.begin(), id.end(), [](unsigned char c) {
@@ -108,9 +112,9 @@ const Organisation* OrgRegistry::find_by_certificate(const std::string& subject_
                                                      const std::string& subject_cn) const {
   if (!subject_serial_number.empty()) {
     auto it = by_oin_.find(subject_serial_number);
-    if (it != by_oin_.end()) return &orgs_[it->second];
+    return it == by_oin_.end() ? nullptr : &orgs_[it->second];
   }
-  if (!subject_cn.empty()) {
+  if (mapping_ == CertificateMapping::kOinOrCommonName && !subject_cn.empty()) {
     auto it = by_cn_.find(subject_cn);
     if (it != by_cn_.end()) return &orgs_[it->second];
   }

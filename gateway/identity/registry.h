@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "crypto/result.h"
@@ -28,15 +29,25 @@ struct Organisation {
   std::string cert_cn;  // development certificate CN, or empty
 };
 
+// How client certificates map to organisations.
+enum class CertificateMapping {
+  kOinOnly,          // the subject serialNumber (OIN) only
+  kOinOrCommonName,  // the OIN when there is one, else the CN (development PKI)
+};
+std::string_view to_string(CertificateMapping mapping);
+
 class OrgRegistry {
  public:
   // Parses and validates the registry file: unique ids, OINs and CNs, known roles.
   static Result<OrgRegistry> load(const std::string& path);
   static Result<OrgRegistry> from_list(std::vector<Organisation> orgs);
 
-  // The organisation a client certificate belongs to; an OIN match wins over a CN match.
+  // The organisation a client certificate belongs to: by its OIN when it has a serialNumber
+  // (an unknown OIN maps to nobody, whatever the CN says), else by CN if the mapping allows it.
   const Organisation* find_by_certificate(const std::string& subject_serial_number,
                                           const std::string& subject_cn) const;
+  void set_mapping(CertificateMapping mapping) { mapping_ = mapping; }
+  CertificateMapping mapping() const { return mapping_; }
   const Organisation* find(const std::string& id) const;
   const std::vector<Organisation>& all() const { return orgs_; }
 
@@ -46,6 +57,7 @@ class OrgRegistry {
 
  private:
   std::vector<Organisation> orgs_;
+  CertificateMapping mapping_ = CertificateMapping::kOinOnly;
   std::map<std::string, std::size_t> by_id_, by_oin_, by_cn_;
 };
 

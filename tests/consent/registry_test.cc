@@ -163,7 +163,7 @@ TEST_F(RegistryTest, InvalidConsentsAreRefusedNamingTheField) {
   bad = consent_for("project-b");
   bad.categories = {"contact", "horoscoop"};
   EXPECT_EQ(registry_->record(bad, "gemeente-a").message(),
-            "categories: unknown category 'horoscoop'");
+            "categories[1]: is not a category of the vocabulary");
   bad = consent_for("project-b");
   bad.categories = {"identificatie"};
   EXPECT_EQ(registry_->record(bad, "gemeente-a").code(), Code::kInvalidArgument);

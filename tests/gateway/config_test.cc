@@ -96,6 +96,32 @@ TEST_F(ConfigTest, ServerSettingsAreRead) {
   EXPECT_EQ(c->port, 0);
 }
 
+TEST_F(ConfigTest, DeadlinesCapsIdentityAndMetricsAreRead) {
+  auto defaults = load(kMinimal);
+  ASSERT_TRUE(defaults) << defaults.message();
+  EXPECT_EQ(defaults->handshake_timeout_s, 5);
+  EXPECT_FALSE(defaults->identity_cn_fallback);
+  EXPECT_TRUE(defaults->metrics_organisations.empty());
+  std::string text = kMinimal;
+  text.insert(text.rfind('}'), R"(, "server": {"handshake_timeout_s": 2, "head_timeout_s": 3,
+  "max_connections_per_address": 4, "max_connections": 50},
+  "identity": {"cn_fallback": true}, "metrics": {"organisations": ["ops"]})");
+  auto c = load(text);
+  ASSERT_TRUE(c) << c.message();
+  EXPECT_EQ(c->handshake_timeout_s, 2);
+  EXPECT_EQ(c->head_timeout_s, 3);
+  EXPECT_EQ(c->max_connections_per_address, 4);
+  EXPECT_EQ(c->max_connections, 50);
+  EXPECT_TRUE(c->identity_cn_fallback);
+  EXPECT_EQ(c->metrics_organisations, std::vector<std::string>{"ops"});
+  for (const char* bad : {R"("server": {"head_timeout_s": 0})", R"("identity": {"cn_fallback": 1})",
+                          R"("metrics": {"organisations": "ops"})"}) {
+    std::string t = kMinimal;
+    t.insert(t.rfind('}'), std::string(", ") + bad);
+    EXPECT_FALSE(load(t)) << bad;
+  }
+}
+
 TEST_F(ConfigTest, TheReportDelayIsReadAndBounded) {
   EXPECT_EQ(load(kMinimal)->report_delay_days, 30);
   std::string text = kMinimal;

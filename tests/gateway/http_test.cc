@@ -1,5 +1,7 @@
 #include "gateway/http/http.h"
 
+#include "gateway/http/http1.h"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -76,6 +78,71 @@ TEST(Traceparent, AcceptsTheW3cFormatOnly) {
   EXPECT_FALSE(is_valid_traceparent("ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
   EXPECT_FALSE(is_valid_traceparent("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"));
   EXPECT_FALSE(is_valid_traceparent("garbage"));
+}
+
+TEST(Http1, ParsesARequestHeadWithItsFraming) {
+  auto h = http1::parse_request_head(
+      "POST /v1/referrals?x=1 HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n"
+      "Content-Length: 12\r\nX-Request-Id:  r-1 \r\n\r\n");
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->method, "POST");
+  EXPECT_EQ(h->target, "/v1/referrals?x=1");
+  EXPECT_EQ(h->framing, http1::Framing::kLength);
+  EXPECT_EQ(h->content_length, 12);
+  EXPECT_EQ(h->field("x-request-id"), "r-1");
+  EXPECT_TRUE(h->keep_alive);
+  auto chunked = http1::parse_request_head(
+      "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
+  ASSERT_TRUE(chunked);
+  EXPECT_EQ(chunked->framing, http1::Framing::kChunked);
+  EXPECT_FALSE(chunked->keep_alive);
+  auto old = http1::parse_request_head("GET / HTTP/1.0\r\n\r\n");
+  ASSERT_TRUE(old);
+  EXPECT_FALSE(old->keep_alive);
+  EXPECT_EQ(old->framing, http1::Framing::kNone);
+}
+
+TEST(Http1, RefusesMalformedAndAmbiguousHeads) {
+  for (const char* head : {
+           "GET / HTTP/1.1\r\n",                         // no blank line
+           "GET /\r\n\r\n",                              // no version
+           "GET / HTTP/2.0\r\n\r\n",                     // another version
+           "GET x HTTP/1.1\r\n\r\n",                     // not origin form
+           "G(T / HTTP/1.1\r\n\r\n",                     // not a token
+           "GET / HTTP/1.1\r\nHost : a\r\n\r\n",         // space before the colon
+           "GET / HTTP/1.1\r\nA: b\r\n folded\r\n\r\n",  // folded line
+           "GET / HTTP/1.1\r\nNoColon\r\n\r\n",          //
+           "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+           "POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
+           "POST / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+           "POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+           "POST / HTTP/1.1\r\nExpect: something\r\n\r\n",
+           "GET / HTTP/1.1\r\nA: \x01\r\n\r\n",
+       }) {
+    EXPECT_FALSE(http1::parse_request_head(head)) << head;
+  }
+  std::string many = "GET / HTTP/1.1\r\n";
+  for (std::size_t i = 0; i <= http1::kMaxHeaderFields; ++i) many += "A: b\r\n";
+  EXPECT_FALSE(http1::parse_request_head(many + "\r\n"));
+}
+
+TEST(Http1, DecodesChunkedBodiesAsTheyArrive) {
+  const std::string wire = "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nTrailer: x\r\n\r\nNEXT";
+  for (std::size_t step : {std::size_t{1}, std::size_t{3}, wire.size()}) {
+    http1::ChunkedDecoder d;
+    std::string in, body;
+    auto r = http1::ChunkedDecoder::Result::kNeedMore;
+    for (std::size_t i = 0; i < wire.size() && r == http1::ChunkedDecoder::Result::kNeedMore;
+         i += step) {
+      in += wire.substr(i, step);
+      r = d.feed(in, body);
+    }
+    EXPECT_EQ(r, http1::ChunkedDecoder::Result::kDone) << step;
+    EXPECT_EQ(body, "hello world") << step;
+  }
+  http1::ChunkedDecoder bad;
+  std::string in = "zz\r\n", body;
+  EXPECT_EQ(bad.feed(in, body), http1::ChunkedDecoder::Result::kMalformed);
 }
 
 }  // namespace

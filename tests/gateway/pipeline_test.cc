@@ -79,6 +79,7 @@ class PipelineTest : public ::testing::Test {
         {{.id = "gemeente-a", .name = "G", .role = Role::kGemeente, .cert_cn = "gemeente-a"},
          {.id = "project-b", .name = "P", .role = Role::kProject, .cert_cn = "project-b"}});
     EXPECT_TRUE(r) << r.message();
+    r->set_mapping(CertificateMapping::kOinOrCommonName);
     return std::move(r).value();
   }
   Pipeline pipeline_{orgs_, log_, "policy-hash", 64};

@@ -34,6 +34,7 @@ TEST_F(RegistryTest, LoadsOrganisationsWithTheirRoles) {
 TEST_F(RegistryTest, ACertificateMapsByOinBeforeCommonName) {
   auto r = load(kRegistry);
   ASSERT_TRUE(r);
+  r->set_mapping(CertificateMapping::kOinOrCommonName);
   // The OIN of gemeente-a wins even when the CN names another organisation.
   const Organisation* o = r->find_by_certificate("00000099000000001000", "project-b");
   ASSERT_NE(o, nullptr);
@@ -43,9 +44,25 @@ TEST_F(RegistryTest, ACertificateMapsByOinBeforeCommonName) {
   EXPECT_EQ(o->id, "project-b");
 }
 
+TEST_F(RegistryTest, ACertificateWithAnUnknownOinMapsToNobodyWhateverItsCommonName) {
+  auto r = load(kRegistry);
+  ASSERT_TRUE(r);
+  r->set_mapping(CertificateMapping::kOinOrCommonName);
+  EXPECT_EQ(r->find_by_certificate("00000099000000009999", "project-b"), nullptr);
+}
+
+TEST_F(RegistryTest, TheCommonNameMapsNothingUnlessTheMappingAllowsIt) {
+  auto r = load(kRegistry);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->mapping(), CertificateMapping::kOinOnly);
+  EXPECT_EQ(r->find_by_certificate("", "project-b"), nullptr);
+  ASSERT_NE(r->find_by_certificate("00000099000000001000", ""), nullptr);
+}
+
 TEST_F(RegistryTest, AnUnknownCertificateMapsToNobody) {
   auto r = load(kRegistry);
   ASSERT_TRUE(r);
+  r->set_mapping(CertificateMapping::kOinOrCommonName);
   EXPECT_EQ(r->find_by_certificate("00000099000000009999", "stranger"), nullptr);
   EXPECT_EQ(r->find_by_certificate("", ""), nullptr);
 }

@@ -1,5 +1,5 @@
-// A gateway with one worker and a queue of one: a connection beyond that is closed at once and
-// counted, rather than left waiting.
+// A gateway with one worker: a connection that stalls in its request head holds no worker, and
+// a connection beyond the cap per client address is closed at once and counted.
 #include <Poco/Net/SSLManager.h>
 #include <Poco/Net/SecureStreamSocket.h>
 #include <Poco/Net/StreamSocket.h>
@@ -18,7 +18,7 @@
 namespace brug::testing {
 namespace {
 
-TEST(ServerQueue, AConnectionBeyondAFullQueueIsRefusedAndCounted) {
+TEST(ServerQueue, AStalledRequestHoldsNoWorkerAndConnectionsBeyondTheCapAreRefusedAndCounted) {
   Poco::Net::initializeSSL();
   TempDir dir;
   ASSERT_EQ(run_brug({"init", dir.file("dev")}).exit_code, 0);
@@ -27,17 +27,21 @@ TEST(ServerQueue, AConnectionBeyondAFullQueueIsRefusedAndCounted) {
   config->port = 0;
   config->threads = 1;
   config->max_queued = 1;
-  config->timeout_s = 2;
+  config->timeout_s = 30;
+  config->head_timeout_s = 30;
+  config->max_connections_per_address = 3;
   std::ofstream log(dir.file("gateway.log"));
   auto gw = gateway::Gateway::start(*config, log);
   ASSERT_TRUE(gw) << gw.message();
   const Poco::Net::SocketAddress addr("127.0.0.1", (*gw)->port());
+  const std::string ca = dir.file("dev/pki/ca.pem");
+  const Identity laborijn{dir.file("dev/pki/laborijn.pem"), dir.file("dev/pki/laborijn.key")};
 
-  // 1: a TLS client that sends half a request and stalls, holding the only worker.
+  // A TLS client that sends half a request and stalls: it holds a connection, not the worker.
   Poco::Net::Context::Params p;
-  p.caLocation = dir.file("dev/pki/ca.pem");
-  p.certificateFile = dir.file("dev/pki/laborijn.pem");
-  p.privateKeyFile = dir.file("dev/pki/laborijn.key");
+  p.caLocation = ca;
+  p.certificateFile = laborijn.cert_file;
+  p.privateKeyFile = laborijn.key_file;
   p.loadDefaultCAs = false;
   Poco::Net::Context::Ptr ctx = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, p);
   Poco::Net::SecureStreamSocket stalled;
@@ -48,37 +52,39 @@ TEST(ServerQueue, AConnectionBeyondAFullQueueIsRefusedAndCounted) {
   } catch (const Poco::Exception& e) {
     FAIL() << "stalled client: " << e.displayText();
   }
-
-  // 2: fills the queue.
-  Poco::Net::StreamSocket queued(addr);
-  // 3: beyond the queue: the server closes it without waiting for the worker.
-  Poco::Net::StreamSocket refused(addr);
-  refused.setReceiveTimeout(Poco::Timespan(10, 0));
+  // The only worker is free: another request is served at once.
+  {
+    HttpsClient c((*gw)->port(), ca, laborijn);
+    EXPECT_EQ(c.get("/healthz").status, 200);
+  }
+  // The cap of 3 connections from this address: two more fit, the next is closed at once.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the client above has gone
+  Poco::Net::StreamSocket second(addr), third(addr), beyond(addr);
+  beyond.setReceiveTimeout(Poco::Timespan(10, 0));
   char byte = 0;
   int got = -1;
   try {
-    got = refused.receiveBytes(&byte, 1);
+    got = beyond.receiveBytes(&byte, 1);
   } catch (const Poco::TimeoutException&) {
     got = -2;  // left waiting: not refused
   } catch (const Poco::Exception&) {
     got = 0;  // reset by peer: refused as well
   }
-  EXPECT_EQ(got, 0) << "the third connection should have been closed by the server";
-
-  // After the stalled request times out, the gateway serves again and has counted the refusal.
+  EXPECT_EQ(got, 0) << "the connection beyond the cap should have been closed by the server";
   stalled.close();
-  queued.close();
-  HttpsClient c((*gw)->port(), dir.file("dev/pki/ca.pem"),
-                {dir.file("dev/pki/laborijn.pem"), dir.file("dev/pki/laborijn.key")});
-  // Until the worker has drained the closed connections this one may be refused too: retry.
+  second.close();
+  third.close();
+  beyond.close();
+
+  // The operator (brug init names its auditor) sees the refusal counted.
+  const Identity operator_id{dir.file("dev/pki/fg-oude-ijsselstreek.pem"),
+                             dir.file("dev/pki/fg-oude-ijsselstreek.key")};
   Reply metrics;
   for (int attempt = 0; attempt < 50 && metrics.status != 200; ++attempt) {
     try {
-      metrics = c.get("/metrics");
+      metrics = HttpsClient((*gw)->port(), ca, operator_id).get("/metrics");
     } catch (const Poco::Exception&) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      c = HttpsClient((*gw)->port(), dir.file("dev/pki/ca.pem"),
-                      {dir.file("dev/pki/laborijn.pem"), dir.file("dev/pki/laborijn.key")});
     }
   }
   ASSERT_EQ(metrics.status, 200);

@@ -165,10 +165,10 @@ TEST_F(RefusalTest, EveryRouteRefusesABadRequestWithOneAuditEvent) {
       expect_refused_once({org, route.method, route.path + "?after=%zz", "", "", 400, "bad-query",
                            "request.refused"},
                           ++n);
-      // A parameter name that is not UTF-8 is refused as unknown, never echoed (no 500).
-      expect_refused_once(
-          {org, route.method, route.path + "?%FF%FE=1", "", "", 400, "validation", route.action},
-          ++n);
+      // A parameter name that is not UTF-8 is a malformed query, never echoed (no 500).
+      expect_refused_once({org, route.method, route.path + "?%FF%FE=1", "", "", 400, "bad-query",
+                           "request.refused"},
+                          ++n);
     }
   }
 }

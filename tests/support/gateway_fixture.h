@@ -60,6 +60,7 @@ class GatewayFixture : public ::testing::Test {
     config->port = 0;
     config->max_body_bytes = kBodyLimit;
     config->threads = 4;
+    if (configure_) configure_(*config);
     config_ = new gateway::Config(*config);
     log_ = new std::ofstream(dir_->file("gateway.log"));
     auto gw = gateway::Gateway::start(*config, *log_, std::move(seams));
@@ -107,6 +108,9 @@ class GatewayFixture : public ::testing::Test {
     return nlohmann::json::parse(r.body, nullptr, false);
   }
 
+  // A suite that sets this before SetUpTestSuite changes the configuration the gateway starts
+  // with (shorter deadlines, say).
+  static inline std::function<void(gateway::Config&)> configure_;
   // A suite that sets this before SetUpTestSuite runs the gateway on that clock (through the
   // Env seam; random ids stay random).
   static inline std::function<std::chrono::system_clock::time_point()> clock_;

@@ -26,12 +26,10 @@ inline std::string shell_quote(const std::string& s) {
   return out + "'";
 }
 
-inline RunResult run_brug(const std::vector<std::string>& args) {
-  std::string cmd = shell_quote(BRUG_BINARY);
-  for (const auto& a : args) cmd += " " + shell_quote(a);
-  cmd += " 2>&1";
+// Runs a shell command line, stdout and stderr together.
+inline RunResult run_shell(const std::string& command) {
   RunResult r;
-  FILE* p = popen(cmd.c_str(), "r");
+  FILE* p = popen((command + " 2>&1").c_str(), "r");
   if (p == nullptr) return r;
   char buf[4096];
   std::size_t n;
@@ -39,6 +37,20 @@ inline RunResult run_brug(const std::vector<std::string>& args) {
   const int status = pclose(p);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+inline RunResult run_brug(const std::vector<std::string>& args) {
+  std::string cmd = shell_quote(BRUG_BINARY);
+  for (const auto& a : args) cmd += " " + shell_quote(a);
+  return run_shell(cmd);
+}
+
+// `brug` under timeout(1): killed after `seconds` (exit code 124) if it has not ended.
+inline RunResult run_brug_with_timeout(int seconds, const std::vector<std::string>& args) {
+  std::string cmd =
+      "timeout --kill-after=5 " + std::to_string(seconds) + "s " + shell_quote(BRUG_BINARY);
+  for (const auto& a : args) cmd += " " + shell_quote(a);
+  return run_shell(cmd);
 }
 
 }  // namespace brug::testing
