@@ -166,6 +166,14 @@ std::string syntax_message(const nlohmann::json::parse_error& e) {
 
 }  // namespace
 
+std::size_t overflow_offset(std::string_view text, const nlohmann::json::out_of_range& e) {
+  const std::string_view what = e.what();
+  const std::size_t open = what.find('\''), close = what.rfind('\'');
+  if (open == std::string_view::npos || close <= open) return 0;
+  const std::size_t at = text.find(what.substr(open + 1, close - open - 1));
+  return at == std::string_view::npos ? 0 : at;
+}
+
 std::string pointer_join(std::string_view parent, std::string_view name) {
   std::string out(parent);
   out.push_back('/');
@@ -209,6 +217,12 @@ std::optional<JsonSource> JsonSource::parse(std::string_view text, std::string f
   } catch (const nlohmann::json::parse_error& e) {
     const std::size_t offset = e.byte > 0 ? e.byte - 1 : 0;
     diagnostics.push_back({source.file_, line_of_offset(text, offset), syntax_message(e)});
+    return std::nullopt;
+  } catch (const nlohmann::json::out_of_range& e) {
+    // A number beyond a double ("1e999"): nlohmann throws this even though it is a syntax
+    // problem of the file, and names the number instead of its position.
+    diagnostics.push_back({source.file_, line_of_offset(text, overflow_offset(text, e)),
+                           "invalid JSON: a number is out of range"});
     return std::nullopt;
   }
   LineScanner scanner(text, source.lines_);

@@ -17,6 +17,11 @@
 
 namespace brug::policies_internal {
 
+// The offset in `text` of the number an out_of_range.406 names ("number overflow parsing
+// '1e999'"), which nlohmann throws for a number beyond a double even with a parse that reports
+// syntax errors as parse_error; 0 when it cannot be placed.
+std::size_t overflow_offset(std::string_view text, const nlohmann::json::out_of_range& e);
+
 // A JSON pointer for `parent` extended by one member name (escaping '~' and '/').
 std::string pointer_join(std::string_view parent, std::string_view name);
 

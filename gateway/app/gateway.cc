@@ -99,6 +99,8 @@ Gateway::~Gateway() { stop(); }
 
 std::uint16_t Gateway::port() const { return state_->server ? state_->server->port() : 0; }
 
+Response Gateway::serve(Request& request) const { return state_->pipeline->serve(request); }
+
 void Gateway::stop() {
   if (state_->server) state_->server->stop();
 }

@@ -20,6 +20,9 @@ class Env;
 
 namespace brug::gateway {
 
+struct Request;
+struct Response;
+
 // What a test may swap for a fault it cannot cause otherwise (LevelDB's Env is the model).
 struct Seams {
   crypto::Env* env = nullptr;  // null: the real clock and random source
@@ -40,6 +43,9 @@ class Gateway {
 
   // The port actually bound (useful when the config asked for port 0).
   std::uint16_t port() const;
+  // One request through the chain the server runs, without the transport: the fuzz targets
+  // (tests/fuzz) build the Request as gateway/http/server.cc does and call this.
+  Response serve(Request& request) const;
   // Stops accepting, lets requests in flight finish for up to the configured grace, then
   // closes. Idempotent; the destructor calls it.
   void stop();

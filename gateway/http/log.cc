@@ -16,8 +16,9 @@ void Logger::write(std::string_view level, std::string_view event,
   j["ts"] = utc_now_rfc3339();
   j["level"] = level;
   j["event"] = event;
-  for (const auto& [key, value] : fields) {
-    std::visit([&](const auto& v) { j[std::string(key)] = v; }, value);
+  for (const auto& field : fields) {
+    // A lambda may not capture a structured binding before C++20 as clang 14 implements it.
+    std::visit([&](const auto& v) { j[std::string(field.first)] = v; }, field.second);
   }
   // Replace invalid UTF-8 rather than throw: a log line must never take a request down.
   const std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

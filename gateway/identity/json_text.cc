@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "policies/json_source.h"
+
 namespace brug::gateway {
 namespace {
 
@@ -26,6 +28,10 @@ Result<nlohmann::json> parse_json_text(const std::string& file, std::string_view
     if (colon != std::string::npos) what = what.substr(colon + 2);
     return Status::error(Code::kInvalidArgument, file + ":" + std::to_string(line_at(text, at)) +
                                                      ": invalid JSON: " + what);
+  } catch (const nlohmann::json::out_of_range& e) {  // a number beyond a double ("1e999")
+    const std::size_t at = policies_internal::overflow_offset(text, e);
+    return Status::error(Code::kInvalidArgument, file + ":" + std::to_string(line_at(text, at)) +
+                                                     ": invalid JSON: a number is out of range");
   }
 }
 

@@ -9,24 +9,12 @@
 
 #include "policies/catalogue.h"
 #include "policies/policy.h"
-
-namespace {
-
-const brug::Catalogue& shipped_catalogue() {
-  static const brug::Catalogue catalogue = [] {
-    auto c = brug::Catalogue::load(BRUG_SOURCE_DIR "/policies/catalogue.json");
-    if (!c) __builtin_trap();
-    return std::move(c).value();
-  }();
-  return catalogue;
-}
-
-}  // namespace
+#include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   std::vector<brug::Diagnostic> diagnostics;
-  auto policy = brug::parse_policy(text, "fuzz.json", shipped_catalogue(), diagnostics);
+  auto policy = brug::parse_policy(text, "fuzz.json", brug::fuzz::shipped_catalogue(), diagnostics);
   // Either a policy or a reason: never both, never neither.
   if (policy.has_value() == !diagnostics.empty()) __builtin_trap();
   diagnostics.clear();
