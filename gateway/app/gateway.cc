@@ -125,8 +125,8 @@ Result<std::unique_ptr<Gateway>> Gateway::start(const Config& config, std::ostre
   s.pipeline = std::make_unique<Pipeline>(s.registry, *s.audit, s.policies->content_hash(),
                                           config.max_body_bytes);
   add_builtin_routes(s);
-  s.exchange.emplace(
-      ExchangeDeps{*s.db, *s.audit, *s.keys, *s.catalogue, *s.policies, s.registry, *s.env});
+  s.exchange.emplace(ExchangeDeps{*s.db, *s.audit, *s.keys, *s.catalogue, *s.policies, s.registry,
+                                  *s.env, s.metrics, s.log});
   add_exchange_routes(*s.pipeline, *s.exchange);
   s.reports.emplace(ReportDeps{*s.db, *s.keys, *s.catalogue, *s.policies, s.registry, *s.env,
                                config.report_delay_days});
