@@ -126,7 +126,9 @@ Response Pipeline::serve(Request& r) const {
   // the use case: policy, consent and view are its own steps (gateway/disclosure/flow.h)
   Answer answer = route.use_case(call);
   if (answer.refusal()) return refuse(r, *answer.refusal(), route.action, call.context);
-  if (answer.response().status >= 500) return problem_response(internal_problem(), r.request_id);
+  // A failure inside the gateway (Answer::fail) is one generic problem; a use case that answers
+  // 503 on purpose (/healthz: the store cannot commit) says so itself.
+  if (answer.response().status == 500) return problem_response(internal_problem(), r.request_id);
   // audit: what is disclosed is durably logged before any of it leaves.
   if (!answer.disclosures().empty()) {
     for (AuditEvent& e : answer.disclosures()) e.policy_set = policy_set_;

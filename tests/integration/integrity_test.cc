@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
+#include <set>
 
 #include "adapters/sqlite/storage.h"
 #include "tests/support/database_observer.h"
@@ -325,6 +326,141 @@ TEST_F(IntegrityTest, AnOutcomeAfterTheConsentWasWithdrawnIsRefusedAndAuditedOnc
     }
   }
   EXPECT_EQ(refused, refused_before + 1) << "audited once";
+}
+
+// ---- the access report (AVG art. 15) ----------------------------------------------------------
+
+// The fields of the record each item of `org`'s feed carried about the person named `name`.
+std::vector<std::set<std::string>> delivered(const std::vector<nlohmann::json>& items,
+                                             const std::string& name) {
+  std::vector<std::set<std::string>> out;
+  for (const auto& i : items) {
+    if (!i.contains("record") || i["record"].value("voornaam", "") != name) continue;
+    std::set<std::string> fields;
+    for (const auto& [k, v] : i["record"].items()) fields.insert(k);
+    out.push_back(fields);
+  }
+  return out;
+}
+
+std::vector<std::set<std::string>> reported(const nlohmann::json& report, const std::string& org) {
+  std::vector<std::set<std::string>> out;
+  for (const auto& r : report["disclosed"]) {
+    if (r["recipient"] != org) continue;
+    for (const auto& i : r["items"]) {
+      out.push_back(i["fields"].get<std::set<std::string>>());
+      EXPECT_FALSE(i["time"].get<std::string>().empty());
+      EXPECT_EQ(i["basis"], "consent");
+    }
+  }
+  return out;
+}
+
+TEST_F(IntegrityTest, TheAccessReportSaysWhatLeftToWhomAsTheFeedsDeliveredIt) {
+  // Three people: referred without consent (nothing ever left), referred to two projects with
+  // consent (what left is what the feeds carried, gezondheid withheld), and only consented.
+  const std::string never = test_bsn(930), twice = test_bsn(931), only = test_bsn(932);
+  consent(twice, kReconnact);
+  consent(twice, kJobhulp, "begeleiding-naar-werk", {"contact", "profiel"});
+  consent(only, kJobhulp);
+  push({referral("int-report-1", never, kReconnact, "Nooit"),
+        referral("int-report-2", twice, kReconnact, "Tweemaal"),
+        referral("int-report-3", twice, kJobhulp, "Tweemaal")});
+  // Each pull from the start delivers again: the report must list every delivery.
+  const auto reconnact_feed = feed(kReconnact);
+  const auto at_reconnact = delivered(reconnact_feed, "Tweemaal");
+  const auto at_jobhulp = delivered(feed(kJobhulp), "Tweemaal");
+  ASSERT_EQ(at_reconnact.size(), 1U);
+  ASSERT_EQ(at_jobhulp.size(), 1U);
+  ASSERT_TRUE(delivered(reconnact_feed, "Nooit").empty());
+
+  auto report_of = [](const std::string& bsn, const std::string& asker) {
+    auto r = client(asker).post("/v1/audit/subject-report",
+                                nlohmann::json{{"subject", {{"bsn", bsn}}}}.dump());
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json(r);
+  };
+  const auto lookups_before = events("audit.subject-report").size();
+  const auto of_never = report_of(never, kGemeente);
+  EXPECT_TRUE(of_never["disclosed"].empty()) << of_never;
+  ASSERT_EQ(of_never["received"].size(), 1U) << of_never;
+  EXPECT_EQ(of_never["received"][0]["from"], kGemeente);
+  EXPECT_EQ(of_never["received"][0]["fields"].get<std::set<std::string>>(),
+            (std::set<std::string>{"voornaam", "doelgroep", "gezondheid"}));
+
+  const auto of_twice = report_of(twice, kAuditor);  // the FG may ask too
+  EXPECT_EQ(reported(of_twice, kReconnact), at_reconnact) << of_twice;
+  EXPECT_EQ(reported(of_twice, kJobhulp), at_jobhulp) << of_twice;
+  for (const auto& r : of_twice["disclosed"]) {
+    for (const auto& i : r["items"]) {
+      EXPECT_FALSE(i["fields"].get<std::set<std::string>>().contains("gezondheid"))
+          << "withheld, so never reported as disclosed";
+    }
+  }
+  EXPECT_EQ(of_twice["received"].size(), 2U);
+  EXPECT_EQ(of_twice["consents"].size(), 2U);
+
+  const auto of_only = report_of(only, kGemeente);
+  EXPECT_TRUE(of_only["disclosed"].empty()) << "a consent record is no disclosure";
+  EXPECT_TRUE(of_only["received"].empty());
+  ASSERT_EQ(of_only["consents"].size(), 1U);
+  EXPECT_EQ(of_only["consents"][0]["grantee"], kJobhulp);
+  EXPECT_EQ(of_only["consents"][0]["events"][0]["kind"], "given");
+
+  // Every look-up by BSN is audited, the search by subject too.
+  EXPECT_EQ(events("audit.subject-report").size(), lookups_before + 3);
+  const auto searches_before = events("audit.search").size();
+  auto search = client(kAuditor).post("/v1/audit/events/search",
+                                      nlohmann::json{{"subject", {{"bsn", twice}}}}.dump());
+  ASSERT_EQ(search.status, 200) << search.body;
+  const auto searches = events("audit.search");
+  ASSERT_EQ(searches.size(), searches_before + 1);
+  EXPECT_FALSE(searches.back()["subject"].get<std::string>().empty());
+
+  // And on paper, in Dutch, from the command line.
+  const auto printed = run_brug(
+      {"audit", "subject-report", "--config", dir_->file("dev/brug.json"), "--bsn", twice});
+  ASSERT_EQ(printed.exit_code, 0) << printed.output;
+  EXPECT_NE(printed.output.find("Aan: "), std::string::npos) << printed.output;
+  EXPECT_NE(printed.output.find("toestemming"), std::string::npos) << printed.output;
+  EXPECT_NE(printed.output.find(kJobhulp), std::string::npos) << printed.output;
+  EXPECT_EQ(printed.output.find(twice), std::string::npos) << "the BSN is not printed";
+  EXPECT_EQ(events("audit.subject-report").size(), lookups_before + 4);
+}
+
+// ---- the audit log at rest -------------------------------------------------------------------
+
+TEST_F(IntegrityTest, AChangedStoredNodeIsCaughtByVerifyAndNeverServedAsAProof) {
+  for (int n = 940; n < 946; ++n) consent(test_bsn(n), kReconnact);  // leaves enough
+  auto cp = client(kAuditor).get("/v1/audit/checkpoint");
+  ASSERT_EQ(cp.status, 200) << cp.body;
+  const std::uint64_t size = json(cp)["size"];
+  ASSERT_GE(size, 4U);
+  const std::string config = dir_->file("dev/brug.json");
+  const auto clean = run_brug({"audit", "verify", "--config", config});
+  ASSERT_EQ(clean.exit_code, 0) << clean.output;
+
+  const adapters::Blob original =
+      blob("SELECT hash FROM audit_nodes WHERE level = 1 AND idx = ?", "1");
+  adapters::Blob changed = original;
+  changed.at(0) ^= 0x01;
+  sql("UPDATE audit_nodes SET hash = ? WHERE level = 1 AND idx = 1", {changed});
+
+  const auto caught = run_brug({"audit", "verify", "--config", config});
+  EXPECT_EQ(caught.exit_code, 1) << caught.output;
+  EXPECT_NE(caught.output.find("stored node (level 1, index 1)"), std::string::npos)
+      << caught.output;
+  // A proof through that node would not verify against the signed root: never answered.
+  auto proof =
+      client(kAuditor).get("/v1/audit/proof/inclusion?index=0&size=" + std::to_string(size));
+  EXPECT_EQ(proof.status, 500) << proof.body;
+
+  sql("UPDATE audit_nodes SET hash = ? WHERE level = 1 AND idx = 1", {original});
+  EXPECT_EQ(
+      client(kAuditor).get("/v1/audit/proof/inclusion?index=0&size=" + std::to_string(size)).status,
+      200);
+  const auto again = run_brug({"audit", "verify", "--config", config});
+  EXPECT_EQ(again.exit_code, 0) << again.output;
 }
 
 }  // namespace
