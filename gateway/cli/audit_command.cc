@@ -221,7 +221,7 @@ int run_audit(const std::vector<std::string>& argv, std::ostream& out, std::ostr
     err << "brug: " << why << "\nusage: " << kAuditUsage << "\n";
     return 2;
   };
-  if (argv.empty()) return usage("audit needs pubkey, export or verify");
+  if (argv.empty()) return usage("audit needs pubkey, export, verify or subject-report");
   auto args =
       parse_args({argv.begin() + 1, argv.end()}, {"config", "out", "format", "pubkey", "bsn"}, {});
   if (!args) return usage(args.message());

@@ -426,6 +426,15 @@ TEST_F(IntegrityTest, TheAccessReportSaysWhatLeftToWhomAsTheFeedsDeliveredIt) {
   EXPECT_NE(printed.output.find(kJobhulp), std::string::npos) << printed.output;
   EXPECT_EQ(printed.output.find(twice), std::string::npos) << "the BSN is not printed";
   EXPECT_EQ(events("audit.subject-report").size(), lookups_before + 4);
+  const auto bad = run_brug(
+      {"audit", "subject-report", "--config", dir_->file("dev/brug.json"), "--bsn", "123456789"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_EQ(bad.output.find("123456789"), std::string::npos) << "no input echoed";
+  auto bad_api =
+      client(kAuditor).post("/v1/audit/subject-report", R"({"subject": {"bsn": "123456789"}})");
+  EXPECT_EQ(bad_api.status, 400);
+  EXPECT_EQ(bad_api.body.find("123456789"), std::string::npos);
+  EXPECT_EQ(events("audit.subject-report").size(), lookups_before + 5) << "the refusal, once";
 }
 
 // ---- the audit log at rest -------------------------------------------------------------------
