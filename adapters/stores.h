@@ -110,6 +110,7 @@ struct OutcomeForSender {
   std::optional<Blob> wrapped_key;
   std::string referral_id;  // the sender's first referral of the participant to the project
   std::optional<Blob> referral_sealed;
+  std::string referral_purpose;
 };
 
 class ExchangeStore {
@@ -119,7 +120,9 @@ class ExchangeStore {
   virtual Result<std::optional<ParticipantRow>> participant(const std::string& participant) = 0;
   // Creates the participant, or gives an erased one a new key and sealed BSN.
   virtual Status put_participant(const ParticipantRow& row, const std::string& now) = 0;
-  // Destroys the participant's key and BSN; false when the participant is unknown.
+  // Destroys the participant's key and BSN, and what else names them that the audit log does
+  // not need: the senders' source_refs and content hashes of their referrals and the evidence
+  // references of their consents (both become empty). False when the participant is unknown.
   virtual Result<bool> erase_participant(const std::string& participant,
                                          const std::string& now) = 0;
 
@@ -238,6 +241,10 @@ class Database {
   // The highest migration version applied.
   virtual int schema_version() = 0;
   virtual std::string_view backend() const = 0;
+  // Makes what committed transactions overwrote or deleted unrecoverable from the database's
+  // files, so that a copy of them taken after it returns holds none of it (an erasure).
+  // kUnavailable when it could not finish (e.g. a long reader); it may be called again.
+  virtual Status scrub() = 0;
 };
 
 struct SqliteOptions {

@@ -12,7 +12,8 @@ namespace {
 
 constexpr std::size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 constexpr std::size_t kTag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
-constexpr std::uint8_t kRecordFormat = 1;
+constexpr std::uint8_t kLegacyRecordFormat = 1;  // bound id, participant, type only
+constexpr std::uint8_t kRecordFormat = 2;
 constexpr std::string_view kWrapLabel = "brug/data-key/v1";
 constexpr std::string_view kRecordLabel = "brug/record/v1";
 
@@ -43,19 +44,24 @@ std::string wrap_ad(std::uint32_t version, const ParticipantIndex& participant) 
   return ad;
 }
 
-// Associated data of a sealed record: unambiguous (length-prefixed) encoding of its identity.
-Result<std::string> record_ad(const RecordBinding& b) {
+// Associated data of a sealed record: unambiguous (length-prefixed) encoding of its identity
+// and addressing. Format 1 stops after the type.
+Result<std::string> record_ad(const RecordBinding& b, std::uint8_t format) {
   if (b.record_id.empty() || b.record_type.empty()) {
     return Status::error(Code::kInvalidArgument, "a sealed record needs a record id and type");
   }
-  if (b.record_id.size() > UINT32_MAX || b.record_type.size() > UINT32_MAX) {
-    return Status::error(Code::kInvalidArgument, "record id or type too long");
+  for (std::string_view f : {b.record_id, b.record_type, b.sender, b.recipient, b.purpose}) {
+    if (f.size() > UINT32_MAX) return Status::error(Code::kInvalidArgument, "binding too long");
   }
   std::string ad(kRecordLabel);
-  ad.push_back(static_cast<char>(kRecordFormat));
+  ad.push_back(static_cast<char>(format));
   put_field(ad, b.record_id);
   ad.append(as_text(b.participant.bytes()));
   put_field(ad, b.record_type);
+  if (format == kLegacyRecordFormat) return ad;
+  put_field(ad, b.sender);
+  put_field(ad, b.recipient);
+  put_field(ad, b.purpose);
   return ad;
 }
 
@@ -135,7 +141,7 @@ Result<WrappedDataKey> rewrap_data_key(const KekRing& keks, const ParticipantInd
 Result<std::vector<std::uint8_t>> seal_record(const DataKey& key, const RecordBinding& binding,
                                               std::span<const std::uint8_t> plaintext) {
   BRUG_RETURN_IF_ERROR(init());
-  auto ad = record_ad(binding);
+  auto ad = record_ad(binding, kRecordFormat);
   if (!ad.is_ok()) return ad.status();
   std::vector<std::uint8_t> out(kSealOverhead + plaintext.size());
   out[0] = kRecordFormat;
@@ -150,14 +156,14 @@ Result<std::vector<std::uint8_t>> seal_record(const DataKey& key, const RecordBi
 Result<std::vector<std::uint8_t>> open_record(const DataKey& key, const RecordBinding& binding,
                                               std::span<const std::uint8_t> sealed) {
   BRUG_RETURN_IF_ERROR(init());
-  auto ad = record_ad(binding);
-  if (!ad.is_ok()) return ad.status();
   if (sealed.size() < kSealOverhead) {
     return Status::error(Code::kCorrupt, "sealed record is truncated");
   }
-  if (sealed[0] != kRecordFormat) {
+  if (sealed[0] != kRecordFormat && sealed[0] != kLegacyRecordFormat) {
     return Status::error(Code::kCorrupt, "sealed record has an unknown format");
   }
+  auto ad = record_ad(binding, sealed[0]);
+  if (!ad.is_ok()) return ad.status();
   const std::uint8_t* nonce = sealed.data() + 1;
   std::vector<std::uint8_t> out(sealed.size() - kSealOverhead);
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(out.data(), nullptr, nullptr, nonce + kNonce,

@@ -3,8 +3,9 @@
 // Each participant has a random DataKey. It is stored only wrapped by the current KEK
 // (XChaCha20-Poly1305, bound to the participant and the KEK version); rotation re-wraps data
 // keys without touching records. Records are sealed with XChaCha20-Poly1305 under the data key
-// with the record's identity (record id, participant, record type) as associated data, so a
-// ciphertext moved to another row does not open. Deleting a participant's wrapped data key
+// with everything that decides who may read them (record id, participant, record type, sender,
+// recipient, purpose) as associated data, so a ciphertext moved to another row, or a row
+// re-addressed to another recipient, does not open. Deleting a participant's wrapped data key
 // makes every record of theirs unreadable: that is erasure (crypto-shredding).
 #pragma once
 
@@ -52,14 +53,21 @@ Result<WrappedDataKey> rewrap_data_key(const KekRing& keks, const ParticipantInd
                                        const WrappedDataKey& wrapped);
 
 // What a sealed record is bound to: opening succeeds only with exactly the same binding.
-// Holds views: the strings must outlive the call it is passed to.
+// Holds views: the strings must outlive the call it is passed to. The gateway fills sender,
+// recipient and purpose from what it knows of the request (the caller, never only a column it
+// reads back), so a row whose addressing was changed in the database does not open.
 struct RecordBinding {
   std::string_view record_id;
   const ParticipantIndex& participant;
   std::string_view record_type;
+  std::string_view sender = {};     // the organisation that sent it
+  std::string_view recipient = {};  // the organisation it is for (empty: decided elsewhere)
+  std::string_view purpose = {};
 };
 
-// Sealed form: format byte (1) || nonce (24) || ciphertext || tag (16).
+// Sealed form: format byte (1) || nonce (24) || ciphertext || tag (16). Format 2 binds the
+// whole RecordBinding; format 1 (records sealed by builds before it) bound only id,
+// participant and type, and still opens for the same three (docs/CRYPTO.md).
 inline constexpr std::size_t kSealOverhead = 1 + 24 + 16;
 
 Result<std::vector<std::uint8_t>> seal_record(const DataKey& key, const RecordBinding& binding,

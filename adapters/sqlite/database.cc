@@ -30,6 +30,7 @@ class SqliteDatabase final : public Database {
 
   int schema_version() override { return storage_->schema_version(); }
   std::string_view backend() const override { return "sqlite"; }
+  Status scrub() override { return storage_->checkpoint(); }
 
  private:
   static Status run(Tx& tx, const std::function<Status(Stores&)>& fn) {

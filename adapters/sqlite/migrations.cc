@@ -151,6 +151,19 @@ const std::vector<Migration>& migrations() {
            // recipient, purpose or participant.
            "ALTER TABLE referrals ADD COLUMN content_hash TEXT",
        }},
+      {7,
+       "erasure empties consent evidence references",
+       {
+           // A consent stays immutable except for one change: an erasure empties its evidence
+           // reference (free text that may name the person).
+           "DROP TRIGGER consents_immutable",
+           "CREATE TRIGGER consents_immutable BEFORE UPDATE OF id, participant, grantee, purpose, "
+           "categories, valid_from, valid_until, evidence_method, recorded_by, recorded_at "
+           "ON consents BEGIN SELECT RAISE(ABORT, 'consents are immutable'); END",
+           "CREATE TRIGGER consents_evidence_only_emptied BEFORE UPDATE OF evidence_reference "
+           "ON consents WHEN NEW.evidence_reference <> '' "
+           "BEGIN SELECT RAISE(ABORT, 'consents are immutable'); END",
+       }},
   };
   return kMigrations;
 }

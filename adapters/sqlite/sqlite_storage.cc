@@ -234,6 +234,19 @@ class SqliteStorage final : public Storage {
 
   std::string_view backend() const override { return "sqlite"; }
 
+  Status checkpoint() override {
+    auto taken = take();
+    if (!taken) return taken.status();
+    Lease lease(*this, std::move(taken).value());
+    const int rc = sqlite3_wal_checkpoint_v2((*lease).db(), nullptr, SQLITE_CHECKPOINT_TRUNCATE,
+                                             nullptr, nullptr);
+    if (rc == SQLITE_OK) return Status::ok();
+    if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
+      return Status::error(Code::kUnavailable, "checkpoint kept from finishing by a reader");
+    }
+    return sqlite_error("checkpoint", (*lease).db());
+  }
+
   Status migrate() {
     return transact([](Tx& tx) {
       auto created = tx.exec(
@@ -312,6 +325,7 @@ class SqliteStorage final : public Storage {
     }
     const std::string pragmas =
         "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-32768; "
+        "PRAGMA secure_delete=ON; "
         "PRAGMA mmap_size=1073741824; PRAGMA temp_store=MEMORY; PRAGMA busy_timeout=" +
         std::to_string(options_.busy_timeout_ms) +
         "; PRAGMA synchronous=" + (options_.synchronous_full ? "FULL" : "NORMAL") + ";";

@@ -69,6 +69,10 @@ class Storage {
   // The highest migration version applied.
   virtual int schema_version() = 0;
   virtual std::string_view backend() const = 0;
+  // Copies the write-ahead log into the database and truncates it to nothing (waiting for
+  // readers up to the busy timeout); with secure_delete on every connection, what was deleted
+  // is then in no file. kUnavailable when a reader kept it from finishing.
+  virtual Status checkpoint() = 0;
 };
 
 // Opens (or creates) the SQLite database, sets WAL, foreign keys and the busy timeout on every

@@ -469,6 +469,36 @@ TEST_P(StoreConformance, ErasingAParticipantDestroysItsKeyAndSealedBsn) {
   EXPECT_EQ(other->wrapped_key, participant_row(kP2).wrapped_key);
 }
 
+TEST_P(StoreConformance, ErasingAParticipantForgetsTheSendersReferencesAndConsentEvidence) {
+  ASSERT_NO_FATAL_FAILURE(seed(db()));
+  CONFORMANCE_ASSERT_OK(db().write([](Stores& s) {
+    BRUG_RETURN_IF_ERROR(s.exchange.add_referral(referral("r1", "gem-a", kP1, "proj-p")));
+    BRUG_RETURN_IF_ERROR(s.exchange.add_referral(referral("r2", "gem-a", kP2, "proj-p")));
+    BRUG_RETURN_IF_ERROR(
+        s.consents.insert(consent_of("cns_1", kP1, "proj-p", Purpose::kBegeleidingNaarWerk, kNow)));
+    return s.consents.insert(
+        consent_of("cns_2", kP2, "proj-p", Purpose::kBegeleidingNaarWerk, kNow));
+  }));
+  EXPECT_TRUE(write_value(db(), [](Stores& s) { return s.exchange.erase_participant(kP1, kNow); }));
+  EXPECT_FALSE(read_value(db(), [](Stores& s) {
+    return s.exchange.referral_by_source("gem-a", "src-r1");
+  })) << "the sender's reference is gone";
+  EXPECT_TRUE(
+      read_value(db(), [](Stores& s) { return s.exchange.referral_by_source("gem-a", "src-r2"); }));
+  const auto mine = read_value(db(), [](Stores& s) { return s.consents.for_participant(kP1); });
+  ASSERT_EQ(mine.size(), 1U) << "the consent itself is kept for the audit";
+  EXPECT_EQ(mine[0].evidence.reference, "");
+  EXPECT_EQ(mine[0].evidence.method, consent::EvidenceMethod::kSchriftelijk);
+  const auto theirs = read_value(db(), [](Stores& s) { return s.consents.for_participant(kP2); });
+  ASSERT_EQ(theirs.size(), 1U);
+  EXPECT_EQ(theirs[0].evidence.reference, "formulier 2026-014");
+  // The referral can be pushed again under its old source_ref: it no longer names anything.
+  NewReferral again = referral("r1b", "gem-a", kP3, "proj-p");
+  again.source_ref = "src-r1";
+  CONFORMANCE_ASSERT_OK(db().write([&](Stores& s) { return s.exchange.add_referral(again); }));
+  CONFORMANCE_ASSERT_OK(db().scrub());
+}
+
 TEST_P(StoreConformance, ErasingAnUnknownParticipantReturnsFalse) {
   ASSERT_NO_FATAL_FAILURE(seed(db()));
   EXPECT_FALSE(
@@ -692,6 +722,7 @@ TEST_P(StoreConformance, OutcomesForSenderAreThoseOfParticipantsItReferredToThat
   EXPECT_EQ(o1.sealed, sealed_of("o1"));
   EXPECT_EQ(o1.wrapped_key, participant_row(kP1).wrapped_key);
   EXPECT_EQ(o1.referral_sealed, sealed_of("ra1"));
+  EXPECT_EQ(o1.referral_purpose, kWork) << "the referral's seal binds its purpose";
   EXPECT_EQ(mine[1].referral_id, "ra3");
 
   EXPECT_EQ(ids_of(read_value(

@@ -35,6 +35,7 @@ class FaultyDatabase final : public Database {
   Status read(const std::function<Status(Stores&)>& fn) override { return inner_->read(fn); }
   int schema_version() override { return inner_->schema_version(); }
   std::string_view backend() const override { return inner_->backend(); }
+  Status scrub() override { return inner_->scrub(); }
 
  private:
   std::unique_ptr<Database> inner_;

@@ -1,6 +1,8 @@
 #include "gateway/app/gateway.h"
 
 #include <algorithm>
+#include <chrono>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -37,6 +39,10 @@ struct Gateway::State {
   std::unique_ptr<Pipeline> pipeline;
   Metrics metrics;
   std::unique_ptr<HttpsServer> server;
+  // The last write probe of /healthz: at most one every kWriteProbeEvery.
+  std::mutex probe_mu;
+  std::optional<std::chrono::steady_clock::time_point> probed_at;
+  bool can_commit = false;
 
   State(Config c, std::ostream& out, OrgRegistry r)
       : config(std::move(c)), log(out), registry(std::move(r)) {}
@@ -64,18 +70,41 @@ ServerOptions server_options(const Config& c) {
           .shutdown_grace_s = c.shutdown_grace_s};
 }
 
-// /healthz: any registered organisation; /metrics: the configured operators. Nothing personal;
-// only refusals are audited.
+constexpr std::chrono::seconds kWriteProbeEvery{5};
+
+// Whether the store can commit: a real write (the registry the gateway wrote at start, written
+// again), at most once every kWriteProbeEvery; between probes the last answer stands.
+bool can_commit(Gateway::State& s) {
+  std::lock_guard lock(s.probe_mu);
+  const auto now = std::chrono::steady_clock::now();
+  if (!s.probed_at || now - *s.probed_at >= kWriteProbeEvery) {
+    const Status probe = s.registry.sync_to(*s.db, s.env->now_rfc3339());
+    if (!probe.is_ok() && s.can_commit) s.log.error("storage_cannot_commit", {});
+    s.can_commit = probe.is_ok();
+    s.probed_at = now;
+  }
+  return s.can_commit;
+}
+
+// /healthz (ready: the store reads and commits) and /livez (the process runs): any registered
+// organisation; /metrics: the configured operators. Nothing personal; only refusals are audited.
 void add_builtin_routes(Gateway::State& s) {
   s.pipeline->add(
       {"GET", "/healthz", {}, "healthz", "", Body::kNone, [&s](Call&) {
-         const bool db_ok =
+         const bool reads =
              s.db->read([](adapters::Stores& st) { return st.audit.size().status(); }).is_ok();
-         nlohmann::json j = {{"status", db_ok ? "ok" : "degraded"},
+         const bool commits = reads && can_commit(s);
+         nlohmann::json j = {{"status", commits ? "ok" : "degraded"},
                              {"version", BRUG_VERSION},
-                             {"storage", db_ok ? "ok" : "unavailable"}};
-         return Answer::respond(json_response(db_ok ? 200 : 503, j.dump()));
+                             {"storage", commits ? "ok"
+                                         : reads ? "read-only"
+                                                 : "unavailable"}};
+         return Answer::respond(json_response(commits ? 200 : 503, j.dump()));
        }});
+  s.pipeline->add({"GET", "/livez", {}, "livez", "", Body::kNone, [](Call&) {
+                     nlohmann::json j = {{"status", "alive"}, {"version", BRUG_VERSION}};
+                     return Answer::respond(json_response(200, j.dump()));
+                   }});
   s.pipeline->add({"GET", "/metrics", {}, "metrics", "", Body::kNone, [&s](Call& call) {
                      // Operators only: the counts tell how much is pushed and erased.
                      const auto& operators = s.config.metrics_organisations;
@@ -143,14 +172,14 @@ Result<std::unique_ptr<Gateway>> Gateway::start(const Config& config, std::ostre
   s.pipeline = std::make_unique<Pipeline>(s.registry, *s.audit, s.policies->content_hash(),
                                           config.max_body_bytes);
   add_builtin_routes(s);
-  s.exchange.emplace(
-      ExchangeDeps{*s.db, *s.audit, *s.keys, *s.catalogue, *s.policies, s.registry, *s.env});
+  s.exchange.emplace(ExchangeDeps{*s.db, *s.audit, *s.keys, *s.catalogue, *s.policies, s.registry,
+                                  *s.env, s.metrics, s.log});
   add_exchange_routes(*s.pipeline, *s.exchange);
   s.reports.emplace(ReportDeps{*s.db, *s.keys, *s.catalogue, *s.policies, s.registry, *s.env,
                                config.report_delay_days});
   add_report_routes(*s.pipeline, *s.reports);
   add_consent_routes(*s.pipeline, {*s.db, *s.audit, s.registry, *s.keys, *s.env});
-  add_audit_routes(*s.pipeline, {*s.audit, s.registry, *s.keys});
+  add_audit_routes(*s.pipeline, {*s.audit, s.registry, *s.keys, *s.db, *s.env});
 
   const Pipeline* pipeline = s.pipeline.get();
   auto server = HttpsServer::start(

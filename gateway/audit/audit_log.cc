@@ -35,6 +35,21 @@ Checkpoint checkpoint_of(const adapters::CheckpointRow& r) {
   return {r.size, crypto::to_hex(r.root), r.time, r.key_id, crypto::to_hex(r.signature)};
 }
 
+// The root the gateway signed for a tree of `size` leaves, if it signed one. Auditors mostly
+// ask about the newest checkpoint; only other sizes read the whole list.
+Result<std::optional<Sha256Digest>> signed_root_of(AuditStore& store, std::uint64_t size) {
+  auto latest = store.latest_checkpoint();
+  if (!latest) return latest.status();
+  if (*latest && (*latest)->size == size) return std::optional<Sha256Digest>((*latest)->root);
+  if (!*latest || (*latest)->size < size) return std::optional<Sha256Digest>();
+  auto all = store.checkpoints();
+  if (!all) return all.status();
+  for (const auto& c : *all) {
+    if (c.size == size) return std::optional<Sha256Digest>(c.root);
+  }
+  return std::optional<Sha256Digest>();
+}
+
 }  // namespace
 
 std::string checkpoint_bytes(const Checkpoint& c) {
@@ -301,6 +316,24 @@ Result<std::vector<Sha256Digest>> AuditLog::inclusion_proof(std::uint64_t index,
     if (size > *n) return Status::error(Code::kInvalidArgument, "size is beyond the log");
     auto proof = crypto::inclusion_proof(StoredTree(s.audit), index, size);
     if (!proof) return proof.status();
+    // Built from stored nodes, checked before it leaves: against the signed root of that size
+    // and the leaf's own bytes, so a changed node is a failure here, not a proof that fails
+    // at the auditor.
+    auto signed_root = signed_root_of(s.audit, size);
+    if (!signed_root) return signed_root.status();
+    if (*signed_root) {
+      auto leaf = s.audit.leaves(index, index + 1);
+      if (!leaf) return leaf.status();
+      if (leaf->size() != 1) return Status::error(Code::kCorrupt, "audit leaf missing");
+      const std::string& bytes = leaf->front();
+      const Sha256Digest leaf_hash = crypto::merkle_leaf_hash(
+          std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
+      if (!crypto::verify_inclusion(leaf_hash, index, size, *proof, **signed_root).is_ok()) {
+        return Status::error(
+            Code::kCorrupt,
+            "the stored tree does not give the signed root of size " + std::to_string(size));
+      }
+    }
     out = std::move(proof).value();
     return Status::ok();
   }));
@@ -318,6 +351,9 @@ Result<std::vector<Sha256Digest>> AuditLog::consistency_proof(std::uint64_t from
     }
     auto proof = crypto::consistency_proof(StoredTree(s.audit), from, to);
     if (!proof) return proof.status();
+    // Not checked against the signed roots here: a consistency proof that fails at the auditor
+    // is how a rewritten history shows (an old checkpoint the gateway's store no longer
+    // matches); `brug audit verify --config` names a changed node.
     out = std::move(proof).value();
     return Status::ok();
   }));
@@ -348,59 +384,53 @@ Result<std::vector<std::pair<std::uint64_t, std::string>>> AuditLog::search(cons
   return out;
 }
 
-Status verify_audit_export(const std::string& dir, const std::string& public_key_hex) {
-  auto key = crypto::VerifyKey::from_hex(public_key_hex);
-  if (!key) return Status::error(Code::kInvalidArgument, "--pubkey: " + key.message());
-  std::ifstream entries(dir + "/entries.jsonl", std::ios::binary);
-  std::ifstream checkpoints_file(dir + "/checkpoints.json", std::ios::binary);
-  if (!entries || !checkpoints_file) {
-    return Status::error(Code::kNotFound, dir + ": needs entries.jsonl and checkpoints.json");
+namespace {
+
+// Checks one leaf (its text `line`) at `index` after the leaf hashed `prev`; returns its hash.
+Result<Sha256Digest> check_leaf(const std::string& line, std::uint64_t i,
+                                const Sha256Digest& prev) {
+  auto bad = [&](const std::string& why) {
+    return Status::error(Code::kCorrupt, "first bad index " + std::to_string(i) + ": " + why);
+  };
+  const auto leaf = nlohmann::json::parse(line, nullptr, false);
+  if (!leaf.is_object() || !leaf.contains("index") || !leaf.contains("prev")) {
+    return bad("not an audit leaf");
   }
-  crypto::MemoryMerkleTree tree;
-  Sha256Digest prev{};
-  std::string line;
-  for (std::uint64_t i = 0; std::getline(entries, line); ++i) {
-    auto bad = [&](const std::string& why) {
-      return Status::error(Code::kCorrupt, "first bad index " + std::to_string(i) + ": " + why);
-    };
-    const auto leaf = nlohmann::json::parse(line, nullptr, false);
-    if (!leaf.is_object() || !leaf.contains("index") || !leaf.contains("prev")) {
-      return bad("not an audit leaf");
-    }
-    if (leaf["index"] != i) return bad("leaf says index " + leaf["index"].dump());
-    if (leaf["prev"] != crypto::to_hex(prev)) {
-      // The previous leaf changed, or this one was moved or inserted.
-      return Status::error(Code::kCorrupt, "first bad index " + std::to_string(i == 0 ? 0 : i - 1) +
-                                               ": the chain of leaf hashes breaks before index " +
-                                               std::to_string(i));
-    }
-    prev = crypto::merkle_leaf_hash(
-        std::span(reinterpret_cast<const std::uint8_t*>(line.data()), line.size()));
-    tree.append_leaf_hash(prev);
+  if (leaf["index"] != i) return bad("leaf says index " + leaf["index"].dump());
+  if (leaf["prev"] != crypto::to_hex(prev)) {
+    // The previous leaf changed, or this one was moved or inserted.
+    return Status::error(Code::kCorrupt, "first bad index " + std::to_string(i == 0 ? 0 : i - 1) +
+                                             ": the chain of leaf hashes breaks before index " +
+                                             std::to_string(i));
   }
-  const auto list = nlohmann::json::parse(checkpoints_file, nullptr, false);
-  if (!list.is_array() || list.empty()) {
-    return Status::error(Code::kCorrupt, "checkpoints.json holds no checkpoints");
+  return crypto::merkle_leaf_hash(
+      std::span(reinterpret_cast<const std::uint8_t*>(line.data()), line.size()));
+}
+
+// Every checkpoint signed by `key`, its root that of `tree` at its size, each consistent with
+// the one before; with `cover_all`, no leaf beyond the newest.
+Status verify_checkpoints(const crypto::MemoryMerkleTree& tree, const std::vector<Checkpoint>& list,
+                          const crypto::VerifyKey& key, bool cover_all) {
+  if (list.empty() && (cover_all || tree.size() > 0)) {
+    return Status::error(Code::kCorrupt, "there is no checkpoint");
   }
   std::uint64_t covered = 0;
   Sha256Digest covered_root{};
-  for (const auto& j : list) {
-    Checkpoint c{j.value("size", std::uint64_t{0}), j.value("root", ""), j.value("time", ""),
-                 j.value("key_id", ""), j.value("signature", "")};
+  for (const Checkpoint& c : list) {
     const std::string at = "checkpoint of size " + std::to_string(c.size);
     auto kid = crypto::KeyId::parse(c.key_id);
     if (!kid) return Status::error(Code::kCorrupt, at + ": bad key id");
     auto sig = crypto::Signature::from_hex(*kid, c.signature);
     const std::string bytes = checkpoint_bytes(c);
     if (!sig ||
-        !key->verify(std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()),
-                     *sig)
+        !key.verify(std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()),
+                    *sig)
              .is_ok()) {
       return Status::error(Code::kCorrupt, at + ": the signature does not verify");
     }
     if (c.size > tree.size()) {
-      return Status::error(Code::kCorrupt, at + ": the export holds only " +
-                                               std::to_string(tree.size()) + " entries");
+      return Status::error(Code::kCorrupt,
+                           at + ": the log holds only " + std::to_string(tree.size()) + " entries");
     }
     auto root = crypto::merkle_root(tree, c.size);
     if (!root || crypto::to_hex(*root) != c.root) {
@@ -418,11 +448,88 @@ Status verify_audit_export(const std::string& dir, const std::string& public_key
     covered = c.size;
     covered_root = *root;
   }
-  if (tree.size() > covered) {
+  if (cover_all && tree.size() > covered) {
     return Status::error(Code::kCorrupt, "first bad index " + std::to_string(covered) +
                                              ": entries beyond the newest signed checkpoint");
   }
   return Status::ok();
+}
+
+}  // namespace
+
+Status verify_audit_export(const std::string& dir, const std::string& public_key_hex) {
+  auto key = crypto::VerifyKey::from_hex(public_key_hex);
+  if (!key) return Status::error(Code::kInvalidArgument, "--pubkey: " + key.message());
+  std::ifstream entries(dir + "/entries.jsonl", std::ios::binary);
+  std::ifstream checkpoints_file(dir + "/checkpoints.json", std::ios::binary);
+  if (!entries || !checkpoints_file) {
+    return Status::error(Code::kNotFound, dir + ": needs entries.jsonl and checkpoints.json");
+  }
+  crypto::MemoryMerkleTree tree;
+  Sha256Digest prev{};
+  std::string line;
+  for (std::uint64_t i = 0; std::getline(entries, line); ++i) {
+    auto hash = check_leaf(line, i, prev);
+    if (!hash) return hash.status();
+    prev = *hash;
+    tree.append_leaf_hash(prev);
+  }
+  const auto list = nlohmann::json::parse(checkpoints_file, nullptr, false);
+  if (!list.is_array() || list.empty()) {
+    return Status::error(Code::kCorrupt, "checkpoints.json holds no checkpoints");
+  }
+  std::vector<Checkpoint> checkpoints;
+  for (const auto& j : list) {
+    checkpoints.push_back({j.value("size", std::uint64_t{0}), j.value("root", ""),
+                           j.value("time", ""), j.value("key_id", ""), j.value("signature", "")});
+  }
+  return verify_checkpoints(tree, checkpoints, *key, true);
+}
+
+Status verify_audit_store(adapters::Database& db, const std::string& public_key_hex) {
+  auto key = crypto::VerifyKey::from_hex(public_key_hex);
+  if (!key) return Status::error(Code::kInvalidArgument, "public key: " + key.message());
+  constexpr std::uint64_t kPage = 10000;
+  crypto::MemoryMerkleTree tree;
+  std::vector<Checkpoint> checkpoints;
+  BRUG_RETURN_IF_ERROR(db.read([&](Stores& s) {
+    tree = crypto::MemoryMerkleTree();
+    checkpoints.clear();
+    auto size = s.audit.size();
+    if (!size) return size.status();
+    Sha256Digest prev{};
+    for (std::uint64_t start = 0; start < *size; start += kPage) {
+      auto page = s.audit.leaves(start, std::min(*size, start + kPage));
+      if (!page) return page.status();
+      std::uint64_t i = start;
+      for (const std::string& line : *page) {
+        auto hash = check_leaf(line, i++, prev);
+        if (!hash) return hash.status();
+        prev = *hash;
+        tree.append_leaf_hash(prev);
+      }
+    }
+    // Every stored node, leaf hashes (level 0) included, against what the leaves give.
+    for (unsigned level = 0; level < 64 && (*size >> level) > 0; ++level) {
+      for (std::uint64_t index = 0; index < (*size >> level); ++index) {
+        auto stored = s.audit.node(level, index);
+        auto expected = tree.perfect_subtree_hash(level, index);
+        if (!expected) return expected.status();
+        if (!stored || *stored != *expected) {
+          return Status::error(Code::kCorrupt, "stored node (level " + std::to_string(level) +
+                                                   ", index " + std::to_string(index) +
+                                                   ") does not match leaves [" +
+                                                   std::to_string(index << level) + ", " +
+                                                   std::to_string((index + 1) << level) + ")");
+        }
+      }
+    }
+    auto rows = s.audit.checkpoints();
+    if (!rows) return rows.status();
+    for (const auto& r : *rows) checkpoints.push_back(checkpoint_of(r));
+    return Status::ok();
+  }));
+  return verify_checkpoints(tree, checkpoints, *key, false);
 }
 
 }  // namespace brug::gateway

@@ -118,4 +118,10 @@ std::string audit_leaf(const AuditEvent& e, std::uint64_t index, const crypto::S
 // checkpoint. Ok, or the first problem with the first bad index.
 Status verify_audit_export(const std::string& dir, const std::string& public_key_hex);
 
+// The same for the live log in `db`, and what the export cannot see: every stored node (the
+// perfect subtree hashes proofs are built from, leaf hashes included) against the leaves it
+// covers. Leaves beyond the newest checkpoint are allowed (not yet signed). Ok, or the first
+// problem.
+Status verify_audit_store(adapters::Database& db, const std::string& public_key_hex);
+
 }  // namespace brug::gateway

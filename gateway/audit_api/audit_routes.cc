@@ -4,9 +4,11 @@
 
 #include "crypto/bsn.h"
 #include "crypto/encoding.h"
+#include "crypto/env.h"
 #include "crypto/keydir.h"
 #include "crypto/pseudonym.h"
 #include "gateway/audit/audit_log.h"
+#include "gateway/audit_api/subject_report.h"
 #include "gateway/disclosure/pipeline.h"
 #include "gateway/http/json_body.h"
 #include "gateway/identity/registry.h"
@@ -45,22 +47,36 @@ ordered_json checkpoint_json(const Checkpoint& c) {
           {"signature", c.signature}};
 }
 
-std::string audit_subject(const nlohmann::json& subject, const crypto::KeyDir& keys,
-                          std::optional<Problem>& problem) {
+// The BSN of {"bsn": ...}, or the problem.
+std::optional<crypto::Bsn> subject_bsn(const nlohmann::json& subject,
+                                       std::optional<Problem>& problem) {
   FieldReader r(subject, "subject");
   r.only({"bsn"});
   const std::string text = r.text("bsn");
   if (r.problem()) {
     problem = r.problem();
-    return {};
+    return std::nullopt;
   }
   auto bsn = crypto::Bsn::parse(text);
   if (!bsn) {
     problem = validation_problem("subject.bsn", "is not a valid BSN (9 digits, elfproef)");
-    return {};
+    return std::nullopt;
   }
-  const auto index = crypto::participant_index(keys.participant_index_key(), *bsn);
+  return std::move(bsn).value();
+}
+
+std::string audit_subject(const crypto::Bsn& bsn, const crypto::KeyDir& keys) {
+  const auto index = crypto::participant_index(keys.participant_index_key(), bsn);
   return crypto::audit_pseudonym(keys.audit_pseudonym_key(), index).text();
+}
+
+// A look-up by BSN is itself audited: one event naming whose data was looked up, durable
+// before the answer leaves.
+std::vector<AuditEvent> lookup_event(const Call& c, const std::string& subject) {
+  AuditEvent e = c.event();
+  e.subject = subject;
+  e.decision = "permit";
+  return {std::move(e)};
 }
 
 Answer checkpoint(Call& c, const AuditRouteDeps& d) {
@@ -157,8 +173,10 @@ Answer search(Call& c, const AuditRouteDeps& d) {
   }
   if (subject != nullptr) {
     std::optional<Problem> problem;
-    filter.subject = audit_subject(*subject, d.keys, problem);
+    auto bsn = subject_bsn(*subject, problem);
     if (problem) return Answer::refuse(*problem);
+    filter.subject = audit_subject(*bsn, d.keys);
+    c.context.subject = filter.subject;
   }
   auto found = d.log.search(filter);
   if (!found) return Answer::fail();
@@ -167,39 +185,24 @@ Answer search(Call& c, const AuditRouteDeps& d) {
   ordered_json answer = {{"events", events}};
   if (found->size() == filter.limit)
     answer["next_cursor"] = std::to_string(found->back().first + 1);
-  return Answer::respond(json_response(200, answer.dump()));
+  return Answer::respond(
+      json_response(200, answer.dump()),
+      filter.subject.empty() ? std::vector<AuditEvent>{} : lookup_event(c, filter.subject));
 }
 
-// Which organisations received which fields of this person, when, for which purpose: only
-// disclosures (permit with a recipient), only this person.
+// The access report of one person (subject_report.h), to the gemeente or the FG.
 Answer subject_report(Call& c, const AuditRouteDeps& d) {
-  [[maybe_unused]] const Request& r = c.request;
   FieldReader f(c.body);
   f.only({"subject"});
   const nlohmann::json* subject = f.object("subject");
   if (f.problem()) return Answer::refuse(*f.problem());
   std::optional<Problem> problem;
-  AuditFilter filter;
-  filter.subject = audit_subject(*subject, d.keys, problem);
+  auto bsn = subject_bsn(*subject, problem);
   if (problem) return Answer::refuse(*problem);
-  filter.decision = "permit";
-  auto found = d.log.search(filter);
-  if (!found) return Answer::fail();
-  ordered_json list = ordered_json::array();
-  for (const auto& [index, leaf] : *found) {
-    const auto e = nlohmann::json::parse(leaf);
-    if (e.value("recipient", "").empty() || e.value("fields", nlohmann::json::array()).empty()) {
-      continue;
-    }
-    const Organisation* to = d.orgs.find(e["recipient"]);
-    list.push_back({{"time", e["time"]},
-                    {"recipient", e["recipient"]},
-                    {"recipient_name", to != nullptr ? to->name : ""},
-                    {"action", e["action"]},
-                    {"purpose", e["purpose"]},
-                    {"fields", e["fields"]}});
-  }
-  return Answer::respond(json_response(200, ordered_json{{"disclosures", list}}.dump()));
+  c.context.subject = audit_subject(*bsn, d.keys);
+  auto report = gateway::subject_report({d.db, d.orgs, d.keys}, *bsn, d.env.now_rfc3339());
+  if (!report) return Answer::fail();
+  return Answer::respond(json_response(200, report->dump()), lookup_event(c, c.context.subject));
 }
 
 }  // namespace
@@ -216,8 +219,8 @@ void add_audit_routes(Pipeline& pipeline, AuditRouteDeps deps) {
   route("GET", "/v1/audit/proof/inclusion", auditor, "audit.proof", Body::kNone, inclusion);
   route("GET", "/v1/audit/proof/consistency", auditor, "audit.proof", Body::kNone, consistency);
   route("POST", "/v1/audit/events/search", auditor, "audit.search", Body::kJsonObject, search);
-  route("POST", "/v1/audit/subject-report", {Role::kGemeente}, "audit.subject-report",
-        Body::kJsonObject, subject_report);
+  route("POST", "/v1/audit/subject-report", {Role::kGemeente, Role::kAuditor},
+        "audit.subject-report", Body::kJsonObject, subject_report);
 }
 
 }  // namespace brug::gateway

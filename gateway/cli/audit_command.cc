@@ -5,19 +5,25 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/stores.h"
+#include "crypto/bsn.h"
 #include "crypto/env.h"
 #include "crypto/hash.h"
 #include "crypto/keydir.h"
+#include "crypto/pseudonym.h"
 #include "gateway/app/args.h"
 #include "gateway/app/config.h"
 #include "gateway/audit/audit_log.h"
+#include "gateway/audit_api/subject_report.h"
+#include "gateway/identity/registry.h"
 
 namespace brug::gateway {
 
 const char* const kAuditUsage =
     "brug audit pubkey --config FILE\n"
     "       brug audit export --config FILE --out DIR [--format brug|logboek]\n"
-    "       brug audit verify DIR --pubkey HEX";
+    "       brug audit verify DIR --pubkey HEX\n"
+    "       brug audit verify --config FILE\n"
+    "       brug audit subject-report --config FILE --bsn BSN [--format text|json|html]";
 
 namespace {
 
@@ -134,6 +140,80 @@ int export_log(const Args& args, std::ostream& out, std::ostream& err) {
   return 0;
 }
 
+std::string html_escaped(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// The access report of one person, read from the live database; the look-up is audited like
+// the API's.
+int subject_report_command(const Args& args, std::ostream& out, std::ostream& err) {
+  const std::string format = args.get("format", "text");
+  if (format != "text" && format != "json" && format != "html") {
+    err << "brug: --format is text, json or html\n";
+    return 2;
+  }
+  auto bsn = crypto::Bsn::parse(args.get("bsn"));
+  if (!bsn) {
+    err << "brug: --bsn is not a valid BSN (9 digits, elfproef)\n";
+    return 2;
+  }
+  auto o = open(args.get("config"));
+  if (!o) {
+    err << "brug: " << o.message() << "\n";
+    return 1;
+  }
+  auto orgs = OrgRegistry::load(o->config.registry_file);
+  if (!orgs) {
+    err << "brug: " << orgs.message() << "\n";
+    return 1;
+  }
+  auto report =
+      subject_report({*o->storage, *orgs, *o->keys}, *bsn, crypto::Env::system().now_rfc3339());
+  if (!report) {
+    err << "brug: " << report.message() << "\n";
+    return 1;
+  }
+  AuditLog log(*o->storage, o->keys->signing_key(), {}, crypto::Env::system());
+  AuditEvent e;
+  e.request_id = "cli";
+  e.action = "audit.subject-report";
+  e.subject =
+      crypto::audit_pseudonym(o->keys->audit_pseudonym_key(),
+                              crypto::participant_index(o->keys->participant_index_key(), *bsn))
+          .text();
+  e.decision = "permit";
+  if (Status logged = log.append({e}); !logged.is_ok()) {
+    err << "brug: the look-up could not be audited: " << logged.message() << "\n";
+    return 1;
+  }
+  if (format == "json") {
+    out << report->dump(2) << "\n";
+  } else if (format == "html") {
+    out << "<!doctype html>\n<html lang=\"nl\"><meta charset=\"utf-8\">"
+           "<title>Inzageverzoek</title>\n<pre>"
+        << html_escaped(subject_report_text(*report)) << "</pre></html>\n";
+  } else {
+    out << subject_report_text(*report);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int run_audit(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
@@ -141,8 +221,9 @@ int run_audit(const std::vector<std::string>& argv, std::ostream& out, std::ostr
     err << "brug: " << why << "\nusage: " << kAuditUsage << "\n";
     return 2;
   };
-  if (argv.empty()) return usage("audit needs pubkey, export or verify");
-  auto args = parse_args({argv.begin() + 1, argv.end()}, {"config", "out", "format", "pubkey"}, {});
+  if (argv.empty()) return usage("audit needs pubkey, export, verify or subject-report");
+  auto args =
+      parse_args({argv.begin() + 1, argv.end()}, {"config", "out", "format", "pubkey", "bsn"}, {});
   if (!args) return usage(args.message());
   if (argv[0] == "pubkey") {
     if (!args->options.contains("config")) return usage("pubkey needs --config FILE");
@@ -163,6 +244,22 @@ int run_audit(const std::vector<std::string>& argv, std::ostream& out, std::ostr
     }
     return export_log(*args, out, err);
   }
+  if (argv[0] == "verify" && args->positional.empty() && args->options.contains("config")) {
+    // The live database: leaves, chain, every stored node, every checkpoint.
+    auto o = open(args->get("config"));
+    if (!o) {
+      err << "brug: " << o.message() << "\n";
+      return 1;
+    }
+    const Status s = verify_audit_store(*o->storage, o->keys->signing_key().verify_key().to_hex());
+    if (!s.is_ok()) {
+      err << "brug: audit log does NOT verify: " << s.message() << "\n";
+      return 1;
+    }
+    out << "ok: every entry and stored node is in place, every checkpoint is signed and "
+           "consistent\n";
+    return 0;
+  }
   if (argv[0] == "verify") {
     if (args->positional.size() != 1 || !args->options.contains("pubkey")) {
       return usage("verify needs DIR and --pubkey HEX");
@@ -177,6 +274,12 @@ int run_audit(const std::vector<std::string>& argv, std::ostream& out, std::ostr
     }
     out << "ok: every entry is in place, every checkpoint is signed and consistent\n";
     return 0;
+  }
+  if (argv[0] == "subject-report") {
+    if (!args->options.contains("config") || !args->options.contains("bsn")) {
+      return usage("subject-report needs --config FILE --bsn BSN");
+    }
+    return subject_report_command(*args, out, err);
   }
   return usage("unknown audit command '" + argv[0] + "'");
 }

@@ -105,10 +105,11 @@ void KeyCache::put(const std::string& participant, crypto::DataKey key) {
 
 Result<nlohmann::json> open_json(const crypto::DataKey& key, const std::string& id,
                                  const std::string& participant, const std::string& type,
-                                 const adapters::Blob& sealed) {
+                                 const Addressing& a, const adapters::Blob& sealed) {
   auto index = crypto::ParticipantIndex::from_hex(participant);
   if (!index) return index.status();
-  auto plain = crypto::open_record(key, {id, *index, type}, sealed);
+  auto plain =
+      crypto::open_record(key, {id, *index, type, a.sender, a.recipient, a.purpose}, sealed);
   if (!plain) return plain.status();
   nlohmann::json record = nlohmann::json::parse(plain->begin(), plain->end(), nullptr, false);
   if (record.is_discarded()) return Status::error(Code::kCorrupt, "stored record " + id);

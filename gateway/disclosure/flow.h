@@ -68,10 +68,17 @@ class KeyCache {
   std::map<std::string, std::optional<crypto::DataKey>> cache_;
 };
 
+// Who sent a stored record, for whom and why: what its seal binds besides its identity.
+// Referrals: the source, the recipient, the purpose. Outcomes: the project only (who may read
+// an outcome follows from the referrals of the participant to that project).
+struct Addressing {
+  std::string_view sender, recipient, purpose;
+};
+
 // Opens a sealed JSON record (`type`: referral, outcome) of a participant.
 Result<nlohmann::json> open_json(const crypto::DataKey& key, const std::string& id,
                                  const std::string& participant, const std::string& type,
-                                 const adapters::Blob& sealed);
+                                 const Addressing& addressing, const adapters::Blob& sealed);
 
 // {"type": ..., "title": ..., "status": ..., "detail": ...} for per-item results of a batch.
 nlohmann::ordered_json problem_json(const Problem& p);

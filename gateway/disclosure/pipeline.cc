@@ -48,7 +48,8 @@ Answer Answer::refuse(Problem problem) {
 
 Answer Answer::fail(const Status& why) {
   Answer a;
-  a.response_.status = why.code() == Code::kUnavailable ? 503 : 500;
+  a.failure_ = why.code() == Code::kUnavailable ? Code::kUnavailable : Code::kInternal;
+  a.response_.status = *a.failure_ == Code::kUnavailable ? 503 : 500;
   return a;
 }
 
@@ -136,11 +137,10 @@ Response Pipeline::serve(Request& r) const {
   // the use case: policy, consent and view are its own steps (gateway/disclosure/flow.h)
   Answer answer = route.use_case(call);
   if (answer.refusal()) return refuse(r, *answer.refusal(), route.action, call.context);
-  if (answer.response().status >= 500) {
-    return problem_response(
-        failure_problem(answer.response().status == 503 ? Code::kUnavailable : Code::kInternal),
-        r.request_id);
-  }
+  // A failure inside the gateway (Answer::fail) is one generic problem: 503 when storage is
+  // unavailable. A use case that answers 503 on purpose (/healthz: the store cannot commit)
+  // responds with its own body.
+  if (answer.failure()) return problem_response(failure_problem(*answer.failure()), r.request_id);
   // audit: what is disclosed is durably logged before any of it leaves.
   if (!answer.disclosures().empty()) {
     for (AuditEvent& e : answer.disclosures()) e.policy_set = policy_set_;

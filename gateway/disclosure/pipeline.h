@@ -63,6 +63,8 @@ class Answer {
   static Answer fail(const Status& why = Status::ok());
 
   const std::optional<Problem>& refusal() const { return refusal_; }
+  // Set by fail(): kUnavailable or kInternal.
+  const std::optional<Code>& failure() const { return failure_; }
   Response& response() { return response_; }
   std::vector<AuditEvent>& disclosures() { return disclosures_; }
 
@@ -70,6 +72,7 @@ class Answer {
   Response response_;
   std::vector<AuditEvent> disclosures_;
   std::optional<Problem> refusal_;
+  std::optional<Code> failure_;
 };
 
 using UseCase = std::function<Answer(Call&)>;

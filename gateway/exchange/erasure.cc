@@ -8,6 +8,7 @@
 #include "gateway/disclosure/subject.h"
 #include "gateway/exchange/use_cases.h"
 #include "gateway/http/json_body.h"
+#include "gateway/http/log.h"
 
 namespace brug::gateway {
 
@@ -36,14 +37,26 @@ Answer erase_participant(const ExchangeDeps& d, Call& call) {
   if (who.problem) return Answer::refuse(*who.problem);
   call.context.subject = audit_subject(d.keys, who.participant);
   std::int64_t notices = 0;
-  bool known = false;
+  bool known = false, already = false;
   Status s = d.audit.record([&](adapters::Stores& st, std::vector<AuditEvent>& events) {
     notices = 0;
+    already = false;
     const std::string now = d.env.now_rfc3339();
+    auto row = st.exchange.participant(who.participant);
+    if (!row) return row.status();
+    known = row->has_value();
+    if (!known) return Status::ok();  // refused below, audited by the chain
+    if (!(*row)->wrapped_key) {
+      // Erased before: nothing to destroy and no notice to send again; the answer says so.
+      already = true;
+      AuditEvent e = call.event();
+      e.decision = "permit";
+      e.reason = "already-erased";
+      events.push_back(std::move(e));
+      return Status::ok();
+    }
     auto erased = st.exchange.erase_participant(who.participant, now);
     if (!erased) return erased.status();
-    known = *erased;
-    if (!known) return Status::ok();  // refused below, audited by the chain
     BRUG_RETURN_IF_ERROR(st.exchange.purge_outcomes(who.participant));
     BRUG_RETURN_IF_ERROR(
         st.exchange.remove_feed_items("", who.participant, adapters::FeedKind::kOutcome));
@@ -64,8 +77,17 @@ Answer erase_participant(const ExchangeDeps& d, Call& call) {
     return Answer::refuse(
         {404, "not-found", "Not found", "The gateway holds nothing about this participant."});
   }
-  return Answer::committed(json_response(
-      200, nlohmann::ordered_json{{"erased", true}, {"deletion_notices", notices}}.dump()));
+  // 200 only once no file of the database holds the destroyed key or records any more (the
+  // write-ahead log included, where a backup would find them). If that cannot finish now the
+  // erasure has still committed; the caller asks again and gets 200 once it has.
+  if (Status scrubbed = d.db.scrub(); !scrubbed.is_ok()) {
+    d.log.error("erasure_not_scrubbed", {{"request_id", call.request.request_id}});
+    return Answer::fail();
+  }
+  return Answer::committed(json_response(200, nlohmann::ordered_json{{"erased", true},
+                                                                     {"already_erased", already},
+                                                                     {"deletion_notices", notices}}
+                                                  .dump()));
 }
 
 }  // namespace brug::gateway

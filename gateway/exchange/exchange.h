@@ -24,6 +24,8 @@ class KeyDir;
 namespace brug::gateway {
 
 class AuditLog;
+class Logger;
+class Metrics;
 class OrgRegistry;
 class Pipeline;
 
@@ -35,6 +37,8 @@ struct ExchangeDeps {
   const PolicySet& policies;
   const OrgRegistry& orgs;
   crypto::Env& env;
+  Metrics& metrics;  // counts records that do not open
+  Logger& log;
   int max_batch = 1000;  // items per push
 };
 

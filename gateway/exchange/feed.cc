@@ -14,6 +14,8 @@
 #include "gateway/exchange/use_cases.h"
 #include "gateway/http/json_body.h"
 #include "gateway/http/json_writer.h"
+#include "gateway/http/log.h"
+#include "gateway/http/metrics.h"
 #include "gateway/identity/registry.h"
 
 namespace brug::gateway {
@@ -166,6 +168,19 @@ Status feed_item(const ExchangeDeps& d, const Call& call, consent::ConsentRegist
     events.push_back(std::move(e));
     return Status::ok();
   };
+  // A stored record or key that does not open (damaged, or moved to another row or recipient)
+  // is left out: one integrity event, a metric and a log line naming only ids, and the feed goes
+  // on. Any other failure (storage) fails the page.
+  auto damaged = [&](const Status& failure, std::string_view what) {
+    if (failure.code() != Code::kCorrupt) return failure;
+    d.metrics.record_integrity_failure(std::string(what));
+    d.log.error("integrity", {{"request_id", call.request.request_id},
+                              {"recipient", caller.id},
+                              {"record_id", f.ref_id},
+                              {"record", std::string(what)}});
+    e.action = "integrity";
+    return deny(std::string(what) + "-does-not-open");
+  };
   auto index = crypto::ParticipantIndex::from_hex(f.participant);
   if (!index) return index.status();
   const std::string cursor = encode_feed_cursor(d.keys, caller.id, f.cursor);
@@ -183,10 +198,14 @@ Status feed_item(const ExchangeDeps& d, const Call& call, consent::ConsentRegist
   e.record_type = referral ? "referral" : "outcome";
   if (!f.sealed) return deny("purged");
   auto key = keys.from_row(f.holder);
-  if (!key) return key.status();
+  if (!key) return damaged(key.status(), "key");
   if (*key == nullptr) return deny("erased");
-  auto record = open_json(**key, f.ref_id, f.participant, e.record_type, *f.sealed);
-  if (!record) return record.status();
+  // The recipient bound in the seal is the caller: a row re-addressed in the database to
+  // another recipient does not open for it.
+  const Addressing addressing =
+      referral ? Addressing{f.from, caller.id, f.purpose} : Addressing{f.from, {}, {}};
+  auto record = open_json(**key, f.ref_id, f.participant, e.record_type, addressing, *f.sealed);
+  if (!record) return damaged(record.status(), e.record_type);
   const Organisation* from = d.orgs.find(f.from);
   const auto purpose = parse_purpose(f.purpose);
   if (from == nullptr || !purpose) return deny("no-policy");
@@ -207,20 +226,25 @@ Status feed_item(const ExchangeDeps& d, const Call& call, consent::ConsentRegist
   if (!decision.permitted()) return deny("policy");
   const View& view = decision.view();
   if (view.fields.empty()) return deny("nothing-permitted");
+  // Projects know a participant only by their own pseudonym; government parties by BSN, opened
+  // before anything of the item is written so that a refusal leaves no half item.
+  std::vector<std::uint8_t> bsn;
+  if (caller.role != Role::kProject) {
+    if (!f.holder.sealed_bsn) return deny("erased");
+    auto opened = crypto::open_record(**key, {f.participant, *index, "bsn"}, *f.holder.sealed_bsn);
+    if (!opened) return damaged(opened.status(), "bsn");
+    bsn = std::move(opened).value();
+  }
   out.begin_object().key("cursor").value(cursor).key("kind").value(to_string(f.kind));
-  // Projects know a participant only by their own pseudonym; government parties by BSN.
   if (caller.role == Role::kProject) {
     auto p = domain.pseudonym(*index);
     if (!p) return p.status();
     out.key("subject").value(p->text());
   } else {
-    if (!f.holder.sealed_bsn) return deny("erased");
-    auto bsn = crypto::open_record(**key, {f.participant, *index, "bsn"}, *f.holder.sealed_bsn);
-    if (!bsn) return bsn.status();
     out.key("subject").begin_object().key("bsn");
-    out.value(std::string_view(reinterpret_cast<const char*>(bsn->data()), bsn->size()));
+    out.value(std::string_view(reinterpret_cast<const char*>(bsn.data()), bsn.size()));
     out.end_object();
-    sodium_memzero(bsn->data(), bsn->size());
+    sodium_memzero(bsn.data(), bsn.size());
   }
   out.key("from").value(from->id).key("record").begin_object();
   for (const ViewField& field : view.fields) {

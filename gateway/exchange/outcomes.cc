@@ -2,6 +2,7 @@
 // goes through policy like every other flow (the project to the organisations that referred the
 // participant), and the accepted outcomes commit with their audit events.
 #include "adapters/stores.h"
+#include "consent/registry.h"
 #include "crypto/env.h"
 #include "crypto/keydir.h"
 #include "crypto/pseudonym.h"
@@ -24,6 +25,30 @@ struct OutcomeItem {
   json record;
   std::optional<Problem> problem;
 };
+
+Problem consent_ended() {
+  return {403, "consent-ended", "Consent ended",
+          "The participant's consent for this project is withdrawn or has expired."};
+}
+
+// Whether the project works with the participant on their consent (a referral to it that
+// needed one) and that consent no longer holds: then it may not report on them either.
+Result<bool> consent_has_ended(const ExchangeDeps& d, const Organisation& caller,
+                               const std::vector<std::string>& referrers,
+                               consent::ConsentRegistry& consents, const std::string& participant) {
+  bool needs_consent = false;
+  for (const std::string& id : referrers) {
+    const Organisation* from = d.orgs.find(id);
+    if (from == nullptr) continue;
+    auto plan = plan_flow(d.policies, {party_of(*from), party_of(caller), RecordType::kReferral,
+                                       Purpose::kBegeleidingNaarWerk});
+    needs_consent = needs_consent || !plan || plan->needs_consent;
+  }
+  if (!needs_consent) return false;
+  auto decision = consents.permits(participant, caller.id, Purpose::kBegeleidingNaarWerk);
+  if (!decision) return decision.status();
+  return !decision->permitted;
+}
 
 Problem unknown_subject() {
   return {400, "unknown-subject", "Unknown subject",
@@ -94,6 +119,7 @@ Answer push_outcomes(const ExchangeDeps& d, Call& call) {
     results = ordered_json::array();
     KeyCache keys(d.keys);
     const std::string now = d.env.now_rfc3339();
+    consent::ConsentRegistry consents(s.consents, [&] { return now; });
     for (std::size_t i = 0; i < parsed.size(); ++i) {
       const OutcomeItem& it = parsed[i];
       ordered_json res = {{"index", i}};
@@ -111,8 +137,14 @@ Answer push_outcomes(const ExchangeDeps& d, Call& call) {
         auto k = keys.get(s.exchange, it.participant);
         if (!k) return k.status();
         key = *k;
+        auto ended = referrers->empty()
+                         ? Result<bool>(false)
+                         : consent_has_ended(d, caller, *referrers, consents, it.participant);
+        if (!ended) return ended.status();
         if (referrers->empty() || key == nullptr) {
           problem = unknown_subject();
+        } else if (*ended) {
+          problem = consent_ended();
         } else {
           plan = outcome_plan(d, caller, *referrers, e.purpose);
           if (!plan) {
@@ -129,8 +161,8 @@ Answer push_outcomes(const ExchangeDeps& d, Call& call) {
         auto index = crypto::ParticipantIndex::from_hex(it.participant);
         if (!index) return index.status();
         const std::string id = new_record_id(d.env, "out_");
-        auto sealed =
-            crypto::seal_record(*key, {id, *index, "outcome"}, bytes_of(it.record.dump()));
+        auto sealed = crypto::seal_record(*key, {id, *index, "outcome", caller.id},
+                                          bytes_of(it.record.dump()));
         if (!sealed) return sealed.status();
         BRUG_RETURN_IF_ERROR(s.exchange.add_outcome(
             {id, caller.id, it.participant, std::move(sealed).value(), now}));

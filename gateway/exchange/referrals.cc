@@ -194,7 +194,8 @@ Answer push_referrals(const ExchangeDeps& d, Call& call) {
           if (!index) return index.status();
           const std::string id = new_record_id(d.env, "ref_");
           auto sealed =
-              crypto::seal_record(**key, {id, *index, "referral"}, bytes_of(it.record.dump()));
+              crypto::seal_record(**key, {id, *index, "referral", caller.id, it.to->id, e.purpose},
+                                  bytes_of(it.record.dump()));
           if (!sealed) return sealed.status();
           BRUG_RETURN_IF_ERROR(s.exchange.add_referral(
               {id, caller.id, it.source_ref, it.participant, it.to->id, e.purpose,

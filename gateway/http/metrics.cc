@@ -33,6 +33,11 @@ void Metrics::record(const std::string& route, const std::string& method, int st
   h.sum += seconds;
 }
 
+void Metrics::record_integrity_failure(const std::string& what) {
+  std::lock_guard lock(mu_);
+  ++integrity_failures_[what];
+}
+
 std::string Metrics::render(std::uint64_t refused_connections) const {
   std::lock_guard lock(mu_);
   std::ostringstream out;
@@ -55,6 +60,11 @@ std::string Metrics::render(std::uint64_t refused_connections) const {
         << h.count << "\n"
         << "brug_http_request_duration_seconds_sum{route=\"" << r << "\"} " << h.sum << "\n"
         << "brug_http_request_duration_seconds_count{route=\"" << r << "\"} " << h.count << "\n";
+  }
+  out << "# HELP brug_integrity_failures_total Stored records or keys that did not open.\n"
+      << "# TYPE brug_integrity_failures_total counter\n";
+  for (const auto& [what, n] : integrity_failures_) {
+    out << "brug_integrity_failures_total{record=\"" << label(what) << "\"} " << n << "\n";
   }
   out << "# HELP brug_connections_refused_total Connections refused (queue full).\n"
       << "# TYPE brug_connections_refused_total counter\n"

@@ -18,6 +18,8 @@ class Metrics {
                                                       0.05,   0.1,   0.25,   0.5,   1,    2.5};
 
   void record(const std::string& route, const std::string& method, int status, double seconds);
+  // A stored record or wrapped key that did not open and was left out (`what`: its type).
+  void record_integrity_failure(const std::string& what);
   // `refused_connections`: connections closed at once (over the caps per address and in all)
   // and requests shed because the queue for the workers was full.
   std::string render(std::uint64_t refused_connections) const;
@@ -31,6 +33,7 @@ class Metrics {
   mutable std::mutex mu_;
   std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;
   std::map<std::string, Histogram> latency_;
+  std::map<std::string, std::uint64_t> integrity_failures_;
 };
 
 }  // namespace brug::gateway

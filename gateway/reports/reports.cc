@@ -177,7 +177,8 @@ Answer report(const ReportDeps& d, Call& call) {
       auto key = keys.from_row({o.participant, o.wrapped_key, std::nullopt});
       if (!key) return key.status();
       if (*key == nullptr) continue;  // erased
-      auto outcome = open_json(**key, o.id, o.participant, "outcome", o.sealed);
+      auto outcome =
+          open_json(**key, o.id, o.participant, "outcome", {o.project, {}, {}}, o.sealed);
       if (!outcome) return outcome.status();
       const std::string date = outcome->value("date", "");
       if (date < lo || date > hi) continue;
@@ -185,8 +186,8 @@ Answer report(const ReportDeps& d, Call& call) {
       if (!l.date.empty() && (date < l.date || (date == l.date && o.position < l.seq))) continue;
       l = {date, o.position, std::move(outcome).value(), json(), o.project};
       if (o.referral_sealed) {
-        auto referral =
-            open_json(**key, o.referral_id, o.participant, "referral", *o.referral_sealed);
+        auto referral = open_json(**key, o.referral_id, o.participant, "referral",
+                                  {caller.id, o.project, o.referral_purpose}, *o.referral_sealed);
         if (referral) l.referral = std::move(referral).value();
       }
     }

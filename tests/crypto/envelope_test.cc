@@ -1,6 +1,7 @@
 #include "crypto/envelope.h"
 
 #include <gtest/gtest.h>
+#include <sodium.h>
 
 namespace brug::crypto {
 namespace {
@@ -48,6 +49,57 @@ TEST_F(Envelope, EmptyRecordRoundTrips) {
   auto opened = open_record(key_, row, *sealed);
   ASSERT_TRUE(opened.is_ok());
   EXPECT_TRUE(opened->empty());
+}
+
+TEST_F(Envelope, ARecordReaddressedToAnotherRecipientSenderOrPurposeDoesNotOpen) {
+  RecordBinding row{"rec-1", alice_, "referral", "gemeente-a", "project-a", "begeleiding"};
+  auto sealed = seal_record(key_, row, bytes_of("secret"));
+  ASSERT_TRUE(open_record(key_, row, *sealed).is_ok());
+  // (sender, recipient, purpose) changed one at a time; the last moves a field boundary.
+  const std::vector<std::array<std::string_view, 3>> others = {
+      {"gemeente-a", "project-b", "begeleiding"},
+      {"gemeente-b", "project-a", "begeleiding"},
+      {"gemeente-a", "project-a", "monitoring"},
+      {"gemeente-ap", "roject-a", "begeleiding"}};
+  for (const auto& [sender, recipient, purpose] : others) {
+    EXPECT_EQ(open_record(key_, {"rec-1", alice_, "referral", sender, recipient, purpose}, *sealed)
+                  .code(),
+              Code::kCorrupt)
+        << sender << " " << recipient << " " << purpose;
+  }
+}
+
+// Format 1, as builds before the full binding sealed: id, participant and type only.
+std::vector<std::uint8_t> seal_format_1(const DataKey& key, const std::string& id,
+                                        const ParticipantIndex& p, const std::string& type,
+                                        const std::string& plain) {
+  std::string ad = "brug/record/v1";
+  ad.push_back(1);
+  auto field = [&](const std::string& f) {
+    for (int shift = 24; shift >= 0; shift -= 8) ad.push_back(static_cast<char>(f.size() >> shift));
+    ad += f;
+  };
+  field(id);
+  ad.append(reinterpret_cast<const char*>(p.bytes().data()), p.bytes().size());
+  field(type);
+  std::vector<std::uint8_t> out(kSealOverhead + plain.size());
+  out[0] = 1;
+  randombytes_buf(out.data() + 1, 24);
+  crypto_aead_xchacha20poly1305_ietf_encrypt(
+      out.data() + 25, nullptr, reinterpret_cast<const std::uint8_t*>(plain.data()), plain.size(),
+      reinterpret_cast<const std::uint8_t*>(ad.data()), ad.size(), nullptr, out.data() + 1,
+      key.expose().data());
+  return out;
+}
+
+TEST_F(Envelope, ARecordOfFormat1StillOpensByItsIdentity) {
+  const auto sealed = seal_format_1(key_, "rec-1", alice_, "referral", "oud");
+  auto opened = open_record(key_, {"rec-1", alice_, "referral", "g", "p", "begeleiding"}, sealed);
+  ASSERT_TRUE(opened.is_ok()) << opened.message();
+  EXPECT_EQ(text_of(*opened), "oud");
+  EXPECT_EQ(open_record(key_, {"rec-2", alice_, "referral"}, sealed).code(), Code::kCorrupt);
+  // A new seal is format 2: its first byte says so.
+  EXPECT_EQ(seal_record(key_, {"rec-1", alice_, "referral"}, bytes_of("x"))->front(), 2);
 }
 
 TEST_F(Envelope, CiphertextMovedToAnotherRowDoesNotOpen) {

@@ -46,5 +46,16 @@ TEST(Metrics, LabelValuesAreEscaped) {
   EXPECT_NE(m.render(0).find("route=\"a\\\"b\\\\c\""), std::string::npos);
 }
 
+TEST(Metrics, CountsRecordsThatDoNotOpenByWhatFailed) {
+  Metrics m;
+  m.record_integrity_failure("referral");
+  m.record_integrity_failure("referral");
+  m.record_integrity_failure("key");
+  const std::string text = m.render(0);
+  EXPECT_NE(text.find("brug_integrity_failures_total{record=\"referral\"} 2\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("brug_integrity_failures_total{record=\"key\"} 1\n"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace brug::gateway

@@ -235,5 +235,21 @@ TEST_F(FaultTest, AStalledDatabaseDelaysAPushButLosesNothing) {
   EXPECT_EQ(audit_size(), before + 1);
 }
 
+TEST_F(FaultTest, HealthzSaysTheStoreCannotCommitWhenTheDiskIsFullAndLivezStillAnswers) {
+  // The first /healthz of the suite probes with a real write; the disk is full for it.
+  const int fired = faulty_->faults_fired();
+  faulty_->arm(Fault::kDiskFull);
+  auto r = client(kGemeente).get("/healthz");
+  faulty_->disarm();
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_EQ(json(r)["storage"], "read-only");
+  EXPECT_EQ(faulty_->faults_fired(), fired + 1) << "the probe wrote";
+  // Within the probe interval the answer stands without another write.
+  EXPECT_EQ(client(kGemeente).get("/healthz").status, 503);
+  auto live = client(kGemeente).get("/livez");
+  EXPECT_EQ(live.status, 200) << live.body;
+  EXPECT_EQ(json(live)["status"], "alive");
+}
+
 }  // namespace
 }  // namespace brug::testing

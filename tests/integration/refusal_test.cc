@@ -101,7 +101,12 @@ const std::vector<RouteUnderTest>& routes() {
       {"GET", "/v1/audit/proof/inclusion", "audit.proof", {kAuditor}, false, true},
       {"GET", "/v1/audit/proof/consistency", "audit.proof", {kAuditor}, false, true},
       {"POST", "/v1/audit/events/search", "audit.search", {kAuditor}, true, false},
-      {"POST", "/v1/audit/subject-report", "audit.subject-report", {kGemeente}, true, false},
+      {"POST",
+       "/v1/audit/subject-report",
+       "audit.subject-report",
+       {kGemeente, kAuditor},
+       true,
+       false},
   };
   return all;
 }
