@@ -18,6 +18,11 @@ class PgDatabase final : public Database {
   }
   int schema_version() override { return storage_->schema_version(); }
   std::string_view backend() const override { return "postgresql"; }
+  // PostgreSQL keeps overwritten rows as dead tuples until VACUUM and in its WAL segments, its
+  // archive and its standbys until they are recycled; no statement of a client makes them
+  // unrecoverable at once. Erasure on PostgreSQL therefore rests on crypto-shredding alone
+  // (docs/CRYPTO.md, "Erasure on PostgreSQL"): nothing to do here.
+  Status scrub() override { return Status::ok(); }
 
  private:
   static Status run(pg::Tx& tx, const std::function<Status(Stores&)>& fn) {

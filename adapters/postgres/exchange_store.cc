@@ -42,7 +42,19 @@ Result<bool> PgExchangeStore::erase_participant(const std::string& p, const std:
       "WHERE participant = ?",
       {now, p});
   if (!changed) return changed.status();
-  return *changed > 0;
+  if (*changed == 0) return false;
+  // A source_ref is the sender's own reference (often a case number); the referral id keeps
+  // (source_org, source_ref) unique without it.
+  BRUG_RETURN_IF_ERROR(tx_.exec("UPDATE referrals SET source_ref = 'erased:' || id, "
+                                "content_hash = NULL WHERE participant = ?",
+                                {p})
+                           .status());
+  BRUG_RETURN_IF_ERROR(
+      tx_.exec("UPDATE consents SET evidence_reference = '' WHERE participant = ? AND "
+               "evidence_reference <> ''",
+               {p})
+          .status());
+  return true;
 }
 
 Result<std::optional<StoredReferral>> PgExchangeStore::referral_by_source(
@@ -156,7 +168,8 @@ Status PgExchangeStore::purge_outcomes(const std::string& participant) {
 Result<std::vector<OutcomeForSender>> PgExchangeStore::outcomes_for_sender(
     const std::string& sender, bool undelivered) {
   std::string sql =
-      "SELECT o.seq, o.id, o.participant, o.project, o.sealed, p.wrapped_key, r.id, r.sealed "
+      "SELECT o.seq, o.id, o.participant, o.project, o.sealed, p.wrapped_key, r.id, r.sealed, "
+      "r.purpose "
       "FROM outcomes o JOIN participants p ON p.participant = o.participant "
       "JOIN referrals r ON r.id = (SELECT id FROM referrals WHERE participant = o.participant "
       "AND recipient = o.project AND source_org = ? ORDER BY seq LIMIT 1) "
@@ -173,7 +186,7 @@ Result<std::vector<OutcomeForSender>> PgExchangeStore::outcomes_for_sender(
   out.reserve(rows->size());
   for (const Row& r : *rows) {
     out.push_back({r.integer(0), r.text(1), r.text(2), r.text(3), r.blob(4), r.optional_blob(5),
-                   r.text(6), r.optional_blob(7)});
+                   r.text(6), r.optional_blob(7), r.text(8)});
   }
   return out;
 }

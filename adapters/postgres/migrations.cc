@@ -131,6 +131,30 @@ const std::vector<Migration>& migrations() {
                 size bigint NOT NULL CHECK (size >= 0)))",
            "INSERT INTO audit_head (id, size) VALUES (1, 0)",
        }},
+      {2,
+       "erasure empties consent evidence references",
+       {
+           // A consent stays immutable except for one change: an erasure empties its evidence
+           // reference (free text that may name the person).
+           R"(CREATE FUNCTION brug_consent_update() RETURNS trigger LANGUAGE plpgsql AS $$
+              BEGIN
+                IF (NEW.id, NEW.participant, NEW.grantee, NEW.purpose, NEW.categories,
+                    NEW.valid_from, NEW.valid_until, NEW.evidence_method, NEW.recorded_by,
+                    NEW.recorded_at)
+                   IS DISTINCT FROM
+                   (OLD.id, OLD.participant, OLD.grantee, OLD.purpose, OLD.categories,
+                    OLD.valid_from, OLD.valid_until, OLD.evidence_method, OLD.recorded_by,
+                    OLD.recorded_at)
+                   OR (NEW.evidence_reference <> OLD.evidence_reference
+                       AND NEW.evidence_reference <> '') THEN
+                  RAISE EXCEPTION 'consents are immutable';
+                END IF;
+                RETURN NEW;
+              END $$)",
+           "DROP TRIGGER consents_immutable ON consents",
+           "CREATE TRIGGER consents_immutable BEFORE UPDATE ON consents "
+           "FOR EACH ROW EXECUTE FUNCTION brug_consent_update()",
+       }},
   };
   return kMigrations;
 }

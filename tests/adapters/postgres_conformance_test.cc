@@ -37,6 +37,7 @@ class TempPgDatabase final : public Database {
   Status read(const std::function<Status(Stores&)>& fn) override { return db_->read(fn); }
   int schema_version() override { return db_->schema_version(); }
   std::string_view backend() const override { return db_->backend(); }
+  Status scrub() override { return db_->scrub(); }
 
  private:
   brug::testing::TempPostgres pg_;  // declared first: dropped after the pool closes
