@@ -173,6 +173,10 @@ Result<std::vector<std::pair<std::uint64_t, std::string>>> PgAuditStore::search(
   add(f.purpose, " AND purpose = ?");
   add(f.decision, " AND decision = ?");
   add(f.action, " AND action = ?");
+  if (f.from_index > 0) {
+    where += " AND idx >= ?";
+    params.push_back(i64(f.from_index));
+  }
   const std::uint64_t limit = f.limit;
   std::vector<std::pair<std::uint64_t, std::string>> out;
   auto collect = [&](const std::string& sql, std::vector<Value> values) {

@@ -36,6 +36,17 @@
 #include "gateway/identity/registry.h"
 
 namespace brug::gateway {
+namespace edge {
+
+struct SslCtxFree {
+  void operator()(SSL_CTX* c) const { SSL_CTX_free(c); }
+};
+using SslCtx = std::unique_ptr<SSL_CTX, SslCtxFree>;
+
+}  // namespace edge
+
+using edge::SslCtx;
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -72,11 +83,6 @@ std::string subject_entry(X509_NAME* name, int nid) {
   OPENSSL_free(utf8);
   return out;
 }
-
-struct SslCtxFree {
-  void operator()(SSL_CTX* c) const { SSL_CTX_free(c); }
-};
-using SslCtx = std::unique_ptr<SSL_CTX, SslCtxFree>;
 
 Result<SslCtx> make_tls_context(const ServerOptions& c) {
   for (const std::string* f : {&c.tls_ca_file, &c.tls_cert_file, &c.tls_key_file}) {
