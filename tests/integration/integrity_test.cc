@@ -20,7 +20,7 @@ class IntegrityTest : public GatewayFixture {
  protected:
   static void SetUpTestSuite() {
     GatewayFixture::SetUpTestSuite();
-    observer_ = new DatabaseObserver(config_->sqlite_path);
+    observer_ = new DatabaseObserver(*config_);
     auto storage = adapters::open_sqlite_storage({.path = config_->sqlite_path});
     ASSERT_TRUE(storage) << storage.message();
     storage_ = std::move(storage).value().release();
