@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages brug needs to build and test, when any is missing.
-# `setup.sh test` also installs what the portal's browser test drives (chromium, chromium-driver).
+# `setup.sh test` also installs what the portal's browser test drives (chromium, chromium-driver)
+# and the independent checkers (Go with golang.org/x/mod for the audit log).
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config clang-format curl
@@ -9,6 +10,7 @@ packages=(
 )
 if [ "${1:-}" = test ]; then
   packages+=(chromium chromium-driver fonts-dejavu-core)  # tests/portal/portal_browser_test
+  packages+=(golang-go golang-golang-x-mod-dev)  # tests/tlog: the independent C2SP log verifier
 fi
 missing=()
 for p in "${packages[@]}"; do

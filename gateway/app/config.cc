@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "gateway/audit/tlog.h"
 #include "gateway/identity/json_text.h"
 
 namespace brug::gateway {
@@ -157,8 +158,12 @@ Result<Config> load_config(const std::string& path) {
   const json* audit = nullptr;
   BRUG_RETURN_IF_ERROR(r.object(doc, {"audit"}, &audit));
   if (audit != nullptr) {
-    BRUG_RETURN_IF_ERROR(
-        r.only_keys(*audit, {"audit"}, {"checkpoint_every_events", "checkpoint_every_s"}));
+    BRUG_RETURN_IF_ERROR(r.only_keys(*audit, {"audit"},
+                                     {"checkpoint_every_events", "checkpoint_every_s", "origin"}));
+    BRUG_RETURN_IF_ERROR(r.string(*audit, {"audit", "origin"}, c.audit_origin, false));
+    if (!c.audit_origin.empty() && !valid_note_key_name(c.audit_origin)) {
+      return r.error({"audit", "origin"}, "must be printable ASCII without spaces or '+'");
+    }
     BRUG_RETURN_IF_ERROR(r.integer(*audit, {"audit", "checkpoint_every_events"},
                                    c.audit_checkpoint_every_events, 1, 1000000));
     BRUG_RETURN_IF_ERROR(

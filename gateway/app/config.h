@@ -41,6 +41,7 @@ struct Config {
 
   std::uint64_t audit_checkpoint_every_events = 1000;  // sign a checkpoint at least this often
   int audit_checkpoint_every_s = 60;                   // or when the newest is this old
+  std::string audit_origin;    // the C2SP checkpoint origin; empty: brug.invalid/audit/<key id>
   int report_delay_days = 30;  // days after a period's end before its report is published
 };
 

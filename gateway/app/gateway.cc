@@ -132,7 +132,9 @@ Result<std::unique_ptr<Gateway>> Gateway::start(const Config& config, std::ostre
                                config.report_delay_days});
   add_report_routes(*s.pipeline, *s.reports);
   add_consent_routes(*s.pipeline, {*s.db, *s.audit, s.registry, *s.keys, *s.env});
-  add_audit_routes(*s.pipeline, {*s.audit, s.registry, *s.keys});
+  add_audit_routes(*s.pipeline, {*s.audit, s.registry, *s.keys,
+                                 config.audit_origin.empty() ? default_audit_origin(*s.keys)
+                                                             : config.audit_origin});
 
   const Pipeline* pipeline = s.pipeline.get();
   auto server = HttpsServer::start(

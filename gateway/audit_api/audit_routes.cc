@@ -7,6 +7,7 @@
 #include "crypto/keydir.h"
 #include "crypto/pseudonym.h"
 #include "gateway/audit/audit_log.h"
+#include "gateway/audit/tlog.h"
 #include "gateway/disclosure/pipeline.h"
 #include "gateway/http/json_body.h"
 #include "gateway/identity/registry.h"
@@ -72,7 +73,10 @@ Answer checkpoint(Call& c, const AuditRouteDeps& d) {
     return Answer::refuse({404, "not-found", "Not found", "The log is empty."});
   }
   ordered_json j = checkpoint_json(**cp);
-  j["public_key"] = d.keys.signing_key().verify_key().to_hex();
+  const auto& key = d.keys.signing_key().verify_key();
+  j["public_key"] = key.to_hex();
+  j["origin"] = d.origin;
+  j["note_verifier_key"] = note_verifier_key(d.origin, kNoteEd25519, key);
   return Answer::respond(json_response(200, j.dump()));
 }
 
@@ -152,6 +156,58 @@ Answer search(Call& c, const AuditRouteDeps& d) {
   return Answer::respond(json_response(200, ordered_json{{"events", events}}.dump()));
 }
 
+// The newest checkpoint (signed first if the log grew) as a C2SP tlog-checkpoint signed note.
+Answer checkpoint_note(Call& c, const AuditRouteDeps& d) {
+  std::map<std::string, std::uint64_t> q;
+  if (auto p = numbers(c.request, q)) return Answer::refuse(*p);
+  auto cp = d.log.checkpoint(true);
+  if (!cp) return Answer::fail();
+  if (!cp->has_value()) {
+    return Answer::refuse({404, "not-found", "Not found", "The log is empty."});
+  }
+  auto root = crypto::fixed_from_hex<32>((*cp)->root, "root");
+  if (!root) return Answer::fail();
+  const std::string body = checkpoint_body(d.origin, (*cp)->size, *root);
+  Response r;
+  r.content_type = "text/plain; charset=utf-8";
+  r.body = body + "\n" + note_signature_line(body, d.origin, d.keys.signing_key());
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return Answer::respond(std::move(r));
+}
+
+// A tlog-tiles hash tile or entry bundle; full tiles never change, so they are cached long.
+Answer tile(Call& c, const AuditRouteDeps& d) {
+  std::map<std::string, std::uint64_t> q;
+  if (auto p = numbers(c.request, q)) return Answer::refuse(*p);
+  const auto ref = parse_tile_path(c.request.path_params["tile"]);
+  const Problem missing{404, "not-found", "Not found", "No such tile in the log."};
+  if (!ref) return Answer::refuse(missing);
+  const std::uint64_t first = ref->index * kTileWidth;
+  if (ref->index > UINT64_MAX / kTileWidth) return Answer::refuse(missing);
+  Response r;
+  r.content_type = "application/octet-stream";
+  if (ref->entries) {
+    // Level 0 hashes say whether the leaves are there; a leaf is read only once they are.
+    auto have = d.log.subtree_hashes(0, first, ref->width);
+    if (!have) return have.code() == Code::kNotFound ? Answer::refuse(missing) : Answer::fail();
+    auto leaves = d.log.entries(first, first + ref->width);
+    if (!leaves || leaves->size() != ref->width) return Answer::fail();
+    auto bundle = entry_bundle(*leaves);
+    if (!bundle) return Answer::fail();
+    r.body = std::move(bundle).value();
+  } else {
+    auto hashes = d.log.subtree_hashes(ref->level * kTileHeight, first, ref->width);
+    if (!hashes) {
+      return hashes.code() == Code::kNotFound ? Answer::refuse(missing) : Answer::fail();
+    }
+    for (const auto& h : *hashes) r.body.append(reinterpret_cast<const char*>(h.data()), h.size());
+  }
+  r.headers.emplace_back("Cache-Control", ref->width == kTileWidth
+                                              ? "public, max-age=31536000, immutable"
+                                              : "no-store");
+  return Answer::respond(std::move(r));
+}
+
 // Which organisations received which fields of this person, when, for which purpose: only
 // disclosures (permit with a recipient), only this person.
 Answer subject_report(Call& c, const AuditRouteDeps& d) {
@@ -186,6 +242,10 @@ Answer subject_report(Call& c, const AuditRouteDeps& d) {
 
 }  // namespace
 
+std::string default_audit_origin(const crypto::KeyDir& keys) {
+  return "brug.invalid/audit/" + keys.signing_key().key_id().text();
+}
+
 void add_audit_routes(Pipeline& pipeline, AuditRouteDeps deps) {
   const std::set<Role> auditor = {Role::kAuditor};
   auto route = [&](std::string method, std::string pattern, std::set<Role> roles,
@@ -197,6 +257,9 @@ void add_audit_routes(Pipeline& pipeline, AuditRouteDeps deps) {
   route("GET", "/v1/audit/entries", auditor, "audit.entries", Body::kNone, entries);
   route("GET", "/v1/audit/proof/inclusion", auditor, "audit.proof", Body::kNone, inclusion);
   route("GET", "/v1/audit/proof/consistency", auditor, "audit.proof", Body::kNone, consistency);
+  route("GET", "/v1/audit/log/checkpoint", auditor, "audit.checkpoint", Body::kNone,
+        checkpoint_note);
+  route("GET", "/v1/audit/log/tile/{tile...}", auditor, "audit.tile", Body::kNone, tile);
   route("POST", "/v1/audit/events/search", auditor, "audit.search", Body::kJsonObject, search);
   route("POST", "/v1/audit/subject-report", {Role::kGemeente}, "audit.subject-report",
         Body::kJsonObject, subject_report);

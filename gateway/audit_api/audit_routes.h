@@ -1,6 +1,9 @@
 // The auditor's API (role auditor): checkpoint, entries, inclusion and consistency proofs,
-// event search; and the subject report a gemeente needs for an access request (AVG art. 15).
+// event search; the same log in the C2SP formats (a tlog-checkpoint signed note, tlog-tiles);
+// and the subject report a gemeente needs for an access request (AVG art. 15).
 #pragma once
+
+#include <string>
 
 namespace brug::crypto {
 class KeyDir;
@@ -16,7 +19,12 @@ struct AuditRouteDeps {
   AuditLog& log;
   const OrgRegistry& orgs;
   const crypto::KeyDir& keys;
+  std::string origin;  // the checkpoint note's origin line and the log's key name
 };
+
+// The origin a configuration without `audit.origin` gets: "brug.invalid/audit/" + the signing
+// key id, unique per gateway key.
+std::string default_audit_origin(const crypto::KeyDir& keys);
 
 void add_audit_routes(Pipeline& pipeline, AuditRouteDeps deps);
 

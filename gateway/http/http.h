@@ -62,7 +62,8 @@ Problem unknown_organisation_problem();
 Problem payload_too_large_problem(std::int64_t limit);
 Problem internal_problem();
 
-// Paths to routes: "/v1/consents/{id}/withdraw" patterns with {name} segments. What a route
+// Paths to routes: "/v1/consents/{id}/withdraw" patterns with {name} segments; a last
+// segment "{name...}" takes the rest of the path (one or more segments). What a route
 // does is the caller's business (gateway/disclosure/ keeps a route table by these indexes).
 class Router {
  public:

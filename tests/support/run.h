@@ -26,8 +26,9 @@ inline std::string shell_quote(const std::string& s) {
   return out + "'";
 }
 
-inline RunResult run_brug(const std::vector<std::string>& args) {
-  std::string cmd = shell_quote(BRUG_BINARY);
+// Runs `program` with `args`, stdout and stderr together.
+inline RunResult run_program(const std::string& program, const std::vector<std::string>& args) {
+  std::string cmd = shell_quote(program);
   for (const auto& a : args) cmd += " " + shell_quote(a);
   cmd += " 2>&1";
   RunResult r;
@@ -39,6 +40,10 @@ inline RunResult run_brug(const std::vector<std::string>& args) {
   const int status = pclose(p);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+inline RunResult run_brug(const std::vector<std::string>& args) {
+  return run_program(BRUG_BINARY, args);
 }
 
 }  // namespace brug::testing
