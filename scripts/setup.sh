@@ -12,6 +12,9 @@ if [ "${1:-}" = test ]; then
   packages+=(chromium chromium-driver fonts-dejavu-core)  # tests/portal/portal_browser_test
   packages+=(golang-go golang-golang-x-mod-dev)  # tests/tlog: the independent C2SP log verifier
 fi
+if [ "${1:-}" = test ] && ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)  # tests/openapi: Redocly CLI and Ajv from the npm registry
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

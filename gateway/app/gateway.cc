@@ -6,6 +6,7 @@
 #include "adapters/stores.h"
 #include "crypto/env.h"
 #include "crypto/keydir.h"
+#include "gateway/app/openapi.h"
 #include "gateway/audit/audit_log.h"
 #include "gateway/audit_api/audit_routes.h"
 #include "gateway/consent_api/consent_routes.h"
@@ -59,7 +60,8 @@ ServerOptions server_options(const Config& c) {
           .shutdown_grace_s = c.shutdown_grace_s};
 }
 
-// /healthz and /metrics: any registered organisation; nothing personal, nothing audited.
+// /healthz, /metrics and /v1/openapi.yaml: any registered organisation; nothing personal,
+// nothing audited.
 void add_builtin_routes(Gateway::State& s) {
   s.pipeline->add(
       {"GET", "/healthz", {}, "healthz", "", Body::kNone, [&s](Call&) {
@@ -70,6 +72,12 @@ void add_builtin_routes(Gateway::State& s) {
                              {"storage", db_ok ? "ok" : "unavailable"}};
          return Answer::respond(json_response(db_ok ? 200 : 503, j.dump()));
        }});
+  s.pipeline->add({"GET", "/v1/openapi.yaml", {}, "openapi", "", Body::kNone, [](Call&) {
+                     Response r;
+                     r.content_type = "application/yaml";
+                     r.body = std::string(openapi_yaml());
+                     return Answer::respond(std::move(r));
+                   }});
   s.pipeline->add({"GET", "/metrics", {}, "metrics", "", Body::kNone, [&s](Call&) {
                      Response r;
                      r.content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -82,6 +90,12 @@ void add_builtin_routes(Gateway::State& s) {
 
 Gateway::Gateway(std::unique_ptr<State> state) : state_(std::move(state)) {}
 Gateway::~Gateway() { stop(); }
+
+std::vector<std::string> Gateway::routes() const {
+  std::vector<std::string> out;
+  for (const auto& r : state_->pipeline->routes()) out.push_back(r.method + " " + r.pattern);
+  return out;
+}
 
 std::uint16_t Gateway::port() const { return state_->server ? state_->server->port() : 0; }
 

@@ -7,6 +7,8 @@
 #include <functional>
 #include <memory>
 #include <ostream>
+#include <string>
+#include <vector>
 
 #include "crypto/result.h"
 #include "gateway/app/config.h"
@@ -40,6 +42,8 @@ class Gateway {
 
   // The port actually bound (useful when the config asked for port 0).
   std::uint16_t port() const;
+  // "METHOD PATTERN" of every route the chain serves (for the OpenAPI document's test).
+  std::vector<std::string> routes() const;
   // Stops accepting, lets requests in flight finish for up to the configured grace, then
   // closes. Idempotent; the destructor calls it.
   void stop();
