@@ -105,7 +105,7 @@ Result<Config> load_config(const std::string& path) {
   c.file = path;
   BRUG_RETURN_IF_ERROR(r.only_keys(doc, {},
                                    {"listen", "tls", "registry_file", "key_dir", "storage",
-                                    "policies", "server", "log", "audit", "reports"}));
+                                    "policies", "server", "log", "audit", "reports", "logboek"}));
   const json* listen = nullptr;
   BRUG_RETURN_IF_ERROR(r.object(doc, {"listen"}, &listen));
   if (listen != nullptr) {
@@ -168,6 +168,21 @@ Result<Config> load_config(const std::string& path) {
                                    c.audit_checkpoint_every_events, 1, 1000000));
     BRUG_RETURN_IF_ERROR(
         r.integer(*audit, {"audit", "checkpoint_every_s"}, c.audit_checkpoint_every_s, 1, 86400));
+  }
+  const json* logboek = nullptr;
+  BRUG_RETURN_IF_ERROR(r.object(doc, {"logboek"}, &logboek));
+  if (logboek != nullptr) {
+    BRUG_RETURN_IF_ERROR(r.only_keys(*logboek, {"logboek"}, {"processing_activities"}));
+    const json* activities = nullptr;
+    BRUG_RETURN_IF_ERROR(r.object(*logboek, {"logboek", "processing_activities"}, &activities));
+    if (activities != nullptr) {
+      for (const auto& [purpose, id] : activities->items()) {
+        std::string value;
+        BRUG_RETURN_IF_ERROR(
+            r.string(*activities, {"logboek", "processing_activities", purpose}, value, true));
+        c.processing_activities[purpose] = value;
+      }
+    }
   }
   const json* reports = nullptr;
   BRUG_RETURN_IF_ERROR(r.object(doc, {"reports"}, &reports));

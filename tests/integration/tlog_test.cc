@@ -4,7 +4,9 @@
 // entries, and check inclusion and consistency proofs. Tampering with a stored leaf fails it.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <sstream>
 
 #include "adapters/sqlite/storage.h"
 #include "crypto/encoding.h"
@@ -165,6 +167,76 @@ TEST_F(TlogTamperTest, GoFindsAChangedLeaf) {
        "-vkey", j["note_verifier_key"].get<std::string>()});
   EXPECT_EQ(v.exit_code, 1) << v.output;
   EXPECT_NE(v.output.find("entry 3 does not match its tile hash"), std::string::npos) << v.output;
+}
+
+// `brug audit export` signs a checkpoint over everything it exports: verify passes at once on an
+// honest log, and the export carries the same checkpoint as a C2SP note.
+class AuditExportTest : public GatewayFixture {};
+
+TEST_F(AuditExportTest, VerifyPassesRightAfterExportWithoutAskingForACheckpoint) {
+  auto c = client(kLaborijn);
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(c.get("/v1/audit/entries?start=0&end=1").status, 403);
+  const std::string out = dir_->file("export");
+  auto e = run_brug({"audit", "export", "--config", dir_->file("dev/brug.json"), "--out", out});
+  ASSERT_EQ(e.exit_code, 0) << e.output;
+  auto key = run_brug({"audit", "pubkey", "--config", dir_->file("dev/brug.json")});
+  auto v = run_brug({"audit", "verify", out, "--pubkey", key.output.substr(0, 64)});
+  EXPECT_EQ(v.exit_code, 0) << v.output;
+  // The note names the exported size and verifies with the gateway's key.
+  auto note = gateway::parse_note(TempDir::read(out + "/checkpoint.note"));
+  ASSERT_TRUE(note) << note.message();
+  auto body = gateway::parse_checkpoint_body(note->body);
+  ASSERT_TRUE(body);
+  const std::string entries = TempDir::read(out + "/entries.jsonl");
+  EXPECT_EQ(body->size,
+            static_cast<std::uint64_t>(std::count(entries.begin(), entries.end(), '\n')));
+  auto pub = crypto::VerifyKey::from_hex(key.output.substr(0, 64));
+  ASSERT_TRUE(pub);
+  EXPECT_TRUE(gateway::verify_note(*note, body->origin, *pub).is_ok());
+  // An entry added to the export after the checkpoint is named.
+  std::ofstream(out + "/entries.jsonl", std::ios::app) << entries.substr(0, entries.find('\n') + 1);
+  auto forged = run_brug({"audit", "verify", out, "--pubkey", key.output.substr(0, 64)});
+  EXPECT_EQ(forged.exit_code, 1) << forged.output;
+  EXPECT_NE(forged.output.find("first bad index " + std::to_string(body->size)), std::string::npos)
+      << forged.output;
+}
+
+TEST_F(AuditExportTest, LogboekNamesTheConfiguredProcessingActivity) {
+  auto c = client(kGemeente);
+  nlohmann::json consent = {{"subject", {{"bsn", "111222333"}}},
+                            {"grantee", kReconnact},
+                            {"purpose", "begeleiding-naar-werk"},
+                            {"categories", {"contact"}},
+                            {"valid_from", "2026-01-01"},
+                            {"valid_until", "2030-12-31"},
+                            {"evidence", {{"method", "digitaal"}, {"reference", "r"}}}};
+  ASSERT_EQ(c.post("/v1/consents", consent.dump()).status, 201);
+  auto config = nlohmann::json::parse(TempDir::read(dir_->file("dev/brug.json")));
+  config["logboek"] = {
+      {"processing_activities",
+       {{"begeleiding-naar-werk", "https://register.oude-ijsselstreek.invalid/verwerking/17"}}}};
+  std::ofstream(dir_->file("dev/brug-logboek.json")) << config.dump(2);
+  const std::string out = dir_->file("logboek");
+  auto e = run_brug({"audit", "export", "--config", dir_->file("dev/brug-logboek.json"), "--out",
+                     out, "--format", "logboek"});
+  ASSERT_EQ(e.exit_code, 0) << e.output;
+  EXPECT_NE(e.output.find("logboek.processing_activities for begeleiding-naar-werk"),
+            std::string::npos)
+      << e.output;
+  std::istringstream lines(TempDir::read(out + "/logboek.jsonl"));
+  int mapped = 0;
+  for (std::string line; std::getline(lines, line);) {
+    const auto r = nlohmann::json::parse(line);
+    const auto& a = r["attributes"];
+    if (a["brug.purpose"] == "begeleiding-naar-werk") {
+      EXPECT_EQ(a["dpl.core.processing_activity_id"],
+                "https://register.oude-ijsselstreek.invalid/verwerking/17");
+      ++mapped;
+    } else {
+      EXPECT_EQ(a["dpl.core.processing_activity_id"], a["brug.purpose"]);
+    }
+  }
+  EXPECT_GT(mapped, 0);
 }
 
 }  // namespace
