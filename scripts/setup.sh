@@ -11,6 +11,7 @@ packages=(
 if [ "${1:-}" = test ]; then
   packages+=(chromium chromium-driver fonts-dejavu-core)  # tests/portal/portal_browser_test
   packages+=(golang-go golang-golang-x-mod-dev)  # tests/tlog: the independent C2SP log verifier
+  packages+=(prometheus)  # promtool check metrics (tests/integration/server_test.cc)
 fi
 if [ "${1:-}" = test ] && ! command -v npm >/dev/null; then
   packages+=(nodejs npm)  # tests/openapi: Redocly CLI and Ajv from the npm registry

@@ -52,6 +52,23 @@ TEST_F(ServerTest, ServesTheOpenApiDocumentItWasBuiltWith) {
   }
 }
 
+// The exposition passes Prometheus' own linter (Debian's prometheus package), after traffic that
+// fills every family: answers, refusals, unmatched paths.
+TEST_F(ServerTest, MetricsPassPromtoolCheckMetrics) {
+  auto c = client(org("laborijn"));
+  ASSERT_EQ(c.get("/healthz").status, 200);
+  ASSERT_EQ(c.get("/no/such/path").status, 404);
+  ASSERT_EQ(c.get("/v1/audit/checkpoint").status, 403);
+  auto r = c.get("/metrics");
+  ASSERT_EQ(r.status, 200);
+  ASSERT_NE(r.body.find("brug_http_requests_total"), std::string::npos);
+  const std::string file = dir_->write("metrics.txt", r.body);
+  auto check = testing::run_program(
+      "/bin/sh", {"-c", "promtool check metrics < " + testing::shell_quote(file)});
+  EXPECT_EQ(check.exit_code, 0) << check.output;
+  EXPECT_EQ(check.output, "") << "promtool check metrics warns";
+}
+
 TEST_F(ServerTest, EveryDemoOrganisationIsRecognised) {
   for (const char* id : {"gemeente-oude-ijsselstreek", "laborijn", "reconnact-leusden",
                          "jobhulpmaatje-soest", "fg-oude-ijsselstreek"}) {
