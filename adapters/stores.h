@@ -213,6 +213,18 @@ class AuditStore {
   // Leaves matching the query, oldest first, with their indexes.
   virtual Result<std::vector<std::pair<std::uint64_t, std::string>>> search(
       const AuditQuery& query) = 0;
+  // Witness cosignatures (C2SP tlog-cosignature lines) of the checkpoint of `size`: one per
+  // witness and size, a newer one replacing it. A backend without them refuses to store one
+  // (kFailedPrecondition).
+  virtual Status add_cosignature(std::uint64_t size, const std::string& witness,
+                                 const std::string& line) {
+    (void)size, (void)witness, (void)line;
+    return Status::error(Code::kFailedPrecondition, "this backend keeps no cosignatures");
+  }
+  virtual Result<std::vector<std::string>> cosignatures(std::uint64_t size) {
+    (void)size;
+    return std::vector<std::string>{};
+  }
 };
 
 // ---- the database ----------------------------------------------------------------------------

@@ -151,6 +151,15 @@ const std::vector<Migration>& migrations() {
            // recipient, purpose or participant.
            "ALTER TABLE referrals ADD COLUMN content_hash TEXT",
        }},
+      {7,
+       "witness cosignatures of checkpoints",
+       {
+           R"(CREATE TABLE audit_cosignatures (
+                size INTEGER NOT NULL,
+                witness TEXT NOT NULL,
+                line TEXT NOT NULL,
+                PRIMARY KEY (size, witness)))",
+       }},
   };
   return kMigrations;
 }

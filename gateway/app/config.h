@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "crypto/result.h"
 #include "gateway/http/client.h"
@@ -42,6 +43,11 @@ struct Config {
 
   std::uint64_t audit_checkpoint_every_events = 1000;  // sign a checkpoint at least this often
   int audit_checkpoint_every_s = 60;                   // or when the newest is this old
+  // Witnesses whose C2SP cosignatures the gateway accepts and serves with its checkpoint.
+  struct Witness {
+    std::string name, public_key;  // key name, Ed25519 public key (hex)
+  };
+  std::vector<Witness> audit_witnesses;
   std::string audit_origin;  // the C2SP checkpoint origin; empty: brug.invalid/audit/<key id>
   // Logboek Dataverwerkingen: each purpose code -> the gemeente's processing-activity id in its
   // register of processing activities (dpl.core.processing_activity_id).

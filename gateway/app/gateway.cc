@@ -146,9 +146,12 @@ Result<std::unique_ptr<Gateway>> Gateway::start(const Config& config, std::ostre
                                config.report_delay_days});
   add_report_routes(*s.pipeline, *s.reports);
   add_consent_routes(*s.pipeline, {*s.db, *s.audit, s.registry, *s.keys, *s.env});
+  std::vector<std::pair<std::string, std::string>> witnesses;
+  for (const auto& w : config.audit_witnesses) witnesses.emplace_back(w.name, w.public_key);
   add_audit_routes(*s.pipeline, {*s.audit, s.registry, *s.keys,
                                  config.audit_origin.empty() ? default_audit_origin(*s.keys)
-                                                             : config.audit_origin});
+                                                             : config.audit_origin,
+                                 std::move(witnesses)});
 
   const Pipeline* pipeline = s.pipeline.get();
   auto server = HttpsServer::start(

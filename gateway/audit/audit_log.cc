@@ -303,6 +303,22 @@ Result<std::vector<Sha256Digest>> AuditLog::subtree_hashes(unsigned level, std::
   return out;
 }
 
+Status AuditLog::add_cosignature(std::uint64_t size, const std::string& witness,
+                                 const std::string& line) {
+  return db_.write([&](Stores& s) { return s.audit.add_cosignature(size, witness, line); });
+}
+
+Result<std::vector<std::string>> AuditLog::cosignatures(std::uint64_t size) {
+  std::vector<std::string> out;
+  BRUG_RETURN_IF_ERROR(db_.read([&](Stores& s) {
+    auto lines = s.audit.cosignatures(size);
+    if (!lines) return lines.status();
+    out = std::move(lines).value();
+    return Status::ok();
+  }));
+  return out;
+}
+
 Result<std::vector<std::string>> AuditLog::entries(std::uint64_t start, std::uint64_t end) {
   std::vector<std::string> out;
   BRUG_RETURN_IF_ERROR(db_.read([&](Stores& s) {

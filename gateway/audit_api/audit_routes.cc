@@ -6,6 +6,7 @@
 #include "crypto/encoding.h"
 #include "crypto/keydir.h"
 #include "crypto/pseudonym.h"
+#include "crypto/sign.h"
 #include "gateway/audit/audit_log.h"
 #include "gateway/audit/tlog.h"
 #include "gateway/disclosure/pipeline.h"
@@ -168,11 +169,52 @@ Answer checkpoint_note(Call& c, const AuditRouteDeps& d) {
   auto root = crypto::fixed_from_hex<32>((*cp)->root, "root");
   if (!root) return Answer::fail();
   const std::string body = checkpoint_body(d.origin, (*cp)->size, *root);
+  auto cosigned = d.log.cosignatures((*cp)->size);
+  if (!cosigned) return Answer::fail();
   Response r;
   r.content_type = "text/plain; charset=utf-8";
   r.body = body + "\n" + note_signature_line(body, d.origin, d.keys.signing_key());
+  for (const auto& line : *cosigned) r.body += line;
   r.headers.emplace_back("Cache-Control", "no-store");
   return Answer::respond(std::move(r));
+}
+
+// A witness's C2SP cosignature of the checkpoint of `size`: accepted only from a configured
+// witness, only over this log's own checkpoint of that size, then served with the note.
+Answer cosign(Call& c, const AuditRouteDeps& d) {
+  FieldReader f(c.body);
+  f.only({"size", "cosignature"});
+  const std::string line = f.text("cosignature", true, 512);
+  if (f.problem()) return Answer::refuse(*f.problem());
+  if (!c.body.contains("size") || !c.body["size"].is_number_unsigned() ||
+      c.body["size"].get<std::uint64_t>() == 0) {
+    return Answer::refuse(validation_problem("size", "must be a tree size of the log"));
+  }
+  const std::uint64_t size = c.body["size"];
+  auto have = d.log.size();
+  if (!have) return Answer::fail();
+  if (size > *have) {
+    return Answer::refuse(validation_problem("size", "must be a tree size of the log"));
+  }
+  auto root = d.log.root(size);
+  if (!root) return Answer::fail();
+  const std::string body = checkpoint_body(d.origin, size, *root);
+  auto note = parse_note(body + "\n" + line);
+  if (!note || note->signatures.size() != 1) {
+    return Answer::refuse(validation_problem("cosignature", "must be one signature line"));
+  }
+  const std::string& name = note->signatures[0].name;
+  for (const auto& [witness, hex] : d.witnesses) {
+    if (witness != name) continue;
+    auto key = crypto::VerifyKey::from_hex(hex);
+    if (!key) return Answer::fail();
+    if (!verify_cosignature(*note, name, *key)) break;
+    if (!d.log.add_cosignature(size, name, line).is_ok()) return Answer::fail();
+    return Answer::respond(
+        json_response(201, ordered_json{{"size", size}, {"witness", name}}.dump()));
+  }
+  return Answer::refuse({403, "forbidden", "Forbidden",
+                         "The cosignature is not a configured witness's over this checkpoint."});
 }
 
 // A tlog-tiles hash tile or entry bundle; full tiles never change, so they are cached long.
@@ -260,6 +302,7 @@ void add_audit_routes(Pipeline& pipeline, AuditRouteDeps deps) {
   route("GET", "/v1/audit/log/checkpoint", auditor, "audit.checkpoint", Body::kNone,
         checkpoint_note);
   route("GET", "/v1/audit/log/tile/{tile...}", auditor, "audit.tile", Body::kNone, tile);
+  route("POST", "/v1/audit/log/cosignature", auditor, "audit.cosign", Body::kJsonObject, cosign);
   route("POST", "/v1/audit/events/search", auditor, "audit.search", Body::kJsonObject, search);
   route("POST", "/v1/audit/subject-report", {Role::kGemeente}, "audit.subject-report",
         Body::kJsonObject, subject_report);

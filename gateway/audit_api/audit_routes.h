@@ -4,6 +4,8 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace brug::crypto {
 class KeyDir;
@@ -20,6 +22,8 @@ struct AuditRouteDeps {
   const OrgRegistry& orgs;
   const crypto::KeyDir& keys;
   std::string origin;  // the checkpoint note's origin line and the log's key name
+  // The witnesses whose cosignatures are accepted: key name and Ed25519 public key (hex).
+  std::vector<std::pair<std::string, std::string>> witnesses;
 };
 
 // The origin a configuration without `audit.origin` gets: "brug.invalid/audit/" + the signing

@@ -16,13 +16,17 @@
 #include "gateway/audit/audit_log.h"
 #include "gateway/audit/tlog.h"
 #include "gateway/audit_api/audit_routes.h"
+#include "gateway/cli/witness.h"
 
 namespace brug::gateway {
 
 const char* const kAuditUsage =
     "brug audit pubkey --config FILE\n"
     "       brug audit export --config FILE --out DIR [--format brug|logboek]\n"
-    "       brug audit verify DIR --pubkey HEX";
+    "       brug audit verify DIR --pubkey HEX\n"
+    "       brug audit witness-key --out FILE\n"
+    "       brug audit witness --config FILE [--as ORG] --key FILE --name NAME --log-key HEX "
+    "--state FILE";
 
 namespace {
 
@@ -187,6 +191,7 @@ int run_audit(const std::vector<std::string>& argv, std::ostream& out, std::ostr
     return 2;
   };
   if (argv.empty()) return usage("audit needs pubkey, export or verify");
+  if (argv[0] == "witness" || argv[0] == "witness-key") return run_witness(argv, out, err);
   auto args = parse_args({argv.begin() + 1, argv.end()}, {"config", "out", "format", "pubkey"}, {});
   if (!args) return usage(args.message());
   if (argv[0] == "pubkey") {
