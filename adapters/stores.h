@@ -261,5 +261,9 @@ struct SqliteOptions {
 // Opens (or creates) the SQLite database and applies pending migrations. Refuses a database
 // newer than this binary.
 Result<std::unique_ptr<Database>> open_sqlite(const SqliteOptions& options);
+// A consistent online copy of the SQLite database at `from` into the new file `to`, with the
+// SQLite backup API in one read snapshot: writers go on meanwhile (WAL), the copy holds every
+// transaction committed before it started and none after.
+Status backup_sqlite(const std::string& from, const std::string& to);
 
 }  // namespace brug::adapters
