@@ -217,6 +217,11 @@ class AuditStore {
   // Leaves matching the query, oldest first, with their indexes.
   virtual Result<std::vector<std::pair<std::uint64_t, std::string>>> search(
       const AuditQuery& query) = 0;
+  // Witness cosignatures (C2SP tlog-cosignature lines) of the checkpoint of `size`: one per
+  // witness and size, a newer one replacing it.
+  virtual Status add_cosignature(std::uint64_t size, const std::string& witness,
+                                 const std::string& line) = 0;
+  virtual Result<std::vector<std::string>> cosignatures(std::uint64_t size) = 0;
 };
 
 // ---- the database ----------------------------------------------------------------------------
@@ -257,6 +262,10 @@ struct SqliteOptions {
 // Opens (or creates) the SQLite database and applies pending migrations. Refuses a database
 // newer than this binary.
 Result<std::unique_ptr<Database>> open_sqlite(const SqliteOptions& options);
+// A consistent online copy of the SQLite database at `from` into the new file `to`, with the
+// SQLite backup API in one read snapshot: writers go on meanwhile (WAL), the copy holds every
+// transaction committed before it started and none after.
+Status backup_sqlite(const std::string& from, const std::string& to);
 
 struct PostgresOptions {
   // postgresql://USER@HOST:PORT/DB[?sslmode=verify-full&...]: libpq's URL, without a password

@@ -32,28 +32,48 @@ Result<std::vector<std::uint8_t>> from_hex(std::string_view hex, std::string_vie
   return out;
 }
 
-std::string to_base64url(std::span<const std::uint8_t> bytes) {
-  constexpr int kVariant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
-  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), kVariant), '\0');
-  sodium_bin2base64(out.data(), out.size(), bytes.data(), bytes.size(), kVariant);
+namespace {
+
+std::string encode(std::span<const std::uint8_t> bytes, int variant) {
+  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), variant), '\0');
+  sodium_bin2base64(out.data(), out.size(), bytes.data(), bytes.size(), variant);
   out.resize(out.size() - 1);  // drop the terminating NUL
   return out;
 }
 
-Result<std::vector<std::uint8_t>> from_base64url(std::string_view text, std::string_view what) {
+Result<std::vector<std::uint8_t>> decode(std::string_view text, std::string_view what, int variant,
+                                         std::string_view form) {
   BRUG_RETURN_IF_ERROR(init());
   std::vector<std::uint8_t> out(text.size() * 3 / 4 + 1);
   std::size_t len = 0;
   const char* end = nullptr;
   if (sodium_base642bin(out.data(), out.size(), text.data(), text.size(), nullptr, &len, &end,
-                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+                        variant) != 0 ||
       end != text.data() + text.size()) {
-    return malformed(what, "base64url");
+    return malformed(what, form);
   }
   out.resize(len);
   // libsodium tolerates non-zero trailing bits; insist on the canonical encoding.
-  if (to_base64url(out) != text) return malformed(what, "base64url");
+  if (encode(out, variant) != text) return malformed(what, form);
   return out;
+}
+
+}  // namespace
+
+std::string to_base64url(std::span<const std::uint8_t> bytes) {
+  return encode(bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+Result<std::vector<std::uint8_t>> from_base64url(std::string_view text, std::string_view what) {
+  return decode(text, what, sodium_base64_VARIANT_URLSAFE_NO_PADDING, "base64url");
+}
+
+std::string to_base64(std::span<const std::uint8_t> bytes) {
+  return encode(bytes, sodium_base64_VARIANT_ORIGINAL);
+}
+
+Result<std::vector<std::uint8_t>> from_base64(std::string_view text, std::string_view what) {
+  return decode(text, what, sodium_base64_VARIANT_ORIGINAL, "base64");
 }
 
 }  // namespace brug::crypto

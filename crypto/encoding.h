@@ -44,5 +44,8 @@ Result<std::array<std::uint8_t, N>> fixed_from_hex(std::string_view hex, std::st
 
 std::string to_base64url(std::span<const std::uint8_t> bytes);
 Result<std::vector<std::uint8_t>> from_base64url(std::string_view text, std::string_view what);
+// Standard base64 with padding (RFC 4648 section 4), as C2SP signed notes use it.
+std::string to_base64(std::span<const std::uint8_t> bytes);
+Result<std::vector<std::uint8_t>> from_base64(std::string_view text, std::string_view what);
 
 }  // namespace brug::crypto

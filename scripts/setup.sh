@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages brug needs to build and test, when any is missing.
 # postgresql: the server binaries scripts/pg-test-server.sh runs for the tests (no cluster of the
-# package is used). `setup.sh test` also installs what the portal's browser test drives (chromium, chromium-driver).
+# package is used). `setup.sh test` also installs what the portal's browser test drives
+# (chromium, chromium-driver) and the independent checkers (Go with golang.org/x/mod for the
+# audit log).
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config clang-format curl
@@ -11,6 +13,11 @@ packages=(
 )
 if [ "${1:-}" = test ]; then
   packages+=(chromium chromium-driver fonts-dejavu-core)  # tests/portal/portal_browser_test
+  packages+=(golang-go golang-golang-x-mod-dev)  # tests/tlog: the independent C2SP log verifier
+  packages+=(prometheus)  # promtool check metrics (tests/integration/server_test.cc)
+fi
+if [ "${1:-}" = test ] && ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)  # tests/openapi: Redocly CLI and Ajv from the npm registry
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -8,6 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh test
+# The OpenAPI checkers from the npm registry, as locked in tests/openapi/package-lock.json.
+(cd tests/openapi && npm ci --no-audit --no-fund --loglevel=error)
 jobs=$(nproc)
 
 echo "== release build and tests"

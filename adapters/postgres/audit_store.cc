@@ -158,6 +158,26 @@ Result<std::vector<CheckpointRow>> PgAuditStore::checkpoints() {
   return out;
 }
 
+Status PgAuditStore::add_cosignature(std::uint64_t size, const std::string& witness,
+                                     const std::string& line) {
+  return tx_
+      .exec(
+          "INSERT INTO audit_cosignatures (size, witness, line) VALUES (?, ?, ?) "
+          "ON CONFLICT (size, witness) DO UPDATE SET line = EXCLUDED.line",
+          {i64(size), witness, line})
+      .status();
+}
+
+Result<std::vector<std::string>> PgAuditStore::cosignatures(std::uint64_t size) {
+  auto rows =
+      tx_.query("SELECT line FROM audit_cosignatures WHERE size = ? ORDER BY witness COLLATE \"C\"",
+                {i64(size)});
+  if (!rows) return rows.status();
+  std::vector<std::string> out;
+  for (const Row& r : *rows) out.push_back(r.text(0));
+  return out;
+}
+
 Result<std::vector<std::pair<std::uint64_t, std::string>>> PgAuditStore::search(
     const AuditQuery& f) {
   std::string where = "1 = 1";

@@ -155,6 +155,15 @@ const std::vector<Migration>& migrations() {
            "CREATE TRIGGER consents_immutable BEFORE UPDATE ON consents "
            "FOR EACH ROW EXECUTE FUNCTION brug_consent_update()",
        }},
+      {3,
+       "witness cosignatures of checkpoints",
+       {
+           R"(CREATE TABLE audit_cosignatures (
+                size bigint NOT NULL,
+                witness text COLLATE "C" NOT NULL,
+                line text NOT NULL,
+                PRIMARY KEY (size, witness)))",
+       }},
   };
   return kMigrations;
 }

@@ -74,6 +74,9 @@ class PgAuditStore final : public AuditStore {
   explicit PgAuditStore(Tx& tx) : tx_(tx) {}
   Result<std::uint64_t> size() override;
   Status add_leaves(const std::vector<AuditLeafRow>& leaves) override;
+  Status add_cosignature(std::uint64_t size, const std::string& witness,
+                         const std::string& line) override;
+  Result<std::vector<std::string>> cosignatures(std::uint64_t size) override;
   Status add_nodes(const std::vector<AuditNodeRow>& nodes) override;
   Result<std::array<std::uint8_t, 32>> node(unsigned level, std::uint64_t index) override;
   Result<std::vector<std::string>> leaves(std::uint64_t start, std::uint64_t end) override;

@@ -100,6 +100,23 @@ Result<std::optional<CheckpointRow>> SqliteAuditStore::latest_checkpoint() {
   return std::optional<CheckpointRow>(std::move(c).value());
 }
 
+Status SqliteAuditStore::add_cosignature(std::uint64_t size, const std::string& witness,
+                                         const std::string& line) {
+  return tx_
+      .exec("INSERT OR REPLACE INTO audit_cosignatures (size, witness, line) VALUES (?, ?, ?)",
+            {i64(size), witness, line})
+      .status();
+}
+
+Result<std::vector<std::string>> SqliteAuditStore::cosignatures(std::uint64_t size) {
+  auto rows =
+      tx_.query("SELECT line FROM audit_cosignatures WHERE size = ? ORDER BY witness", {i64(size)});
+  if (!rows) return rows.status();
+  std::vector<std::string> out;
+  for (const Row& r : *rows) out.push_back(r.text(0));
+  return out;
+}
+
 Result<std::vector<CheckpointRow>> SqliteAuditStore::checkpoints() {
   auto rows = tx_.query(std::string("SELECT ") + kCheckpointColumns +
                         " FROM audit_checkpoints ORDER BY size");

@@ -164,6 +164,15 @@ const std::vector<Migration>& migrations() {
            "ON consents WHEN NEW.evidence_reference <> '' "
            "BEGIN SELECT RAISE(ABORT, 'consents are immutable'); END",
        }},
+      {8,
+       "witness cosignatures of checkpoints",
+       {
+           R"(CREATE TABLE audit_cosignatures (
+                size INTEGER NOT NULL,
+                witness TEXT NOT NULL,
+                line TEXT NOT NULL,
+                PRIMARY KEY (size, witness)))",
+       }},
   };
   return kMigrations;
 }

@@ -83,6 +83,10 @@ class SqliteAuditStore final : public AuditStore {
   Result<std::vector<std::pair<std::uint64_t, std::string>>> search(
       const AuditQuery& query) override;
 
+  Status add_cosignature(std::uint64_t size, const std::string& witness,
+                         const std::string& line) override;
+  Result<std::vector<std::string>> cosignatures(std::uint64_t size) override;
+
  private:
   Tx& tx_;
 };

@@ -1148,6 +1148,22 @@ TEST_P(StoreConformance, CheckpointsAreListedBySizeAndTheLatestIsTheLargest) {
   EXPECT_EQ(fields(all[1]), fields(large));
 }
 
+TEST_P(StoreConformance, CosignaturesAreKeptPerSizeAndWitnessANewerOneReplacing) {
+  EXPECT_TRUE(read_value(db(), [](Stores& s) { return s.audit.cosignatures(7); }).empty());
+  auto add = [&](std::uint64_t size, const std::string& witness, const std::string& line) {
+    CONFORMANCE_ASSERT_OK(
+        db().write([&](Stores& s) { return s.audit.add_cosignature(size, witness, line); }));
+  };
+  add(7, "witness-b", "— witness-b AAAA\n");
+  add(7, "witness-a", "— witness-a BBBB\n");
+  add(9, "witness-a", "— witness-a CCCC\n");
+  add(7, "witness-b", "— witness-b DDDD\n");  // replaces AAAA
+  const auto seven = read_value(db(), [](Stores& s) { return s.audit.cosignatures(7); });
+  EXPECT_EQ(seven, (std::vector<std::string>{"— witness-a BBBB\n", "— witness-b DDDD\n"}));
+  const auto nine = read_value(db(), [](Stores& s) { return s.audit.cosignatures(9); });
+  EXPECT_EQ(nine, (std::vector<std::string>{"— witness-a CCCC\n"}));
+}
+
 // Five events, one field changing at a time.
 std::vector<AuditLeafRow> searchable_leaves() {
   std::vector<AuditLeafRow> out;

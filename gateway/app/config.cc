@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "gateway/audit/tlog.h"
 #include "gateway/identity/json_text.h"
 
 namespace brug::gateway {
@@ -127,7 +128,7 @@ Result<Config> load_config(const std::string& path) {
   BRUG_RETURN_IF_ERROR(
       r.only_keys(doc, {},
                   {"listen", "tls", "registry_file", "key_dir", "storage", "policies", "server",
-                   "log", "audit", "reports", "identity", "metrics"}));
+                   "log", "audit", "reports", "identity", "metrics", "logboek"}));
   const json* listen = nullptr;
   BRUG_RETURN_IF_ERROR(r.object(doc, {"listen"}, &listen));
   if (listen != nullptr) {
@@ -203,11 +204,52 @@ Result<Config> load_config(const std::string& path) {
   BRUG_RETURN_IF_ERROR(r.object(doc, {"audit"}, &audit));
   if (audit != nullptr) {
     BRUG_RETURN_IF_ERROR(
-        r.only_keys(*audit, {"audit"}, {"checkpoint_every_events", "checkpoint_every_s"}));
+        r.only_keys(*audit, {"audit"},
+                    {"checkpoint_every_events", "checkpoint_every_s", "origin", "witnesses"}));
+    if (const json* w = audit->contains("witnesses") ? &(*audit)["witnesses"] : nullptr) {
+      if (!w->is_array()) return r.error({"audit", "witnesses"}, "must be an array");
+      for (std::size_t i = 0; i < w->size(); ++i) {
+        const json& item = (*w)[i];
+        const std::vector<std::string> at = {"audit", "witnesses", std::to_string(i)};
+        if (!item.is_object()) return r.error(at, "must be an object");
+        BRUG_RETURN_IF_ERROR(r.only_keys(item, at, {"name", "public_key"}));
+        Config::Witness witness;
+        BRUG_RETURN_IF_ERROR(r.string(item, {"audit", "witnesses", "name"}, witness.name, true));
+        BRUG_RETURN_IF_ERROR(
+            r.string(item, {"audit", "witnesses", "public_key"}, witness.public_key, true));
+        if (!valid_note_key_name(witness.name)) {
+          return r.error(at, "name must be printable ASCII without spaces or '+'");
+        }
+        if (witness.public_key.size() != 64 ||
+            witness.public_key.find_first_not_of("0123456789abcdef") != std::string::npos) {
+          return r.error(at, "public_key must be 64 lowercase hex digits");
+        }
+        c.audit_witnesses.push_back(std::move(witness));
+      }
+    }
+    BRUG_RETURN_IF_ERROR(r.string(*audit, {"audit", "origin"}, c.audit_origin, false));
+    if (!c.audit_origin.empty() && !valid_note_key_name(c.audit_origin)) {
+      return r.error({"audit", "origin"}, "must be printable ASCII without spaces or '+'");
+    }
     BRUG_RETURN_IF_ERROR(r.integer(*audit, {"audit", "checkpoint_every_events"},
                                    c.audit_checkpoint_every_events, 1, 1000000));
     BRUG_RETURN_IF_ERROR(
         r.integer(*audit, {"audit", "checkpoint_every_s"}, c.audit_checkpoint_every_s, 1, 86400));
+  }
+  const json* logboek = nullptr;
+  BRUG_RETURN_IF_ERROR(r.object(doc, {"logboek"}, &logboek));
+  if (logboek != nullptr) {
+    BRUG_RETURN_IF_ERROR(r.only_keys(*logboek, {"logboek"}, {"processing_activities"}));
+    const json* activities = nullptr;
+    BRUG_RETURN_IF_ERROR(r.object(*logboek, {"logboek", "processing_activities"}, &activities));
+    if (activities != nullptr) {
+      for (const auto& [purpose, id] : activities->items()) {
+        std::string value;
+        BRUG_RETURN_IF_ERROR(
+            r.string(*activities, {"logboek", "processing_activities", purpose}, value, true));
+        c.processing_activities[purpose] = value;
+      }
+    }
   }
   const json* reports = nullptr;
   BRUG_RETURN_IF_ERROR(r.object(doc, {"reports"}, &reports));

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -60,6 +61,15 @@ struct Config {
 
   std::uint64_t audit_checkpoint_every_events = 1000;  // sign a checkpoint at least this often
   int audit_checkpoint_every_s = 60;                   // or when the newest is this old
+  // Witnesses whose C2SP cosignatures the gateway accepts and serves with its checkpoint.
+  struct Witness {
+    std::string name, public_key;  // key name, Ed25519 public key (hex)
+  };
+  std::vector<Witness> audit_witnesses;
+  std::string audit_origin;  // the C2SP checkpoint origin; empty: brug.invalid/audit/<key id>
+  // Logboek Dataverwerkingen: each purpose code -> the gemeente's processing-activity id in its
+  // register of processing activities (dpl.core.processing_activity_id).
+  std::map<std::string, std::string> processing_activities;
   int report_delay_days = 30;  // days after a period's end before its report is published
 };
 

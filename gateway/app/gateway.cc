@@ -9,6 +9,7 @@
 #include "adapters/stores.h"
 #include "crypto/env.h"
 #include "crypto/keydir.h"
+#include "gateway/app/openapi.h"
 #include "gateway/audit/audit_log.h"
 #include "gateway/audit_api/audit_routes.h"
 #include "gateway/consent_api/consent_routes.h"
@@ -86,8 +87,9 @@ bool can_commit(Gateway::State& s) {
   return s.can_commit;
 }
 
-// /healthz (ready: the store reads and commits) and /livez (the process runs): any registered
-// organisation; /metrics: the configured operators. Nothing personal; only refusals are audited.
+// /healthz (ready: the store reads and commits), /livez (the process runs) and /v1/openapi.yaml:
+// any registered organisation; /metrics: the configured operators. Nothing personal; only
+// refusals are audited.
 void add_builtin_routes(Gateway::State& s) {
   s.pipeline->add(
       {"GET", "/healthz", {}, "healthz", "", Body::kNone, [&s](Call&) {
@@ -104,6 +106,12 @@ void add_builtin_routes(Gateway::State& s) {
   s.pipeline->add({"GET", "/livez", {}, "livez", "", Body::kNone, [](Call&) {
                      nlohmann::json j = {{"status", "alive"}, {"version", BRUG_VERSION}};
                      return Answer::respond(json_response(200, j.dump()));
+                   }});
+  s.pipeline->add({"GET", "/v1/openapi.yaml", {}, "openapi", "", Body::kNone, [](Call&) {
+                     Response r;
+                     r.content_type = "application/yaml";
+                     r.body = std::string(openapi_yaml());
+                     return Answer::respond(std::move(r));
                    }});
   s.pipeline->add({"GET", "/metrics", {}, "metrics", "", Body::kNone, [&s](Call& call) {
                      // Operators only: the counts tell how much is pushed and erased.
@@ -125,6 +133,12 @@ void add_builtin_routes(Gateway::State& s) {
 
 Gateway::Gateway(std::unique_ptr<State> state) : state_(std::move(state)) {}
 Gateway::~Gateway() { stop(); }
+
+std::vector<std::string> Gateway::routes() const {
+  std::vector<std::string> out;
+  for (const auto& r : state_->pipeline->routes()) out.push_back(r.method + " " + r.pattern);
+  return out;
+}
 
 std::uint16_t Gateway::port() const { return state_->server ? state_->server->port() : 0; }
 
@@ -179,7 +193,12 @@ Result<std::unique_ptr<Gateway>> Gateway::start(const Config& config, std::ostre
                                config.report_delay_days});
   add_report_routes(*s.pipeline, *s.reports);
   add_consent_routes(*s.pipeline, {*s.db, *s.audit, s.registry, *s.keys, *s.env});
-  add_audit_routes(*s.pipeline, {*s.audit, s.registry, *s.keys, *s.db, *s.env});
+  std::vector<std::pair<std::string, std::string>> witnesses;
+  for (const auto& w : config.audit_witnesses) witnesses.emplace_back(w.name, w.public_key);
+  add_audit_routes(*s.pipeline, {*s.audit, s.registry, *s.keys, *s.db, *s.env,
+                                 config.audit_origin.empty() ? default_audit_origin(*s.keys)
+                                                             : config.audit_origin,
+                                 std::move(witnesses)});
 
   const Pipeline* pipeline = s.pipeline.get();
   auto server = HttpsServer::start(

@@ -7,6 +7,8 @@
 #include <functional>
 #include <memory>
 #include <ostream>
+#include <string>
+#include <vector>
 
 #include "crypto/result.h"
 #include "gateway/app/config.h"
@@ -46,6 +48,8 @@ class Gateway {
   // One request through the chain the server runs, without the transport: the fuzz targets
   // (tests/fuzz) build the Request as gateway/http/server.cc does and call this.
   Response serve(Request& request) const;
+  // "METHOD PATTERN" of every route the chain serves (for the OpenAPI document's test).
+  std::vector<std::string> routes() const;
   // Stops accepting, lets requests in flight finish for up to the configured grace, then
   // closes. Idempotent; the destructor calls it.
   void stop();

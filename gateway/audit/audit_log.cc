@@ -296,6 +296,44 @@ Result<std::vector<Checkpoint>> AuditLog::checkpoints() {
   return out;
 }
 
+Result<std::vector<Sha256Digest>> AuditLog::subtree_hashes(unsigned level, std::uint64_t first,
+                                                           std::uint64_t count) {
+  std::vector<Sha256Digest> out;
+  BRUG_RETURN_IF_ERROR(db_.read([&](Stores& s) {
+    auto n = s.audit.size();
+    if (!n) return n.status();
+    // (first + count) << level <= size, without overflow.
+    if (level >= 64 || count == 0 || first > UINT64_MAX - count || first + count > (*n >> level)) {
+      return Status::error(Code::kNotFound, "no such subtrees yet");
+    }
+    out.clear();
+    out.reserve(count);
+    for (std::uint64_t i = 0; i < count; ++i) {
+      auto h = s.audit.node(level, first + i);
+      if (!h) return h.status();
+      out.push_back(*h);
+    }
+    return Status::ok();
+  }));
+  return out;
+}
+
+Status AuditLog::add_cosignature(std::uint64_t size, const std::string& witness,
+                                 const std::string& line) {
+  return db_.write([&](Stores& s) { return s.audit.add_cosignature(size, witness, line); });
+}
+
+Result<std::vector<std::string>> AuditLog::cosignatures(std::uint64_t size) {
+  std::vector<std::string> out;
+  BRUG_RETURN_IF_ERROR(db_.read([&](Stores& s) {
+    auto lines = s.audit.cosignatures(size);
+    if (!lines) return lines.status();
+    out = std::move(lines).value();
+    return Status::ok();
+  }));
+  return out;
+}
+
 Result<std::vector<std::string>> AuditLog::entries(std::uint64_t start, std::uint64_t end) {
   std::vector<std::string> out;
   BRUG_RETURN_IF_ERROR(db_.read([&](Stores& s) {

@@ -71,6 +71,13 @@ class AuditLog : public AuditSink {
                                                             std::uint64_t size);
   Result<std::vector<crypto::Sha256Digest>> consistency_proof(std::uint64_t from, std::uint64_t to);
   Result<crypto::Sha256Digest> root(std::uint64_t size);
+  // The perfect subtree hashes [first, first + count) at `level` (2^level leaves each), read in
+  // one snapshot; kNotFound unless the log holds all of them (for tlog-tiles).
+  Result<std::vector<crypto::Sha256Digest>> subtree_hashes(unsigned level, std::uint64_t first,
+                                                           std::uint64_t count);
+  // Witness cosignature lines of the checkpoint of `size` (docs/AUDIT.md).
+  Status add_cosignature(std::uint64_t size, const std::string& witness, const std::string& line);
+  Result<std::vector<std::string>> cosignatures(std::uint64_t size);
   // Leaves matching the filter, oldest first, with their indexes.
   Result<std::vector<std::pair<std::uint64_t, std::string>>> search(const AuditFilter& filter);
 

@@ -7,7 +7,9 @@
 #include "crypto/env.h"
 #include "crypto/keydir.h"
 #include "crypto/pseudonym.h"
+#include "crypto/sign.h"
 #include "gateway/audit/audit_log.h"
+#include "gateway/audit/tlog.h"
 #include "gateway/audit_api/subject_report.h"
 #include "gateway/disclosure/pipeline.h"
 #include "gateway/http/json_body.h"
@@ -89,7 +91,10 @@ Answer checkpoint(Call& c, const AuditRouteDeps& d) {
     return Answer::refuse({404, "not-found", "Not found", "The log is empty."});
   }
   ordered_json j = checkpoint_json(**cp);
-  j["public_key"] = d.keys.signing_key().verify_key().to_hex();
+  const auto& key = d.keys.signing_key().verify_key();
+  j["public_key"] = key.to_hex();
+  j["origin"] = d.origin;
+  j["note_verifier_key"] = note_verifier_key(d.origin, kNoteEd25519, key);
   return Answer::respond(json_response(200, j.dump()));
 }
 
@@ -185,9 +190,102 @@ Answer search(Call& c, const AuditRouteDeps& d) {
   ordered_json answer = {{"events", events}};
   if (found->size() == filter.limit)
     answer["next_cursor"] = std::to_string(found->back().first + 1);
-  return Answer::respond(
-      json_response(200, answer.dump()),
-      filter.subject.empty() ? std::vector<AuditEvent>{} : lookup_event(c, filter.subject));
+  return Answer::respond(json_response(200, answer.dump()), filter.subject.empty()
+                                                                ? std::vector<AuditEvent>{}
+                                                                : lookup_event(c, filter.subject));
+}
+
+// The newest checkpoint (signed first if the log grew) as a C2SP tlog-checkpoint signed note.
+Answer checkpoint_note(Call& c, const AuditRouteDeps& d) {
+  std::map<std::string, std::uint64_t> q;
+  if (auto p = numbers(c.request, q)) return Answer::refuse(*p);
+  auto cp = d.log.checkpoint(true);
+  if (!cp) return Answer::fail();
+  if (!cp->has_value()) {
+    return Answer::refuse({404, "not-found", "Not found", "The log is empty."});
+  }
+  auto root = crypto::fixed_from_hex<32>((*cp)->root, "root");
+  if (!root) return Answer::fail();
+  const std::string body = checkpoint_body(d.origin, (*cp)->size, *root);
+  auto cosigned = d.log.cosignatures((*cp)->size);
+  if (!cosigned) return Answer::fail();
+  Response r;
+  r.content_type = "text/plain; charset=utf-8";
+  r.body = body + "\n" + note_signature_line(body, d.origin, d.keys.signing_key());
+  for (const auto& line : *cosigned) r.body += line;
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return Answer::respond(std::move(r));
+}
+
+// A witness's C2SP cosignature of the checkpoint of `size`: accepted only from a configured
+// witness, only over this log's own checkpoint of that size, then served with the note.
+Answer cosign(Call& c, const AuditRouteDeps& d) {
+  FieldReader f(c.body);
+  f.only({"size", "cosignature"});
+  const std::string line = f.text("cosignature", true, 512);
+  if (f.problem()) return Answer::refuse(*f.problem());
+  if (!c.body.contains("size") || !c.body["size"].is_number_unsigned() ||
+      c.body["size"].get<std::uint64_t>() == 0) {
+    return Answer::refuse(validation_problem("size", "must be a tree size of the log"));
+  }
+  const std::uint64_t size = c.body["size"];
+  auto have = d.log.size();
+  if (!have) return Answer::fail();
+  if (size > *have) {
+    return Answer::refuse(validation_problem("size", "must be a tree size of the log"));
+  }
+  auto root = d.log.root(size);
+  if (!root) return Answer::fail();
+  const std::string body = checkpoint_body(d.origin, size, *root);
+  auto note = parse_note(body + "\n" + line);
+  if (!note || note->signatures.size() != 1) {
+    return Answer::refuse(validation_problem("cosignature", "must be one signature line"));
+  }
+  const std::string& name = note->signatures[0].name;
+  for (const auto& [witness, hex] : d.witnesses) {
+    if (witness != name) continue;
+    auto key = crypto::VerifyKey::from_hex(hex);
+    if (!key) return Answer::fail();
+    if (!verify_cosignature(*note, name, *key)) break;
+    if (!d.log.add_cosignature(size, name, line).is_ok()) return Answer::fail();
+    return Answer::respond(
+        json_response(201, ordered_json{{"size", size}, {"witness", name}}.dump()));
+  }
+  return Answer::refuse({403, "forbidden", "Forbidden",
+                         "The cosignature is not a configured witness's over this checkpoint."});
+}
+
+// A tlog-tiles hash tile or entry bundle; full tiles never change, so they are cached long.
+Answer tile(Call& c, const AuditRouteDeps& d) {
+  std::map<std::string, std::uint64_t> q;
+  if (auto p = numbers(c.request, q)) return Answer::refuse(*p);
+  const auto ref = parse_tile_path(c.request.path_params["tile"]);
+  const Problem missing{404, "not-found", "Not found", "No such tile in the log."};
+  if (!ref) return Answer::refuse(missing);
+  const std::uint64_t first = ref->index * kTileWidth;
+  if (ref->index > UINT64_MAX / kTileWidth) return Answer::refuse(missing);
+  Response r;
+  r.content_type = "application/octet-stream";
+  if (ref->entries) {
+    // Level 0 hashes say whether the leaves are there; a leaf is read only once they are.
+    auto have = d.log.subtree_hashes(0, first, ref->width);
+    if (!have) return have.code() == Code::kNotFound ? Answer::refuse(missing) : Answer::fail();
+    auto leaves = d.log.entries(first, first + ref->width);
+    if (!leaves || leaves->size() != ref->width) return Answer::fail();
+    auto bundle = entry_bundle(*leaves);
+    if (!bundle) return Answer::fail();
+    r.body = std::move(bundle).value();
+  } else {
+    auto hashes = d.log.subtree_hashes(ref->level * kTileHeight, first, ref->width);
+    if (!hashes) {
+      return hashes.code() == Code::kNotFound ? Answer::refuse(missing) : Answer::fail();
+    }
+    for (const auto& h : *hashes) r.body.append(reinterpret_cast<const char*>(h.data()), h.size());
+  }
+  r.headers.emplace_back("Cache-Control", ref->width == kTileWidth
+                                              ? "public, max-age=31536000, immutable"
+                                              : "no-store");
+  return Answer::respond(std::move(r));
 }
 
 // The access report of one person (subject_report.h), to the gemeente or the FG.
@@ -207,6 +305,10 @@ Answer subject_report(Call& c, const AuditRouteDeps& d) {
 
 }  // namespace
 
+std::string default_audit_origin(const crypto::KeyDir& keys) {
+  return "brug.invalid/audit/" + keys.signing_key().key_id().text();
+}
+
 void add_audit_routes(Pipeline& pipeline, AuditRouteDeps deps) {
   const std::set<Role> auditor = {Role::kAuditor};
   auto route = [&](std::string method, std::string pattern, std::set<Role> roles,
@@ -218,6 +320,10 @@ void add_audit_routes(Pipeline& pipeline, AuditRouteDeps deps) {
   route("GET", "/v1/audit/entries", auditor, "audit.entries", Body::kNone, entries);
   route("GET", "/v1/audit/proof/inclusion", auditor, "audit.proof", Body::kNone, inclusion);
   route("GET", "/v1/audit/proof/consistency", auditor, "audit.proof", Body::kNone, consistency);
+  route("GET", "/v1/audit/log/checkpoint", auditor, "audit.checkpoint", Body::kNone,
+        checkpoint_note);
+  route("GET", "/v1/audit/log/tile/{tile...}", auditor, "audit.tile", Body::kNone, tile);
+  route("POST", "/v1/audit/log/cosignature", auditor, "audit.cosign", Body::kJsonObject, cosign);
   route("POST", "/v1/audit/events/search", auditor, "audit.search", Body::kJsonObject, search);
   route("POST", "/v1/audit/subject-report", {Role::kGemeente, Role::kAuditor},
         "audit.subject-report", Body::kJsonObject, subject_report);

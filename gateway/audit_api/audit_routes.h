@@ -1,7 +1,12 @@
 // The auditor's API (role auditor): checkpoint, entries, inclusion and consistency proofs,
-// event search; and the subject report a gemeente or the FG needs for an access request (AVG
-// art. 15). A look-up by BSN (the report, a search by subject) is audited.
+// event search; the same log in the C2SP formats (a tlog-checkpoint signed note, tlog-tiles);
+// and the subject report a gemeente or the FG needs for an access request (AVG art. 15). A
+// look-up by BSN (the report, a search by subject) is audited.
 #pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace brug::adapters {
 class Database;
@@ -23,7 +28,14 @@ struct AuditRouteDeps {
   const crypto::KeyDir& keys;
   adapters::Database& db;  // the consents of the access report
   crypto::Env& env;
+  std::string origin;  // the checkpoint note's origin line and the log's key name
+  // The witnesses whose cosignatures are accepted: key name and Ed25519 public key (hex).
+  std::vector<std::pair<std::string, std::string>> witnesses;
 };
+
+// The origin a configuration without `audit.origin` gets: "brug.invalid/audit/" + the signing
+// key id, unique per gateway key.
+std::string default_audit_origin(const crypto::KeyDir& keys);
 
 void add_audit_routes(Pipeline& pipeline, AuditRouteDeps deps);
 

@@ -2,10 +2,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "adapters/stores.h"
 #include "crypto/bsn.h"
+#include "crypto/encoding.h"
 #include "crypto/env.h"
 #include "crypto/hash.h"
 #include "crypto/keydir.h"
@@ -13,7 +16,10 @@
 #include "gateway/app/args.h"
 #include "gateway/app/config.h"
 #include "gateway/audit/audit_log.h"
+#include "gateway/audit/tlog.h"
+#include "gateway/audit_api/audit_routes.h"
 #include "gateway/audit_api/subject_report.h"
+#include "gateway/cli/witness.h"
 #include "gateway/identity/registry.h"
 
 namespace brug::gateway {
@@ -23,7 +29,10 @@ const char* const kAuditUsage =
     "       brug audit export --config FILE --out DIR [--format brug|logboek]\n"
     "       brug audit verify DIR --pubkey HEX\n"
     "       brug audit verify --config FILE\n"
-    "       brug audit subject-report --config FILE --bsn BSN [--format text|json|html]";
+    "       brug audit subject-report --config FILE --bsn BSN [--format text|json|html]\n"
+    "       brug audit witness-key --out FILE\n"
+    "       brug audit witness --config FILE [--as ORG] --key FILE --name NAME --log-key HEX "
+    "--state FILE";
 
 namespace {
 
@@ -31,7 +40,12 @@ constexpr std::uint64_t kPage = 10000;
 
 // One Logboek Dataverwerkingen record (Logius standard, fields trace_id, span_id,
 // status_code, name, start_time, end_time, foreign_operation, attributes) for a leaf.
-nlohmann::ordered_json logboek_record(const nlohmann::json& e, const std::string& leaf) {
+// dpl.core.processing_activity_id is the gemeente's id of the processing activity (config
+// logboek.processing_activities maps each purpose to it), else the purpose code itself.
+nlohmann::ordered_json logboek_record(const nlohmann::json& e, const std::string& leaf,
+                                      const std::map<std::string, std::string>& activities) {
+  const std::string purpose = e.value("purpose", "");
+  const auto mapped = activities.find(purpose);
   const auto leaf_hash = crypto::to_hex(crypto::sha256(leaf));
   std::string trace = e.value("trace_id", "");
   if (trace.size() != 32) {
@@ -46,7 +60,8 @@ nlohmann::ordered_json logboek_record(const nlohmann::json& e, const std::string
       {"end_time", e.value("time", "")},
       {"resource", {{"name", "brug"}, {"version", BRUG_VERSION}}},
       {"attributes",
-       {{"dpl.core.processing_activity_id", e.value("purpose", "")},
+       {{"dpl.core.processing_activity_id", mapped != activities.end() ? mapped->second : purpose},
+        {"brug.purpose", purpose},
         {"dpl.core.data_subject_id", e.value("subject", "")},
         {"dpl.core.data_subject_id_type", "brug-audit-pseudonym"},
         {"brug.actor", e.value("actor", "")},
@@ -94,15 +109,32 @@ int export_log(const Args& args, std::ostream& out, std::ostream& err) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   AuditLog log(*o->storage, o->keys->signing_key(), {}, crypto::Env::system());
-  auto size = log.size();
-  if (!size) {
-    err << "brug: " << size.message() << "\n";
+  // A checkpoint signed now covers every entry exported, so `verify` passes on an honest log
+  // without the auditor first asking for one; entries appended meanwhile wait for the next.
+  auto fresh = log.checkpoint(true);
+  if (!fresh) {
+    err << "brug: " << fresh.message() << "\n";
     return 1;
+  }
+  const std::uint64_t exported = *fresh ? (*fresh)->size : 0;
+  if (*fresh) {
+    auto root = crypto::fixed_from_hex<32>((*fresh)->root, "root");
+    if (!root) {
+      err << "brug: " << root.message() << "\n";
+      return 1;
+    }
+    const std::string origin =
+        o->config.audit_origin.empty() ? default_audit_origin(*o->keys) : o->config.audit_origin;
+    const std::string body = checkpoint_body(origin, exported, *root);
+    std::ofstream(dir / "checkpoint.note", std::ios::trunc)
+        << body << "\n"
+        << note_signature_line(body, origin, o->keys->signing_key());
   }
   std::ofstream entries(dir / (format == "brug" ? "entries.jsonl" : "logboek.jsonl"),
                         std::ios::trunc);
-  for (std::uint64_t start = 0; start < *size; start += kPage) {
-    auto page = log.entries(start, std::min(*size, start + kPage));
+  std::set<std::string> mapped, unmapped;  // purposes seen, with and without an activity id
+  for (std::uint64_t start = 0; start < exported; start += kPage) {
+    auto page = log.entries(start, std::min(exported, start + kPage));
     if (!page) {
       err << "brug: " << page.message() << "\n";
       return 1;
@@ -111,7 +143,12 @@ int export_log(const Args& args, std::ostream& out, std::ostream& err) {
       if (format == "brug") {
         entries << leaf << "\n";
       } else {
-        entries << logboek_record(nlohmann::json::parse(leaf), leaf).dump() << "\n";
+        const auto e = nlohmann::json::parse(leaf);
+        const std::string purpose = e.value("purpose", "");
+        if (!purpose.empty()) {
+          (o->config.processing_activities.contains(purpose) ? mapped : unmapped).insert(purpose);
+        }
+        entries << logboek_record(e, leaf, o->config.processing_activities).dump() << "\n";
       }
     }
   }
@@ -135,8 +172,20 @@ int export_log(const Args& args, std::ostream& out, std::ostream& err) {
     err << "brug: " << dir.string() << ": cannot write the export\n";
     return 1;
   }
-  out << "exported " << *size << " entries and " << checkpoints->size() << " checkpoints to "
-      << dir.string() << " (" << format << ")\n";
+  out << "exported " << exported << " entries and " << checkpoints->size() << " checkpoints to "
+      << dir.string() << " (" << format << "), the newest signed now over all " << exported
+      << " entries (also as a C2SP note in checkpoint.note)\n";
+  if (format == "logboek") {
+    auto list = [](const std::set<std::string>& s) {
+      std::string out;
+      for (const auto& p : s) out += (out.empty() ? "" : ", ") + p;
+      return out.empty() ? std::string("none") : out;
+    };
+    out << "dpl.core.processing_activity_id: the processing activity of "
+           "logboek.processing_activities for "
+        << list(mapped) << "; the purpose code (no activity configured) for " << list(unmapped)
+        << "\n";
+  }
   return 0;
 }
 
@@ -221,7 +270,10 @@ int run_audit(const std::vector<std::string>& argv, std::ostream& out, std::ostr
     err << "brug: " << why << "\nusage: " << kAuditUsage << "\n";
     return 2;
   };
-  if (argv.empty()) return usage("audit needs pubkey, export, verify or subject-report");
+  if (argv.empty()) {
+    return usage("audit needs pubkey, export, verify, subject-report, witness or witness-key");
+  }
+  if (argv[0] == "witness" || argv[0] == "witness-key") return run_witness(argv, out, err);
   auto args =
       parse_args({argv.begin() + 1, argv.end()}, {"config", "out", "format", "pubkey", "bsn"}, {});
   if (!args) return usage(args.message());

@@ -14,6 +14,8 @@
 #include "gateway/app/args.h"
 #include "gateway/app/config.h"
 #include "gateway/cli/audit_command.h"
+#include "gateway/cli/backup.h"
+#include "gateway/cli/consent_command.h"
 #include "gateway/cli/demo.h"
 #include "gateway/cli/import_command.h"
 #include "gateway/cli/init.h"
@@ -156,6 +158,15 @@ const std::map<std::string, Command>& commands() {
       {"audit",
        {"export and verify the audit log offline; print the checkpoint key", kAuditUsage,
         [](const auto& a) { return run_audit(a, std::cout, std::cerr); }}},
+      {"consent",
+       {"record a consent given as a FHIR R4 Consent resource, through the gateway", kConsentUsage,
+        [](const auto& a) { return run_consent(a, std::cout, std::cerr); }}},
+      {"backup",
+       {"copy the database online (or, apart, the key directory)", kBackupUsage,
+        [](const auto& a) { return run_backup(a, std::cout, std::cerr); }}},
+      {"restore",
+       {"restore a database backup (and keys) into a stopped gateway's paths", kRestoreUsage,
+        [](const auto& a) { return run_restore(a, std::cout, std::cerr); }}},
       {"demo",
        {"run the exchange scenario against a running development gateway",
         "brug demo --config FILE",

@@ -28,10 +28,21 @@ bool match_pattern(const std::string& pattern, const std::string& path,
   if (path.empty() || path[0] != '/') return false;
   const auto want = split_path(pattern);
   const auto got = split_path(path);
-  if (want.size() != got.size()) return false;
+  // A last segment "{name...}" takes one or more remaining segments, joined by '/'.
+  const bool rest = !want.empty() && want.back().ends_with("...}");
+  if (rest ? got.size() < want.size() : want.size() != got.size()) return false;
   std::map<std::string, std::string> found;
   for (std::size_t i = 0; i < want.size(); ++i) {
     const std::string& w = want[i];
+    if (rest && i + 1 == want.size()) {
+      std::string joined;
+      for (std::size_t j = i; j < got.size(); ++j) {
+        if (got[j].empty()) return false;
+        joined += (j == i ? "" : "/") + got[j];
+      }
+      found[w.substr(1, w.size() - 5)] = joined;
+      break;
+    }
     if (w.size() > 2 && w.front() == '{' && w.back() == '}') {
       if (got[i].empty()) return false;
       found[w.substr(1, w.size() - 2)] = got[i];

@@ -66,7 +66,8 @@ Problem internal_problem();
 // 503: the database cannot take the request now (down, restarting, retries exhausted).
 Problem unavailable_problem();
 
-// Paths to routes: "/v1/consents/{id}/withdraw" patterns with {name} segments. What a route
+// Paths to routes: "/v1/consents/{id}/withdraw" patterns with {name} segments; a last
+// segment "{name...}" takes the rest of the path (one or more segments). What a route
 // does is the caller's business (gateway/disclosure/ keeps a route table by these indexes).
 class Router {
  public:

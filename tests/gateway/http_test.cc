@@ -26,6 +26,19 @@ TEST(Router, MatchesPatternsAndCapturesParameters) {
   EXPECT_TRUE(wrong.method_mismatch);
 }
 
+TEST(Router, ARestSegmentTakesTheRestOfThePath) {
+  Router router;
+  router.add("GET", "/v1/audit/log/tile/{tile...}");
+  auto m = router.match("GET", "/v1/audit/log/tile/entries/x001/234.p/5");
+  ASSERT_TRUE(m.route);
+  EXPECT_EQ(m.params.at("tile"), "entries/x001/234.p/5");
+  EXPECT_EQ(router.match("GET", "/v1/audit/log/tile/0").params.at("tile"), "0");
+  for (const char* path :
+       {"/v1/audit/log/tile", "/v1/audit/log/tile/", "/v1/audit/log/tile/0//1"}) {
+    EXPECT_FALSE(router.match("GET", path).route) << path;
+  }
+}
+
 TEST(Problem, CarriesTheRfc9457MembersWithAStableType) {
   Response r = problem_response({422, "validation", "Invalid", "field x"}, "abc");
   EXPECT_EQ(r.status, 422);

@@ -2,6 +2,8 @@
 // the first bad index, and a rewritten history fails consistency with an older checkpoint.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "adapters/sqlite/storage.h"
 #include "crypto/encoding.h"
 #include "crypto/merkle.h"
@@ -123,37 +125,27 @@ TEST_F(AuditTamperTest, ReorderedEventsAreNamed) {
   EXPECT_NE(v.output.find("first bad index 5"), std::string::npos) << v.output;
 }
 
-TEST_F(AuditTamperTest, AnAppendedEventIsCaught) {
-  // A well-formed, correctly chained forgery after the last signed checkpoint.
-  std::uint64_t size = 0;
-  crypto::Sha256Digest prev{};
-  ASSERT_TRUE(db_->read([&](adapters::Tx& tx) {
-                   auto rows = tx.query(
-                       "SELECT idx, leaf_hash FROM audit_events ORDER BY idx DESC LIMIT 1");
-                   if (!rows) return rows.status();
-                   size = static_cast<std::uint64_t>(rows->front().integer(0)) + 1;
-                   const auto b = rows->front().blob(1);
-                   std::copy(b.begin(), b.end(), prev.begin());
-                   return Status::ok();
-                 })
-                  .is_ok());
+TEST_F(AuditTamperTest, AnEventAppendedToTheExportIsCaught) {
+  // The export signs a checkpoint over everything it exports (a forgery already in the database
+  // when it signs is signed with it; an older checkpoint held by an auditor or a witness is what
+  // catches a rewrite, below). A well-formed, correctly chained forgery added to the export
+  // afterwards lies beyond the newest signed checkpoint.
+  const std::string out = dir_.file("export");
+  auto e = run_brug({"audit", "export", "--config", dir_.file("dev/brug.json"), "--out", out});
+  ASSERT_EQ(e.exit_code, 0) << e.output;
+  const std::string entries = TempDir::read(out + "/entries.jsonl");
+  const std::uint64_t size =
+      static_cast<std::uint64_t>(std::count(entries.begin(), entries.end(), '\n'));
+  const std::string last = entries.substr(entries.rfind('\n', entries.size() - 2) + 1);
+  const auto prev = crypto::merkle_leaf_hash(crypto::bytes_of(last.substr(0, last.size() - 1)));
   gateway::AuditEvent forged;
   forged.time = "2026-11-22T00:00:00.000Z";
   forged.action = "feed.read";
   forged.decision = "permit";
-  const std::string leaf = gateway::audit_leaf(forged, size, prev);
-  ASSERT_TRUE(db_->transact([&](adapters::Tx& tx) {
-                   const auto h = crypto::merkle_leaf_hash(crypto::bytes_of(leaf));
-                   return tx
-                       .exec("INSERT INTO audit_events VALUES (?, ?, ?, ?, '', ?, '', '', '', ?)",
-                             {static_cast<std::int64_t>(size),
-                              adapters::Blob(leaf.begin(), leaf.end()),
-                              adapters::Blob(h.begin(), h.end()), forged.time, forged.action,
-                              forged.decision})
-                       .status();
-                 })
-                  .is_ok());
-  auto v = export_and_verify();
+  std::ofstream(out + "/entries.jsonl", std::ios::app)
+      << gateway::audit_leaf(forged, size, prev) << "\n";
+  auto key = run_brug({"audit", "pubkey", "--config", dir_.file("dev/brug.json")});
+  auto v = run_brug({"audit", "verify", out, "--pubkey", key.output.substr(0, 64)});
   EXPECT_EQ(v.exit_code, 1);
   EXPECT_NE(v.output.find("first bad index " + std::to_string(size)), std::string::npos)
       << v.output;

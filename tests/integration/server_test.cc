@@ -32,6 +32,43 @@ TEST_F(ServerTest, HealthzAnswersADemoOrganisation) {
   EXPECT_EQ(r.headers["Cache-Control"], "no-store");
 }
 
+TEST_F(ServerTest, ServesTheOpenApiDocumentItWasBuiltWith) {
+  auto r = client(org("laborijn")).get("/v1/openapi.yaml");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.content_type, "application/yaml");
+  EXPECT_EQ(r.body, TempDir::read(std::string(BRUG_SOURCE_DIR) + "/docs/openapi.yaml"));
+  // Every route the gateway serves is in it (tests/openapi checks the shapes).
+  for (const auto& route : gateway_->routes()) {
+    const std::string method = route.substr(0, route.find(' '));
+    std::string pattern = route.substr(route.find(' ') + 1);
+    if (pattern.ends_with("...}")) pattern = pattern.substr(0, pattern.size() - 4) + "}";
+    const auto at = r.body.find("\n  " + pattern + ":\n");
+    ASSERT_NE(at, std::string::npos) << pattern;
+    std::string lower = method;
+    for (char& ch : lower) ch = static_cast<char>(std::tolower(ch));
+    const auto next = r.body.find("\n  /", at + 1);
+    EXPECT_NE(r.body.substr(at, next - at).find("\n    " + lower + ":\n"), std::string::npos)
+        << route;
+  }
+}
+
+// The exposition passes Prometheus' own linter (Debian's prometheus package), after traffic that
+// fills every family: answers, refusals, unmatched paths.
+TEST_F(ServerTest, MetricsPassPromtoolCheckMetrics) {
+  auto c = client(org("laborijn"));
+  ASSERT_EQ(c.get("/healthz").status, 200);
+  ASSERT_EQ(c.get("/no/such/path").status, 404);
+  ASSERT_EQ(c.get("/v1/audit/checkpoint").status, 403);
+  auto r = c.get("/metrics");
+  ASSERT_EQ(r.status, 200);
+  ASSERT_NE(r.body.find("brug_http_requests_total"), std::string::npos);
+  const std::string file = dir_->write("metrics.txt", r.body);
+  auto check = testing::run_program(
+      "/bin/sh", {"-c", "promtool check metrics < " + testing::shell_quote(file)});
+  EXPECT_EQ(check.exit_code, 0) << check.output;
+  EXPECT_EQ(check.output, "") << "promtool check metrics warns";
+}
+
 TEST_F(ServerTest, EveryDemoOrganisationIsRecognised) {
   for (const char* id : {"gemeente-oude-ijsselstreek", "laborijn", "reconnact-leusden",
                          "jobhulpmaatje-soest", "fg-oude-ijsselstreek"}) {

@@ -7,8 +7,14 @@
 #include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/StreamCopier.h>
 
+#include <unistd.h>
+
 #include <cstdint>
+#include <cstdlib>
+#include <fstream>
 #include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace brug::testing {
@@ -62,7 +68,32 @@ class HttpsClient {
     r.content_type = resp.getContentType();
     Poco::StreamCopier::copyToString(in, r.body);
     for (const auto& [k, v] : resp) r.headers[k] = v;
+    record(method, uri, req.has("Content-Type") ? req.getContentType() : "", body, r);
     return r;
+  }
+
+  // With BRUG_TRAFFIC_DIR set, every exchange is appended to DIR/traffic-PID.jsonl, one JSON
+  // object a line, for tests/openapi/validate-traffic.mjs to check against docs/openapi.yaml.
+  static void record(const std::string& method, const std::string& uri,
+                     const std::string& request_type, const std::string& request_body,
+                     const Reply& r) {
+    const char* dir = std::getenv("BRUG_TRAFFIC_DIR");
+    if (dir == nullptr || *dir == '\0') return;
+    const bool text =
+        r.content_type.find("json") != std::string::npos || r.content_type.starts_with("text/");
+    nlohmann::json line = {{"method", method},
+                           {"uri", uri},
+                           {"request_content_type", request_type},
+                           {"request_body", request_body},
+                           {"status", r.status},
+                           {"content_type", r.content_type},
+                           {"body", text ? r.body : std::string()},
+                           {"body_size", r.body.size()}};
+    static std::mutex mu;
+    std::lock_guard lock(mu);
+    std::ofstream out(std::string(dir) + "/traffic-" + std::to_string(getpid()) + ".jsonl",
+                      std::ios::app);
+    out << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   }
 
   Reply get(const std::string& uri, const std::map<std::string, std::string>& headers = {}) {

@@ -39,6 +39,13 @@ inline RunResult run_shell(const std::string& command) {
   return r;
 }
 
+// Runs `program` with `args`, stdout and stderr together.
+inline RunResult run_program(const std::string& program, const std::vector<std::string>& args) {
+  std::string cmd = shell_quote(program);
+  for (const auto& a : args) cmd += " " + shell_quote(a);
+  return run_shell(cmd);
+}
+
 inline RunResult run_brug(const std::vector<std::string>& args) {
   std::string cmd = shell_quote(BRUG_BINARY);
   for (const auto& a : args) cmd += " " + shell_quote(a);
