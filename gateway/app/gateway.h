@@ -1,6 +1,6 @@
 // The composition root: builds the gateway from its configuration (key directory, database,
 // registry, catalogue, policies, audit log, the chain and its routes) and serves it over HTTPS.
-// Only `brug serve` (gateway/cli/serve.cc), the tests and the benchmarks reach it.
+// Only `brug serve` (gateway/cli/serve.cc), the tests, benchmarks and fuzz targets reach it.
 #pragma once
 
 #include <cstdint>
