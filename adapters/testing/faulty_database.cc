@@ -27,6 +27,13 @@ class FailingAuditStore final : public AuditStore {
     return inner_.latest_checkpoint();
   }
   Result<std::vector<CheckpointRow>> checkpoints() override { return inner_.checkpoints(); }
+  Status add_cosignature(std::uint64_t size, const std::string& witness,
+                         const std::string& line) override {
+    return inner_.add_cosignature(size, witness, line);
+  }
+  Result<std::vector<std::string>> cosignatures(std::uint64_t size) override {
+    return inner_.cosignatures(size);
+  }
   Result<std::vector<std::pair<std::uint64_t, std::string>>> search(const AuditQuery& q) override {
     return inner_.search(q);
   }
