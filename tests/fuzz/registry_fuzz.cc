@@ -42,7 +42,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       require(registry->find_by_certificate(org.oin, "") == &org, "registry: not found by OIN");
     }
     if (!org.cert_cn.empty()) {
+      // A CN alone names nobody unless the development PKI's fallback is on.
+      require(registry->find_by_certificate("", org.cert_cn) == nullptr,
+              "registry: found by CN without the fallback");
+      registry->set_mapping(brug::gateway::CertificateMapping::kOinOrCommonName);
       require(registry->find_by_certificate("", org.cert_cn) == &org, "registry: not found by CN");
+      registry->set_mapping(brug::gateway::CertificateMapping::kOinOnly);
     }
   }
   require(registry->find_by_certificate("", "") == nullptr, "registry: an empty certificate");

@@ -171,7 +171,7 @@ TEST_F(IntegrityTest, AFlippedByteInASealedReferralIsLeftOutAndTheFeedGoesOn) {
   EXPECT_FALSE(has(names, "Beschadigd"));
   EXPECT_TRUE(has(names, "Gezond")) << "the feed goes on past the damaged record";
   EXPECT_EQ(integrity_events_about("referral-does-not-open"), before + 1);
-  auto metrics = client(kGemeente).get("/metrics");
+  auto metrics = client(kAuditor).get("/metrics");  // brug init names its auditor an operator
   EXPECT_NE(metrics.body.find("brug_integrity_failures_total{record=\"referral\"}"),
             std::string::npos);
   const std::string log = log_text();
