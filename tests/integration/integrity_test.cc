@@ -43,7 +43,8 @@ class IntegrityTest : public GatewayFixture {
   static void push(const std::vector<nlohmann::json>& items) {
     auto r = client(kGemeente).post("/v1/referrals", nlohmann::json{{"items", items}}.dump());
     ASSERT_EQ(r.status, 200) << r.body;
-    for (const auto& res : json(r)["results"]) ASSERT_EQ(res["status"], "accepted") << r.body;
+    const auto answer = json(r);  // the loop must not range over a member of a temporary
+    for (const auto& res : answer["results"]) ASSERT_EQ(res["status"], "accepted") << r.body;
   }
   static std::string consent(const std::string& bsn, const std::string& grantee,
                              const std::string& purpose = "begeleiding-naar-werk",
