@@ -94,8 +94,9 @@ bool read_fields(ObjectReader& top, const JsonSource& source, const Catalogue& c
   }
   ObjectReader list(source, *fields, "/fields", "'fields'", diagnostics);
   if (!list.is_object()) return false;
-  if (permit && fields->empty()) list.error_here("a permit policy must list at least one field");
+  // Counted before the emptiness check, so that its error also refuses the policy.
   const std::size_t errors_before = diagnostics.size();
+  if (permit && fields->empty()) list.error_here("a permit policy must list at least one field");
   const std::string record(to_string(policy.record));
   for (const auto& [name, entry] : fields->items()) {
     const std::string at = pointer_join("/fields", name);
