@@ -170,6 +170,25 @@ class ExchangeStore {
   // Whether the newest item about the participant in `recipient`'s feed is a deletion notice.
   virtual Result<bool> deletion_is_newest(const std::string& recipient,
                                           const std::string& participant) = 0;
+
+  // ---- batches: what a push or a feed page does for many items at once. A backend where each
+  // statement is a round trip (PostgreSQL) sends a chunk of items per statement; the defaults
+  // call the single-item methods above, with the same results.
+
+  // The rows of those of `participants` that exist (erased ones too), in any order.
+  virtual Result<std::vector<ParticipantRow>> participants(
+      const std::vector<std::string>& participants);
+  // put_participant for each row, in order.
+  virtual Status put_participants(const std::vector<ParticipantRow>& rows, const std::string& now);
+  // The referrals `source_org` stored under any of `source_refs`, each with its source_ref, in
+  // any order.
+  virtual Result<std::vector<std::pair<std::string, StoredReferral>>> referrals_by_source(
+      const std::string& source_org, const std::vector<std::string>& source_refs);
+  // add_referral for each, in order (the first that fails fails the batch).
+  virtual Status add_referrals(const std::vector<NewReferral>& referrals);
+  // For each item, in order: mark_fed(item.ref_id) and, when that took it, add_feed_item(item).
+  // Returns how many entered the feed.
+  virtual Result<std::int64_t> feed_referrals(const std::vector<NewFeedItem>& items);
 };
 
 // ---- the audit log ---------------------------------------------------------------------------

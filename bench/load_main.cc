@@ -1,6 +1,10 @@
 // A load run over loopback with real mutual TLS against a running gateway (`brug serve`):
 //   brug_load --config DIR/brug.json --participants N [--threads T] [--rate R] [--seconds S]
-//             [--port2 P]
+//             [--port2 P] [--server-pid PID]
+// With --server-pid, each phase also prints the server's CPU time per record (user + system,
+// from /proc): what the gateway costs, whatever else shares the machine.
+// The client does the minimum a consumer must: push bodies are built before the clock starts,
+// and each feed page is read whole and scanned (SAX, no tree) for its items and next cursor.
 // With --port2, a second gateway process over the same database listens on P (PostgreSQL):
 // odd threads push and ask /healthz there, and the feed pages alternate between the two.
 // 1. push: the participatiebedrijf pushes N referrals to the gemeente (public task, no consent
@@ -15,13 +19,16 @@
 #include <Poco/Net/SSLManager.h>
 #include <Poco/StreamCopier.h>
 
+#include <unistd.h>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -78,17 +85,88 @@ double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
+// CPU seconds (user + system) the process has used so far; 0 without a pid.
+double cpu_seconds(int pid) {
+  if (pid == 0) return 0;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(in, line);
+  // Fields after the command name (which may hold spaces) start after the last ')'.
+  std::istringstream rest(line.substr(line.rfind(')') + 2));
+  std::string f;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && rest >> f; ++i) {
+    if (i == 14 || i == 15) ticks += std::stod(f);
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+void print_cpu(int pid, double cpu, std::int64_t records) {
+  if (pid == 0 || records == 0) return;
+  std::printf("      server CPU %.2f s = %.1f us per record\n", cpu,
+              cpu * 1e6 / static_cast<double>(records));
+}
+
+// Counts the items of a feed page and takes its next_cursor without building a tree.
+class PageScan : public nlohmann::json_sax<json> {
+ public:
+  std::int64_t items = 0;
+  std::string next_cursor;
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t& v) override {
+    if (depth_ == 1 && key_ == "next_cursor") next_cursor = v;
+    return true;
+  }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override {
+    if (depth_ == 2 && in_items_) ++items;
+    ++depth_;
+    return true;
+  }
+  bool end_object() override {
+    --depth_;
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    if (depth_ == 1 && key_ == "items") in_items_ = true;
+    ++depth_;
+    return true;
+  }
+  bool end_array() override {
+    if (--depth_ == 1) in_items_ = false;
+    return true;
+  }
+  bool key(string_t& k) override {
+    if (depth_ == 1) key_ = k;
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
+    throw std::runtime_error(std::string("feed page: ") + e.what());
+  }
+
+ private:
+  int depth_ = 0;
+  bool in_items_ = false;
+  std::string key_;
+};
+
 // The gemeente's feed from `after` to the end with pages of `limit`, alternating between `c`
 // and `other` when there is one; returns the item count.
 std::int64_t pull_all(Client& c, Client* other, std::string after, int limit) {
   std::int64_t n = 0;
   for (int i = 0;; ++i) {
     Client& via = other != nullptr && i % 2 == 1 ? *other : c;
-    const json page = json::parse(
-        via.call("GET", "/v1/feed?limit=" + std::to_string(limit) + "&after=" + after, ""));
-    if (page["items"].empty()) return n;
-    n += static_cast<std::int64_t>(page["items"].size());
-    after = page["next_cursor"].get<std::string>();
+    PageScan page;
+    json::sax_parse(
+        via.call("GET", "/v1/feed?limit=" + std::to_string(limit) + "&after=" + after, ""), &page);
+    if (page.items == 0) return n;
+    if (page.next_cursor.empty()) throw std::runtime_error("feed page without next_cursor");
+    n += page.items;
+    after = page.next_cursor;
   }
 }
 
@@ -96,7 +174,8 @@ std::int64_t pull_all(Client& c, Client* other, std::string after, int limit) {
 
 int main(int argc, char** argv) {
   std::string config_file;
-  int participants = 10000, threads = 2, rate = 1000, seconds = 10, block = 0, port2 = 0;
+  int participants = 10000, threads = 2, rate = 1000, seconds = 10, block = 0, port2 = 0,
+      server_pid = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
     if (k == "--config") config_file = v;
@@ -106,6 +185,7 @@ int main(int argc, char** argv) {
     if (k == "--seconds") seconds = std::stoi(v);
     if (k == "--block") block = std::stoi(v);  // offset of the BSN range, for repeated runs
     if (k == "--port2") port2 = std::stoi(v);
+    if (k == "--server-pid") server_pid = std::stoi(v);
   }
   auto config = brug::gateway::load_config(config_file);
   if (!config) {
@@ -124,46 +204,50 @@ int main(int argc, char** argv) {
     Client g(target, "gemeente-oude-ijsselstreek");
     std::string start = "0";
     for (;;) {
-      const json page = json::parse(g.call("GET", "/v1/feed?limit=1000&after=" + start, ""));
-      if (page["items"].empty()) break;
-      start = page["next_cursor"].get<std::string>();
+      PageScan page;
+      json::sax_parse(g.call("GET", "/v1/feed?limit=1000&after=" + start, ""), &page);
+      if (page.items == 0) break;
+      start = page.next_cursor;
     }
 
-    // 1. push
-    std::atomic<int> next{0};
+    // 1. push: the bodies first, then the clock
+    std::vector<std::string> bodies;
+    for (int first = 0; first < participants; first += 1000) {
+      json items = json::array();
+      for (int n = first; n < std::min(first + 1000, participants); ++n) {
+        // A fresh person per m: 1xxxxxxxk with the check digit k of the elfproef (when no k
+        // fits, m shares a person with the demo range: harmless for a load run).
+        const int m = block + n;
+        std::string bsn = brug::gateway::synthetic_bsn(m % 1000);
+        char buf[16];
+        for (int k = 0; k < 10; ++k) {
+          std::snprintf(buf, sizeof buf, "%08d%d", 10000000 + m, k);
+          int sum = 0;
+          for (int i = 0; i < 8; ++i) sum += (9 - i) * (buf[i] - '0');
+          if ((sum - k) % 11 == 0) {
+            bsn = buf;
+            break;
+          }
+        }
+        json rec = brug::gateway::synthetic_referral(m);
+        rec.erase("gezondheid");
+        items.push_back({{"source_ref", "load-" + std::to_string(m)},
+                         {"to", "gemeente-oude-ijsselstreek"},
+                         {"purpose", "uitvoering-participatiewet"},
+                         {"subject", {{"bsn", bsn}}},
+                         {"record", rec}});
+      }
+      bodies.push_back(json{{"items", items}}.dump());
+    }
+    std::atomic<std::size_t> next{0};
+    double cpu0 = cpu_seconds(server_pid);
     const auto push_start = Clock::now();
     std::vector<std::thread> workers;
     for (int t = 0; t < threads; ++t) {
       workers.emplace_back([&, t] {
         Client p(target_of(t), "laborijn");
-        for (;;) {
-          const int first = next.fetch_add(1000);
-          if (first >= participants) return;
-          json items = json::array();
-          for (int n = first; n < std::min(first + 1000, participants); ++n) {
-            // A fresh person per m: 1xxxxxxxk with the check digit k of the elfproef (when no k
-            // fits, m shares a person with the demo range: harmless for a load run).
-            const int m = block + n;
-            std::string bsn = brug::gateway::synthetic_bsn(m % 1000);
-            char buf[16];
-            for (int k = 0; k < 10; ++k) {
-              std::snprintf(buf, sizeof buf, "%08d%d", 10000000 + m, k);
-              int sum = 0;
-              for (int i = 0; i < 8; ++i) sum += (9 - i) * (buf[i] - '0');
-              if ((sum - k) % 11 == 0) {
-                bsn = buf;
-                break;
-              }
-            }
-            json rec = brug::gateway::synthetic_referral(m);
-            rec.erase("gezondheid");
-            items.push_back({{"source_ref", "load-" + std::to_string(m)},
-                             {"to", "gemeente-oude-ijsselstreek"},
-                             {"purpose", "uitvoering-participatiewet"},
-                             {"subject", {{"bsn", bsn}}},
-                             {"record", rec}});
-          }
-          p.call("POST", "/v1/referrals", json{{"items", items}}.dump());
+        for (std::size_t b = next++; b < bodies.size(); b = next++) {
+          p.call("POST", "/v1/referrals", bodies[b]);
         }
       });
     }
@@ -171,17 +255,26 @@ int main(int argc, char** argv) {
     const double push_s = seconds_since(push_start);
     std::printf("push: %d referrals in %.2f s = %.0f records/s (%d threads, batches of 1000)\n",
                 participants, push_s, participants / push_s, threads);
+    print_cpu(server_pid, cpu_seconds(server_pid) - cpu0, participants);
+    bodies.clear();
 
     // 2. feed pulls, on new connections (a push longer than keep_alive_timeout_s closes g's)
     Client puller(target, "gemeente-oude-ijsselstreek");
     std::unique_ptr<Client> g2;
     if (port2 != 0) g2 = std::make_unique<Client>(second, "gemeente-oude-ijsselstreek");
     for (int limit : {100, 1000}) {
+      cpu0 = cpu_seconds(server_pid);
       const auto t0 = Clock::now();
       const std::int64_t n = pull_all(puller, g2.get(), start, limit);
       const double s = seconds_since(t0);
       std::printf("feed: %lld records in %.2f s = %.0f records/s (limit=%d)\n",
                   static_cast<long long>(n), s, static_cast<double>(n) / s, limit);
+      print_cpu(server_pid, cpu_seconds(server_pid) - cpu0, n);
+      if (n != participants) {
+        std::fprintf(stderr, "load: the feed delivered %lld of %d records\n",
+                     static_cast<long long>(n), participants);
+        return 1;
+      }
     }
 
     // 3. small authenticated requests at a fixed rate

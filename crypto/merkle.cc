@@ -1,7 +1,5 @@
 #include "crypto/merkle.h"
 
-#include <sodium.h>
-
 #include <bit>
 
 namespace brug::crypto {
@@ -82,14 +80,8 @@ void shift_while_even(std::uint64_t& fn, std::uint64_t& sn) {
 }  // namespace
 
 Sha256Digest merkle_leaf_hash(std::span<const std::uint8_t> leaf) {
-  crypto_hash_sha256_state st;
-  crypto_hash_sha256_init(&st);
   const std::uint8_t prefix = 0x00;
-  crypto_hash_sha256_update(&st, &prefix, 1);
-  crypto_hash_sha256_update(&st, leaf.data(), leaf.size());
-  Sha256Digest out{};
-  crypto_hash_sha256_final(&st, out.data());
-  return out;
+  return sha256_of_parts({std::span<const std::uint8_t>(&prefix, 1), leaf});
 }
 
 Sha256Digest merkle_node_hash(const Sha256Digest& left, const Sha256Digest& right) {

@@ -40,33 +40,6 @@ Result<std::uint64_t> PgAuditStore::size() {
   return static_cast<std::uint64_t>(rows->front().integer(0));
 }
 
-namespace {
-
-// Inserts `rows` of `columns` values each, up to kChunk rows per statement (one round trip).
-constexpr std::size_t kChunk = 64;
-
-Status insert_rows(Tx& tx, const std::string& head, std::size_t columns,
-                   const std::vector<std::vector<Value>>& rows) {
-  std::string one = "(";
-  for (std::size_t c = 0; c < columns; ++c) one += c == 0 ? "?" : ", ?";
-  one += ")";
-  for (std::size_t start = 0; start < rows.size(); start += kChunk) {
-    const std::size_t n = std::min(kChunk, rows.size() - start);
-    std::string sql = head;
-    std::vector<Value> params;
-    params.reserve(n * columns);
-    for (std::size_t i = 0; i < n; ++i) {
-      sql += i == 0 ? " VALUES " : ", ";
-      sql += one;
-      for (const Value& v : rows[start + i]) params.push_back(v);
-    }
-    BRUG_RETURN_IF_ERROR(tx.exec(sql, std::move(params)).status());
-  }
-  return Status::ok();
-}
-
-}  // namespace
-
 Status PgAuditStore::add_leaves(const std::vector<AuditLeafRow>& leaves) {
   if (leaves.empty()) return Status::ok();
   std::vector<std::vector<Value>> rows;
@@ -91,7 +64,8 @@ Status PgAuditStore::add_leaves(const std::vector<AuditLeafRow>& leaves) {
   return insert_rows(tx_,
                      "INSERT INTO audit_events (idx, leaf, leaf_hash, time, actor, action, "
                      "purpose, subject, recipient, decision)",
-                     10, rows);
+                     10, rows)
+      .status();
 }
 
 Status PgAuditStore::add_nodes(const std::vector<AuditNodeRow>& nodes) {
@@ -100,7 +74,7 @@ Status PgAuditStore::add_nodes(const std::vector<AuditNodeRow>& nodes) {
   for (const AuditNodeRow& n : nodes) {
     rows.push_back({std::int64_t{n.level}, i64(n.index), blob_of(n.hash)});
   }
-  return insert_rows(tx_, "INSERT INTO audit_nodes (level, idx, hash)", 3, rows);
+  return insert_rows(tx_, "INSERT INTO audit_nodes (level, idx, hash)", 3, rows).status();
 }
 
 Result<Hash> PgAuditStore::node(unsigned level, std::uint64_t index) {

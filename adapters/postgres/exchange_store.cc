@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include "adapters/postgres/pg_stores.h"
 
 namespace brug::adapters::pg {
@@ -265,6 +267,159 @@ Result<bool> PgExchangeStore::deletion_is_newest(const std::string& recipient,
       {recipient, participant});
   if (!rows) return rows.status();
   return !rows->empty() && rows->front().text(0) == "deletion";
+}
+
+}  // namespace brug::adapters::pg
+
+namespace brug::adapters::pg {
+
+std::string placeholders(std::size_t n) {
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) out += i == 0 ? "?" : ", ?";
+  return out;
+}
+
+Result<std::int64_t> insert_rows(Tx& tx, const std::string& head, std::size_t columns,
+                                 const std::vector<std::vector<Value>>& rows,
+                                 const std::string& tail) {
+  const std::string one = "(" + placeholders(columns) + ")";
+  std::int64_t inserted = 0;
+  for (std::size_t start = 0; start < rows.size(); start += kChunk) {
+    const std::size_t n = std::min(kChunk, rows.size() - start);
+    std::string sql = head;
+    std::vector<Value> params;
+    params.reserve(n * columns);
+    for (std::size_t i = 0; i < n; ++i) {
+      sql += i == 0 ? " VALUES " : ", ";
+      sql += one;
+      for (const Value& v : rows[start + i]) params.push_back(v);
+    }
+    if (!tail.empty()) sql += " " + tail;
+    auto changed = tx.exec(sql, std::move(params));
+    if (!changed) return changed.status();
+    inserted += *changed;
+  }
+  return inserted;
+}
+
+namespace {
+
+// Runs `fn(first, n)` over `keys` in chunks of kChunk.
+template <typename Fn>
+Status in_chunks(std::size_t size, Fn fn) {
+  for (std::size_t start = 0; start < size; start += kChunk) {
+    BRUG_RETURN_IF_ERROR(fn(start, std::min(kChunk, size - start)));
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<std::vector<ParticipantRow>> PgExchangeStore::participants(
+    const std::vector<std::string>& ps) {
+  std::vector<ParticipantRow> out;
+  Status s = in_chunks(ps.size(), [&](std::size_t first, std::size_t n) -> Status {
+    std::vector<Value> params(ps.begin() + static_cast<std::ptrdiff_t>(first),
+                              ps.begin() + static_cast<std::ptrdiff_t>(first + n));
+    auto rows = tx_.query(
+        "SELECT participant, wrapped_key, sealed_bsn FROM participants WHERE participant IN (" +
+            placeholders(n) + ")",
+        std::move(params));
+    if (!rows) return rows.status();
+    for (const Row& r : *rows) out.push_back({r.text(0), r.optional_blob(1), r.optional_blob(2)});
+    return Status::ok();
+  });
+  if (!s.is_ok()) return s;
+  return out;
+}
+
+Status PgExchangeStore::put_participants(const std::vector<ParticipantRow>& rows,
+                                         const std::string& now) {
+  // One statement cannot update a row twice: a batch naming a participant twice goes row by row.
+  std::vector<std::string> names;
+  for (const ParticipantRow& r : rows) names.push_back(r.participant);
+  std::sort(names.begin(), names.end());
+  if (std::adjacent_find(names.begin(), names.end()) != names.end()) {
+    return ExchangeStore::put_participants(rows, now);
+  }
+  std::vector<std::vector<Value>> values;
+  values.reserve(rows.size());
+  for (const ParticipantRow& r : rows) {
+    values.push_back({r.participant, blob_or_null(r.wrapped_key), blob_or_null(r.sealed_bsn), now});
+  }
+  return insert_rows(tx_,
+                     "INSERT INTO participants (participant, wrapped_key, sealed_bsn, created_at)",
+                     4, values,
+                     "ON CONFLICT (participant) DO UPDATE SET wrapped_key = excluded.wrapped_key, "
+                     "sealed_bsn = excluded.sealed_bsn, erased_at = NULL")
+      .status();
+}
+
+Result<std::vector<std::pair<std::string, StoredReferral>>> PgExchangeStore::referrals_by_source(
+    const std::string& source_org, const std::vector<std::string>& refs) {
+  std::vector<std::pair<std::string, StoredReferral>> out;
+  Status s = in_chunks(refs.size(), [&](std::size_t first, std::size_t n) -> Status {
+    std::vector<Value> params{source_org};
+    for (std::size_t i = first; i < first + n; ++i) params.emplace_back(refs[i]);
+    auto rows = tx_.query(
+        "SELECT source_ref, id, recipient, purpose, participant, content_hash FROM referrals "
+        "WHERE source_org = ? AND source_ref IN (" +
+            placeholders(n) + ")",
+        std::move(params));
+    if (!rows) return rows.status();
+    for (const Row& r : *rows) {
+      out.emplace_back(r.text(0), StoredReferral{r.text(1), r.text(2), r.text(3), r.text(4),
+                                                 r.optional_text(5).value_or("")});
+    }
+    return Status::ok();
+  });
+  if (!s.is_ok()) return s;
+  return out;
+}
+
+Status PgExchangeStore::add_referrals(const std::vector<NewReferral>& referrals) {
+  std::vector<std::vector<Value>> values;
+  values.reserve(referrals.size());
+  for (const NewReferral& n : referrals) {
+    values.push_back({n.id, n.source_org, n.source_ref, n.participant, n.recipient, n.purpose,
+                      n.sealed, n.content_hash, n.received_at});
+  }
+  return insert_rows(tx_,
+                     "INSERT INTO referrals (id, source_org, source_ref, participant, recipient, "
+                     "purpose, sealed, content_hash, received_at)",
+                     9, values)
+      .status();
+}
+
+Result<std::int64_t> PgExchangeStore::feed_referrals(const std::vector<NewFeedItem>& items) {
+  std::int64_t added = 0;
+  Status s = in_chunks(items.size(), [&](std::size_t first, std::size_t n) -> Status {
+    std::vector<Value> ids;
+    for (std::size_t i = first; i < first + n; ++i) ids.emplace_back(items[i].ref_id);
+    auto taken = tx_.query("UPDATE referrals SET fed = 1 WHERE id IN (" + placeholders(n) +
+                               ") AND fed = 0 AND sealed IS NOT NULL RETURNING id",
+                           std::move(ids));
+    if (!taken) return taken.status();
+    std::vector<std::string> fed;
+    for (const Row& r : *taken) fed.push_back(r.text(0));
+    std::sort(fed.begin(), fed.end());
+    // Into the feed in the order given (the feed's order), only those just taken.
+    std::vector<std::vector<Value>> rows;
+    for (std::size_t i = first; i < first + n; ++i) {
+      const NewFeedItem& item = items[i];
+      if (!std::binary_search(fed.begin(), fed.end(), item.ref_id)) continue;
+      rows.push_back({item.recipient, std::string(to_string(item.kind)), item.participant,
+                      item.ref_id, item.purpose, item.created_at});
+    }
+    auto in = insert_rows(
+        tx_, "INSERT INTO feed_items (recipient, kind, participant, ref_id, purpose, created_at)",
+        6, rows, "ON CONFLICT DO NOTHING");
+    if (!in) return in.status();
+    added += *in;
+    return Status::ok();
+  });
+  if (!s.is_ok()) return s;
+  return added;
 }
 
 }  // namespace brug::adapters::pg

@@ -7,6 +7,17 @@
 
 namespace brug::adapters::pg {
 
+// Up to this many rows (or keys) per statement: one round trip per chunk.
+constexpr std::size_t kChunk = 64;
+
+// Inserts `rows` of `columns` values each after `head` ("INSERT INTO t (a, b)"), kChunk rows per
+// statement, followed by `tail` (e.g. "ON CONFLICT DO NOTHING"); returns the rows inserted.
+Result<std::int64_t> insert_rows(Tx& tx, const std::string& head, std::size_t columns,
+                                 const std::vector<std::vector<Value>>& rows,
+                                 const std::string& tail = "");
+// "?, ?, ?" with n placeholders.
+std::string placeholders(std::size_t n);
+
 class PgOrgStore final : public OrgStore {
  public:
   explicit PgOrgStore(Tx& tx) : tx_(tx) {}
@@ -64,6 +75,13 @@ class PgExchangeStore final : public ExchangeStore {
                            FeedKind kind) override;
   Result<bool> deletion_is_newest(const std::string& recipient,
                                   const std::string& participant) override;
+  Result<std::vector<ParticipantRow>> participants(
+      const std::vector<std::string>& participants) override;
+  Status put_participants(const std::vector<ParticipantRow>& rows, const std::string& now) override;
+  Result<std::vector<std::pair<std::string, StoredReferral>>> referrals_by_source(
+      const std::string& source_org, const std::vector<std::string>& source_refs) override;
+  Status add_referrals(const std::vector<NewReferral>& referrals) override;
+  Result<std::int64_t> feed_referrals(const std::vector<NewFeedItem>& items) override;
 
  private:
   Tx& tx_;

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "adapters/sqlite/storage.h"
 
@@ -215,8 +216,22 @@ class SqliteTx final : public Tx {
 class SqliteStorage final : public Storage {
  public:
   explicit SqliteStorage(SqliteOptions options) : options_(std::move(options)) {}
+  ~SqliteStorage() override {
+    {
+      std::lock_guard lock(checkpoint_mu_);
+      stopping_ = true;
+    }
+    checkpoint_cv_.notify_all();
+    if (checkpointer_.joinable()) checkpointer_.join();
+  }
+  SqliteStorage(const SqliteStorage&) = delete;
+  SqliteStorage& operator=(const SqliteStorage&) = delete;
 
+  // Writers of this process take the write lock in turn on a mutex: SQLite's own busy handler
+  // would make a waiting writer sleep in steps of milliseconds while the lock is free. Other
+  // processes (the CLI) still meet the busy timeout.
   Status transact(const std::function<Status(Tx&)>& fn) override {
+    std::lock_guard writer(write_mu_);
     return run("BEGIN IMMEDIATE", false, fn);
   }
   Status read(const std::function<Status(Tx&)>& fn) override { return run("BEGIN", true, fn); }
@@ -235,6 +250,7 @@ class SqliteStorage final : public Storage {
   std::string_view backend() const override { return "sqlite"; }
 
   Status checkpoint() override {
+    std::lock_guard one_at_a_time(checkpointing_);
     auto taken = take();
     if (!taken) return taken.status();
     Lease lease(*this, std::move(taken).value());
@@ -330,7 +346,48 @@ class SqliteStorage final : public Storage {
         std::to_string(options_.busy_timeout_ms) +
         "; PRAGMA synchronous=" + (options_.synchronous_full ? "FULL" : "NORMAL") + ";";
     BRUG_RETURN_IF_ERROR(conn->run_plain(pragmas.c_str()));
+    // No checkpoint inside a commit: this hook (which replaces SQLite's automatic checkpoint)
+    // hands it to the checkpointer thread, off the writers' path.
+    sqlite3_wal_hook(conn->db(), &SqliteStorage::on_wal_commit, this);
     return conn;
+  }
+
+  // After each commit in WAL mode, with the number of frames in the log.
+  static int on_wal_commit(void* self, sqlite3* /*db*/, const char* /*name*/, int frames) {
+    if (frames >= kCheckpointFrames) static_cast<SqliteStorage*>(self)->request_checkpoint();
+    return SQLITE_OK;
+  }
+
+  void request_checkpoint() {
+    std::lock_guard lock(checkpoint_mu_);
+    if (stopping_) return;
+    checkpoint_wanted_ = true;
+    if (!checkpointer_.joinable()) checkpointer_ = std::thread([this] { checkpoint_loop(); });
+    checkpoint_cv_.notify_one();
+  }
+
+  // Copies committed frames into the database file without waiting for anyone (PASSIVE): it
+  // never blocks readers or writers, and a writer starts the log again from its beginning once
+  // everything in it is checkpointed and no reader needs it.
+  void checkpoint_loop() {
+    std::unique_ptr<Connection> own;
+    std::unique_lock lock(checkpoint_mu_);
+    for (;;) {
+      checkpoint_cv_.wait(lock, [&] { return stopping_ || checkpoint_wanted_; });
+      if (stopping_) return;
+      checkpoint_wanted_ = false;
+      lock.unlock();
+      if (!own) {
+        auto opened = open_connection();
+        if (opened) own = std::move(opened).value();
+      }
+      if (own) {
+        std::lock_guard one_at_a_time(checkpointing_);
+        (void)sqlite3_wal_checkpoint_v2(own->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                        nullptr);
+      }
+      lock.lock();
+    }
   }
 
   void give_back(std::unique_ptr<Connection> c) {
@@ -383,11 +440,22 @@ class SqliteStorage final : public Storage {
     return result;
   }
 
+  // SQLite's own automatic checkpoint runs at 1000 frames; so does ours, on its own thread.
+  static constexpr int kCheckpointFrames = 1000;
+
   SqliteOptions options_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::unique_ptr<Connection>> idle_;
   int open_ = 0;
+  std::mutex write_mu_;
+  // One checkpoint at a time in this process (a second one would fail with SQLITE_BUSY).
+  std::mutex checkpointing_;
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_wanted_ = false;
+  bool stopping_ = false;
+  std::thread checkpointer_;
 };
 
 }  // namespace

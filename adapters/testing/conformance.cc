@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <iterator>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -779,6 +781,121 @@ TEST_P(StoreConformance, PurgedOutcomesAreLeftOutAndErasedParticipantsHaveNoKey)
 }
 
 // ---- feeds -------------------------------------------------------------------------------------
+
+// ---- batches -----------------------------------------------------------------------------------
+
+// A participant index per number (64 hex digits), for batches larger than any backend's chunk.
+std::string participant_n(int n) {
+  char buf[65];
+  std::snprintf(buf, sizeof buf, "%064x", 0x100000 + n);
+  return buf;
+}
+
+TEST_P(StoreConformance, BatchedParticipantsAreFoundPutAndGivenNewKeysAsOneByOne) {
+  ASSERT_NO_FATAL_FAILURE(seed(db()));
+  constexpr int kMany = 150;  // more than one chunk of 64
+  std::vector<ParticipantRow> rows;
+  for (int i = 0; i < kMany; ++i) rows.push_back(participant_row(participant_n(i), "v1"));
+  CONFORMANCE_ASSERT_OK(
+      db().write([&](Stores& s) { return s.exchange.put_participants(rows, kNow); }));
+  EXPECT_TRUE(write_value(db(), [](Stores& s) { return s.exchange.erase_participant(kP2, kNow); }));
+  // Asked for: every other new one, an erased one, an unknown one and a seeded one.
+  std::vector<std::string> asked{kP2, kUnknown, kP1};
+  for (int i = 0; i < kMany; i += 2) asked.push_back(participant_n(i));
+  auto found = read_value(db(), [&](Stores& s) { return s.exchange.participants(asked); });
+  std::map<std::string, ParticipantRow> by_name;
+  for (auto& r : found) by_name.emplace(r.participant, r);
+  EXPECT_EQ(by_name.size(), found.size()) << "each participant once";
+  EXPECT_EQ(found.size(), 2u + kMany / 2);
+  EXPECT_FALSE(by_name.count(kUnknown));
+  ASSERT_TRUE(by_name.count(kP2));
+  EXPECT_FALSE(by_name.at(kP2).wrapped_key) << "erased: no key";
+  ASSERT_TRUE(by_name.count(participant_n(148)));
+  EXPECT_EQ(by_name.at(participant_n(148)).wrapped_key,
+            participant_row(participant_n(148), "v1").wrapped_key);
+  EXPECT_EQ(by_name.at(kP1).sealed_bsn, participant_row(kP1).sealed_bsn);
+  EXPECT_FALSE(by_name.count(participant_n(1)));
+  // Putting again: an erased participant gets its new key, a batch may name one twice (the
+  // last row wins), and nothing else changes.
+  std::vector<ParticipantRow> again{participant_row(kP2, "v2"),
+                                    participant_row(participant_n(3), "v2"),
+                                    participant_row(participant_n(3), "v3")};
+  CONFORMANCE_ASSERT_OK(
+      db().write([&](Stores& s) { return s.exchange.put_participants(again, kNow); }));
+  const auto p2 = read_value(db(), [](Stores& s) { return s.exchange.participant(kP2); });
+  ASSERT_TRUE(p2);
+  EXPECT_EQ(p2->wrapped_key, participant_row(kP2, "v2").wrapped_key);
+  const auto p3 =
+      read_value(db(), [](Stores& s) { return s.exchange.participant(participant_n(3)); });
+  ASSERT_TRUE(p3);
+  EXPECT_EQ(p3->wrapped_key, participant_row(participant_n(3), "v3").wrapped_key);
+}
+
+TEST_P(StoreConformance, BatchedReferralsAreAddedFoundBySourceAndRefusedWholeOnAReusedSourceRef) {
+  ASSERT_NO_FATAL_FAILURE(seed(db()));
+  std::vector<NewReferral> batch;
+  for (int i = 0; i < 130; ++i) {
+    batch.push_back(referral("rb" + std::to_string(i), "gem-a", i % 2 ? kP1 : kP2, "proj-p"));
+  }
+  CONFORMANCE_ASSERT_OK(db().write([&](Stores& s) { return s.exchange.add_referrals(batch); }));
+  std::vector<std::string> refs{"src-rb0", "src-rb129", "src-unknown", "src-rb64"};
+  auto found =
+      read_value(db(), [&](Stores& s) { return s.exchange.referrals_by_source("gem-a", refs); });
+  std::map<std::string, StoredReferral> by_ref(found.begin(), found.end());
+  ASSERT_EQ(by_ref.size(), 3u);
+  EXPECT_EQ(by_ref.at("src-rb129").id, "rb129");
+  EXPECT_EQ(std::tie(by_ref.at("src-rb64").participant, by_ref.at("src-rb64").recipient,
+                     by_ref.at("src-rb64").purpose, by_ref.at("src-rb64").content_hash),
+            std::tie(kP2, "proj-p", kWork, "hash-of-rb64"));
+  EXPECT_TRUE(read_value(db(), [&](Stores& s) {
+                return s.exchange.referrals_by_source("pb-b", refs);
+              }).empty());
+  // The pending order is the batch's order.
+  const auto pending =
+      read_value(db(), [](Stores& s) { return s.exchange.pending_referrals("proj-p", 0, 1000); });
+  ASSERT_EQ(pending.size(), batch.size());
+  for (std::size_t i = 0; i < batch.size(); ++i) EXPECT_EQ(pending[i].id, batch[i].id);
+  // A batch that reuses a source_ref (here its last item) stores none of its items.
+  std::vector<NewReferral> bad;
+  for (int i = 0; i < 70; ++i)
+    bad.push_back(referral("rx" + std::to_string(i), "gem-a", kP3, "proj-q"));
+  bad.back().source_ref = "src-rb5";
+  EXPECT_FALSE(db().write([&](Stores& s) { return s.exchange.add_referrals(bad); }).is_ok());
+  EXPECT_TRUE(read_value(db(), [](Stores& s) {
+                return s.exchange.pending_referrals("proj-q", 0, 100);
+              }).empty());
+}
+
+TEST_P(StoreConformance, FeedingReferralsInABatchTakesEachOnceInOrderAndNeverAPurgedOne) {
+  ASSERT_NO_FATAL_FAILURE(seed(db()));
+  std::vector<NewReferral> batch;
+  for (int i = 0; i < 100; ++i)
+    batch.push_back(referral("rf" + std::to_string(i), "gem-a", i < 99 ? kP1 : kP3, "proj-p"));
+  CONFORMANCE_ASSERT_OK(db().write([&](Stores& s) {
+    BRUG_RETURN_IF_ERROR(s.exchange.add_referrals(batch));
+    return s.exchange.mark_fed("rf10").status();  // already taken by another reader
+  }));
+  EXPECT_EQ(
+      write_value(
+          db(), [](Stores& s) { return s.exchange.purge_referrals(kP3, "proj-p", std::nullopt); }),
+      1);
+  std::vector<NewFeedItem> items;
+  for (int i = 99; i >= 0; --i)
+    items.push_back(
+        feed_item("proj-p", FeedKind::kReferral, i < 99 ? kP1 : kP3, "rf" + std::to_string(i)));
+  EXPECT_EQ(write_value(db(), [&](Stores& s) { return s.exchange.feed_referrals(items); }), 98);
+  EXPECT_EQ(write_value(db(), [&](Stores& s) { return s.exchange.feed_referrals(items); }), 0)
+      << "once";
+  const auto page =
+      read_value(db(), [](Stores& s) { return s.exchange.feed_page("proj-p", 0, 1000); });
+  ASSERT_EQ(page.size(), 98u);
+  EXPECT_EQ(page.front().ref_id, "rf98") << "the order given";
+  EXPECT_EQ(page.back().ref_id, "rf0");
+  for (const auto& e : page) EXPECT_NE(e.ref_id, "rf10");
+  EXPECT_TRUE(read_value(db(), [](Stores& s) {
+                return s.exchange.pending_referrals("proj-p", 0, 1000);
+              }).empty());
+}
 
 TEST_P(StoreConformance, AFeedTakesEachRecordOnceButDeletionNoticesAgain) {
   ASSERT_NO_FATAL_FAILURE(seed(db()));

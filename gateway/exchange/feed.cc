@@ -3,6 +3,10 @@
 // item read leaves one audit event, durably logged before the page leaves.
 #include <sodium.h>
 
+#include <deque>
+#include <memory>
+#include <thread>
+
 #include "adapters/stores.h"
 #include "consent/registry.h"
 #include "crypto/env.h"
@@ -24,6 +28,8 @@ namespace {
 constexpr std::int64_t kDefaultFeedLimit = 100;
 constexpr std::int64_t kMaxFeedLimit = 1000;
 constexpr std::int64_t kMaterializeChunk = 2000;
+// From this many items a page is opened and written on two threads.
+constexpr std::size_t kParallelPage = 64;
 
 CategorySet category_set(const std::vector<std::string>& names) {
   CategorySet set;
@@ -89,7 +95,8 @@ Status materialize(const ExchangeDeps& d, const Organisation& caller, std::int64
       // feed after the withdrawal's deletion notice.
       BRUG_RETURN_IF_ERROR(d.db.write([&](adapters::Stores& s) {
         consent::ConsentRegistry consents(s.consents, [&] { return now; });
-        std::int64_t fed = 0;
+        std::vector<adapters::NewFeedItem> items;
+        items.reserve(deliverable.size());
         for (const Deliverable& item : deliverable) {
           const adapters::PendingReferral* p = item.referral;
           if (item.needs_consent) {
@@ -97,15 +104,12 @@ Status materialize(const ExchangeDeps& d, const Organisation& caller, std::int64
             if (!decision) return decision.status();
             if (!decision->permitted) continue;
           }
-          auto taken = s.exchange.mark_fed(p->id);
-          if (!taken) return taken.status();
-          if (!*taken) continue;
-          auto added_item = s.exchange.add_feed_item(
+          items.push_back(
               {caller.id, adapters::FeedKind::kReferral, p->participant, p->id, p->purpose, now});
-          if (!added_item) return added_item.status();
-          ++fed;
         }
-        added_now = fed;
+        auto fed = s.exchange.feed_referrals(items);
+        if (!fed) return fed.status();
+        added_now = *fed;
         return Status::ok();
       }));
     }
@@ -152,10 +156,64 @@ Status materialize(const ExchangeDeps& d, const Organisation& caller, std::int64
   });
 }
 
+// plan_flow once per distinct flow of a page (a page has few).
+class FlowPlans {
+ public:
+  explicit FlowPlans(const PolicySet& policies) : policies_(policies) {}
+  const std::optional<PlannedFlow>& get(const Flow& flow) {
+    for (const auto& [f, plan] : cache_) {
+      if (f.from.role == flow.from.role && f.from.org == flow.from.org &&
+          f.to.role == flow.to.role && f.to.org == flow.to.org && f.record == flow.record &&
+          f.purpose == flow.purpose) {
+        return plan;
+      }
+    }
+    return cache_.emplace_back(flow, plan_flow(policies_, flow)).second;
+  }
+
+ private:
+  const PolicySet& policies_;
+  std::deque<std::pair<Flow, std::optional<PlannedFlow>>> cache_;  // stable references
+};
+
+// The flow of a feed entry that holds a record; none for deletions, purged records and senders
+// or purposes no longer known.
+std::optional<Flow> flow_of(const ExchangeDeps& d, const Organisation& caller,
+                            const adapters::FeedEntry& f) {
+  if (f.kind == adapters::FeedKind::kDeletion) return std::nullopt;
+  const Organisation* from = d.orgs.find(f.from);
+  const auto purpose = parse_purpose(f.purpose);
+  if (from == nullptr || !purpose) return std::nullopt;
+  return Flow{
+      party_of(*from), party_of(caller),
+      f.kind == adapters::FeedKind::kReferral ? RecordType::kReferral : RecordType::kOutcome,
+      *purpose};
+}
+
+// What one worker of a page needs of its own (nothing here is shared between threads).
+struct PagePart {
+  PagePart(const ExchangeDeps& d, std::size_t items, std::chrono::year_month_day day)
+      : keys(d.keys), plans(d.policies), out(items * 512), today(day) {
+    out.begin_array();
+  }
+  KeyCache keys;
+  FlowPlans plans;
+  JsonWriter out;
+  std::vector<AuditEvent> events;
+  std::chrono::year_month_day today;  // the clock is read once, before the threads start
+  Status status;
+};
+
 // Adds one feed entry to the page if it is still permitted, and its audit event either way.
-Status feed_item(const ExchangeDeps& d, const Call& call, consent::ConsentRegistry& consents,
-                 KeyCache& keys, const crypto::PseudonymDomain& domain,
-                 const adapters::FeedEntry& f, JsonWriter& out, std::vector<AuditEvent>& events) {
+// `consent` is the consent decision for the entry's flow when that flow needs one (read
+// before, in the page's transaction).
+Status feed_item(const ExchangeDeps& d, const Call& call,
+                 const std::optional<Result<consent::Decision>>& consent, PagePart& part,
+                 const crypto::PseudonymDomain& domain, const FeedCursors& cursors,
+                 const adapters::FeedEntry& f) {
+  KeyCache& keys = part.keys;
+  JsonWriter& out = part.out;
+  std::vector<AuditEvent>& events = part.events;
   const Organisation& caller = call.caller;
   AuditEvent e = call.event("feed.read");
   e.subject = audit_subject(d.keys, f.participant);
@@ -183,7 +241,7 @@ Status feed_item(const ExchangeDeps& d, const Call& call, consent::ConsentRegist
   };
   auto index = crypto::ParticipantIndex::from_hex(f.participant);
   if (!index) return index.status();
-  const std::string cursor = encode_feed_cursor(d.keys, caller.id, f.cursor);
+  const std::string cursor = cursors.encode(f.cursor);
   if (f.kind == adapters::FeedKind::kDeletion) {
     auto p = domain.pseudonym(*index);
     if (!p) return p.status();
@@ -206,23 +264,23 @@ Status feed_item(const ExchangeDeps& d, const Call& call, consent::ConsentRegist
       referral ? Addressing{f.from, caller.id, f.purpose} : Addressing{f.from, {}, {}};
   auto record = open_json(**key, f.ref_id, f.participant, e.record_type, addressing, *f.sealed);
   if (!record) return damaged(record.status(), e.record_type);
+  const auto flow_or = flow_of(d, caller, f);
+  if (!flow_or) return deny("no-policy");
+  const Flow& flow = *flow_or;
   const Organisation* from = d.orgs.find(f.from);
-  const auto purpose = parse_purpose(f.purpose);
-  if (from == nullptr || !purpose) return deny("no-policy");
-  const Flow flow{party_of(*from), party_of(caller),
-                  referral ? RecordType::kReferral : RecordType::kOutcome, *purpose};
-  auto plan = plan_flow(d.policies, flow);
+  const auto& plan = part.plans.get(flow);
   if (!plan) return deny("no-policy");
   CategorySet consented;
   if (plan->needs_consent) {
-    auto c = consents.permits(f.participant, caller.id, *purpose);
+    if (!consent) return Status::error(Code::kInternal, "feed item without its consent decision");
+    const auto& c = *consent;
     if (!c) return c.status();
     if (!c->permitted) return deny(std::string(consent::to_string(c->reason)));
     consented = category_set(c->categories);
     e.consent_ids = c->consent_ids;
   }
   e.basis = plan->basis();
-  const Decision decision = d.policies.view_for(flow, *record, consented, today(d.env));
+  const Decision decision = d.policies.view_for(flow, *record, consented, part.today);
   if (!decision.permitted()) return deny("policy");
   const View& view = decision.view();
   if (view.fields.empty()) return deny("nothing-permitted");
@@ -294,6 +352,7 @@ Answer pull_feed(const ExchangeDeps& d, Call& call) {
 
   auto domain = crypto::PseudonymDomain::open(d.keys.pseudonym_key(), caller.id);
   if (!domain) return Answer::fail();
+  const FeedCursors cursors(d.keys, caller.id);
   // The answer is written as it goes: {"items": [...], "next_cursor": "N"}.
   JsonWriter out(static_cast<std::size_t>(limit) * 512);
   std::vector<AuditEvent> events;
@@ -306,16 +365,50 @@ Answer pull_feed(const ExchangeDeps& d, Call& call) {
     next = after;
     auto page = s.exchange.feed_page(caller.id, after, limit);
     if (!page) return page.status();
-    KeyCache keys(d.keys);
-    consent::ConsentRegistry consents(s.consents, [&] { return now; });
-    for (const adapters::FeedEntry& f : *page) {
-      next = f.cursor;
-      BRUG_RETURN_IF_ERROR(feed_item(d, call, consents, keys, *domain, f, out, events));
+    if (!page->empty()) next = page->back().cursor;
+    // Consent first, in this transaction and in order: it reads the database.
+    std::vector<std::optional<Result<consent::Decision>>> consent(page->size());
+    {
+      consent::ConsentRegistry consents(s.consents, [&] { return now; });
+      FlowPlans plans(d.policies);
+      for (std::size_t i = 0; i < page->size(); ++i) {
+        const adapters::FeedEntry& f = (*page)[i];
+        const auto flow = flow_of(d, caller, f);
+        if (!f.sealed || !flow) continue;
+        const auto& plan = plans.get(*flow);
+        if (plan && plan->needs_consent) {
+          consent[i] = consents.permits(f.participant, caller.id, flow->purpose);
+        }
+      }
+    }
+    // Then the items, independent of each other: a large page is split over two threads, each
+    // writing its own part of the answer and its own events, joined in order.
+    const std::size_t n = page->size();
+    const auto day = today(d.env);
+    const std::size_t parts = n >= kParallelPage ? 2 : 1;
+    std::vector<std::unique_ptr<PagePart>> part;
+    for (std::size_t p = 0; p < parts; ++p)
+      part.push_back(std::make_unique<PagePart>(d, n / parts + 1, day));
+    auto work = [&](std::size_t p) {
+      const std::size_t begin = n * p / parts, end = n * (p + 1) / parts;
+      for (std::size_t i = begin; i < end && part[p]->status.is_ok(); ++i) {
+        part[p]->status = feed_item(d, call, consent[i], *part[p], *domain, cursors, (*page)[i]);
+      }
+      part[p]->out.end_array();
+    };
+    std::optional<std::thread> helper;
+    if (parts == 2) helper.emplace(work, 1);
+    work(0);
+    if (helper) helper->join();
+    for (auto& p : part) {
+      BRUG_RETURN_IF_ERROR(p->status);
+      out.elements(p->out.array_elements());
+      for (AuditEvent& e : p->events) events.push_back(std::move(e));
     }
     return Status::ok();
   });
   if (!read.is_ok()) return Answer::fail(read);
-  out.end_array().key("next_cursor").value(encode_feed_cursor(d.keys, caller.id, next));
+  out.end_array().key("next_cursor").value(cursors.encode(next));
   out.end_object();
   return Answer::respond(json_response(200, out.take()), std::move(events));
 }

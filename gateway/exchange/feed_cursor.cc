@@ -16,26 +16,6 @@ constexpr std::size_t kTag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
 constexpr std::size_t kPosition = 8;
 constexpr std::size_t kToken = kNonce + kPosition + kTag;
 
-// The cursor key, derived from the pseudonym key for this one use and wiped after it.
-class CursorKey {
- public:
-  explicit CursorKey(const crypto::KeyDir& keys) {
-    constexpr std::string_view kContext = "brug feed cursor v1";
-    const auto root = keys.pseudonym_key().expose();
-    crypto_generichash(key_.data(), key_.size(),
-                       reinterpret_cast<const unsigned char*>(kContext.data()), kContext.size(),
-                       root.data(), root.size());
-  }
-  ~CursorKey() { sodium_memzero(key_.data(), key_.size()); }
-  CursorKey(const CursorKey&) = delete;
-  CursorKey& operator=(const CursorKey&) = delete;
-  const unsigned char* data() const { return key_.data(); }
-  std::size_t size() const { return key_.size(); }
-
- private:
-  std::array<unsigned char, crypto_aead_xchacha20poly1305_ietf_KEYBYTES> key_{};
-};
-
 std::array<unsigned char, kPosition> big_endian(std::int64_t position) {
   std::array<unsigned char, kPosition> out{};
   auto v = static_cast<std::uint64_t>(position);
@@ -43,46 +23,65 @@ std::array<unsigned char, kPosition> big_endian(std::int64_t position) {
   return out;
 }
 
-std::string associated_data(const std::string& recipient) { return "feed-cursor:" + recipient; }
+static_assert(crypto_aead_xchacha20poly1305_ietf_KEYBYTES == 32);
 
 }  // namespace
 
+// The cursor key, derived from the pseudonym key for this one use.
+FeedCursors::FeedCursors(const crypto::KeyDir& keys, std::string recipient)
+    : recipient_(std::move(recipient)), associated_data_("feed-cursor:" + recipient_) {
+  constexpr std::string_view kContext = "brug feed cursor v1";
+  const auto root = keys.pseudonym_key().expose();
+  crypto_generichash(key_.data(), key_.size(),
+                     reinterpret_cast<const unsigned char*>(kContext.data()), kContext.size(),
+                     root.data(), root.size());
+}
+
+FeedCursors::~FeedCursors() { sodium_memzero(key_.data(), key_.size()); }
+
 std::string encode_feed_cursor(const crypto::KeyDir& keys, const std::string& recipient,
                                std::int64_t position) {
-  if (position == 0) return kFeedStart;
-  const CursorKey key(keys);
-  const auto plain = big_endian(position);
-  // A synthetic nonce (keyed hash of recipient and position): the same position gives the
-  // same token, and two positions never share a nonce.
-  std::array<unsigned char, kToken> token{};
-  crypto_generichash_state h;
-  crypto_generichash_init(&h, key.data(), key.size(), kNonce);
-  crypto_generichash_update(&h, reinterpret_cast<const unsigned char*>(recipient.data()),
-                            recipient.size());
-  crypto_generichash_update(&h, plain.data(), plain.size());
-  crypto_generichash_final(&h, token.data(), kNonce);
-  const std::string ad = associated_data(recipient);
-  crypto_aead_xchacha20poly1305_ietf_encrypt(token.data() + kNonce, nullptr, plain.data(),
-                                             plain.size(),
-                                             reinterpret_cast<const unsigned char*>(ad.data()),
-                                             ad.size(), nullptr, token.data(), key.data());
-  return crypto::to_base64url(token);
+  return FeedCursors(keys, recipient).encode(position);
 }
 
 std::optional<std::int64_t> decode_feed_cursor(const crypto::KeyDir& keys,
                                                const std::string& recipient,
                                                const std::string& token) {
+  return FeedCursors(keys, recipient).decode(token);
+}
+
+std::string FeedCursors::encode(std::int64_t position) const {
+  if (position == 0) return kFeedStart;
+  const unsigned char* key = key_.data();
+  const std::string& recipient = recipient_;
+  const auto plain = big_endian(position);
+  // A synthetic nonce (keyed hash of recipient and position): the same position gives the
+  // same token, and two positions never share a nonce.
+  std::array<unsigned char, kToken> token{};
+  crypto_generichash_state h;
+  crypto_generichash_init(&h, key, key_.size(), kNonce);
+  crypto_generichash_update(&h, reinterpret_cast<const unsigned char*>(recipient.data()),
+                            recipient.size());
+  crypto_generichash_update(&h, plain.data(), plain.size());
+  crypto_generichash_final(&h, token.data(), kNonce);
+  const std::string& ad = associated_data_;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(
+      token.data() + kNonce, nullptr, plain.data(), plain.size(),
+      reinterpret_cast<const unsigned char*>(ad.data()), ad.size(), nullptr, token.data(), key);
+  return crypto::to_base64url(token);
+}
+
+std::optional<std::int64_t> FeedCursors::decode(const std::string& token) const {
   if (token == kFeedStart) return 0;
   if (token.size() != (kToken * 4 + 2) / 3) return std::nullopt;
   auto bytes = crypto::from_base64url(token, "cursor");
   if (!bytes || bytes->size() != kToken) return std::nullopt;
-  const CursorKey key(keys);
   std::array<unsigned char, kPosition> plain{};
-  const std::string ad = associated_data(recipient);
+  const std::string& ad = associated_data_;
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain.data(), nullptr, nullptr,
                                                  bytes->data() + kNonce, kPosition + kTag,
                                                  reinterpret_cast<const unsigned char*>(ad.data()),
-                                                 ad.size(), bytes->data(), key.data()) != 0) {
+                                                 ad.size(), bytes->data(), key_.data()) != 0) {
     return std::nullopt;
   }
   std::uint64_t v = 0;

@@ -1,5 +1,9 @@
 // POST /v1/referrals: a gemeente or participatiebedrijf refers participants to a recipient.
 // One transaction stores the batch's accepted referrals together with one audit event per item.
+#include <algorithm>
+#include <map>
+#include <set>
+
 #include "adapters/stores.h"
 #include "crypto/env.h"
 #include "crypto/hash.h"
@@ -146,19 +150,148 @@ std::optional<Problem> batch_problem(const ExchangeDeps& d, const json& body) {
   return std::nullopt;
 }
 
+namespace {
+
+// What a push prepares outside the write transaction for one participant: the data key its
+// referrals are sealed with, and the row to store when the participant is new (or was erased).
+// `seen` is the wrapped key the read snapshot held (empty: no participant or an erased one); the
+// write transaction uses the preparation only if the row still holds exactly that.
+struct PreparedParticipant {
+  std::optional<adapters::Blob> seen;
+  std::optional<crypto::DataKey> key;
+  std::optional<adapters::ParticipantRow> new_row;
+};
+
+// A referral sealed ahead of the transaction.
+struct PreparedReferral {
+  std::string id;
+  adapters::Blob sealed;
+};
+
+// The earlier referrals of this sender under the batch's source_refs and the rows of its
+// participants, from one read snapshot.
+struct Snapshot {
+  std::map<std::string, adapters::StoredReferral> by_source;
+  std::map<std::string, adapters::ParticipantRow> people;
+};
+
+Result<Snapshot> look_up(adapters::ExchangeStore& s, const std::string& sender,
+                         const std::vector<std::string>& refs,
+                         const std::vector<std::string>& people) {
+  Snapshot out;
+  auto found = s.referrals_by_source(sender, refs);
+  if (!found) return found.status();
+  for (auto& [ref, r] : *found) out.by_source.emplace(ref, std::move(r));
+  auto rows = s.participants(people);
+  if (!rows) return rows.status();
+  for (auto& r : *rows) out.people.emplace(r.participant, std::move(r));
+  return out;
+}
+
+}  // namespace
+
 Answer push_referrals(const ExchangeDeps& d, Call& call) {
   if (auto refused = batch_problem(d, call.body)) return Answer::refuse(*refused);
   const Organisation& caller = call.caller;
   std::vector<ReferralItem> parsed;
   parsed.reserve(call.body["items"].size());
   for (const auto& item : call.body["items"]) parsed.push_back(parse_referral(d, item, caller));
+  std::vector<std::string> refs, people;
+  for (const ReferralItem& it : parsed) {
+    if (it.problem) continue;
+    refs.push_back(it.source_ref);
+    people.push_back(it.participant);
+  }
+  std::sort(people.begin(), people.end());
+  people.erase(std::unique(people.begin(), people.end()), people.end());
 
+  // 1. What the database holds now, read without the write lock.
+  Snapshot before;
+  if (!refs.empty()) {
+    Status read = d.db.read([&](adapters::Stores& s) {
+      auto got = look_up(s.exchange, caller.id, refs, people);
+      if (!got) return got.status();
+      before = std::move(got).value();
+      return Status::ok();
+    });
+    if (!read.is_ok()) return Answer::fail(read);
+  }
+
+  // 2. The cryptography, also outside the lock: data keys (new participants get one, wrapped,
+  // with their sealed BSN), record ids and sealed records.
+  std::map<std::string, PreparedParticipant> keys_of;
+  std::vector<std::optional<PreparedReferral>> prepared(parsed.size());
+  {
+    KeyCache unwrapped(d.keys);
+    for (std::size_t i = 0; i < parsed.size(); ++i) {
+      const ReferralItem& it = parsed[i];
+      if (it.problem || before.by_source.count(it.source_ref) > 0) continue;
+      auto index = crypto::ParticipantIndex::from_hex(it.participant);
+      if (!index) return Answer::fail(index.status());
+      auto [pos, fresh] = keys_of.try_emplace(it.participant);
+      PreparedParticipant& who = pos->second;
+      if (fresh) {
+        const auto row = before.people.find(it.participant);
+        if (row != before.people.end() && row->second.wrapped_key) {
+          who.seen = row->second.wrapped_key;
+          auto key = unwrapped.from_row(row->second);
+          if (!key) return Answer::fail(key.status());
+          if (*key == nullptr) return Answer::fail();
+          auto copy = (*key)->clone();
+          if (!copy) return Answer::fail(copy.status());
+          who.key = std::move(copy).value();
+        } else {
+          auto key = crypto::DataKey::generate();
+          if (!key) return Answer::fail(key.status());
+          auto wrapped = crypto::wrap_data_key(d.keys.keks(), *index, *key);
+          if (!wrapped) return Answer::fail(wrapped.status());
+          auto sealed_bsn =
+              crypto::seal_record(*key, {it.participant, *index, "bsn"}, bytes_of(it.bsn));
+          if (!sealed_bsn) return Answer::fail(sealed_bsn.status());
+          who.new_row = adapters::ParticipantRow{
+              it.participant, adapters::Blob(wrapped->bytes().begin(), wrapped->bytes().end()),
+              std::move(sealed_bsn).value()};
+          who.key = std::move(key).value();
+        }
+      }
+      if (!who.key) return Answer::fail();
+      const std::string purpose(to_string(it.purpose));
+      PreparedReferral r{new_record_id(d.env, "ref_"), {}};
+      auto sealed =
+          crypto::seal_record(*who.key, {r.id, *index, "referral", caller.id, it.to->id, purpose},
+                              bytes_of(it.record.dump()));
+      if (!sealed) return Answer::fail(sealed.status());
+      r.sealed = std::move(sealed).value();
+      prepared[i] = std::move(r);
+    }
+  }
+
+  // 3. One write transaction: check that nothing changed since the snapshot, store the batch
+  // and its audit events. What did change (another push of the same source_ref, a participant
+  // created or erased meanwhile) is done here as it would have been without the preparation.
   ordered_json results;
   Status stored = d.audit.record([&](adapters::Stores& s, std::vector<AuditEvent>& events) {
     results = ordered_json::array();
+    Snapshot now_held;
+    if (!refs.empty()) {
+      auto got = look_up(s.exchange, caller.id, refs, people);
+      if (!got) return got.status();
+      now_held = std::move(got).value();
+    }
     KeyCache keys(d.keys);
     const std::string now = d.env.now_rfc3339();
-    for (const ReferralItem& it : parsed) {
+    std::map<std::string, adapters::StoredReferral> in_batch;
+    std::set<std::string> created, stale;
+    for (const auto& [participant, who] : keys_of) {
+      const auto row = now_held.people.find(participant);
+      const std::optional<adapters::Blob> held =
+          row == now_held.people.end() ? std::nullopt : row->second.wrapped_key;
+      if (held != who.seen) stale.insert(participant);
+    }
+    std::vector<adapters::ParticipantRow> new_people;
+    std::vector<adapters::NewReferral> new_referrals;
+    for (std::size_t i = 0; i < parsed.size(); ++i) {
+      const ReferralItem& it = parsed[i];
       ordered_json res = {{"source_ref", it.source_ref}};
       AuditEvent e = call.event();
       e.record_type = "referral";
@@ -171,45 +304,72 @@ Answer push_referrals(const ExchangeDeps& d, Call& call) {
         e.purpose = std::string(to_string(it.purpose));
         e.basis = it.plan.basis();
         e.policy_ids = it.plan.policy_ids;
-        auto existing = s.exchange.referral_by_source(caller.id, it.source_ref);
-        if (!existing) return existing.status();
-        if (*existing) {
-          const adapters::StoredReferral& old = **existing;
-          const bool same = old.content_hash.empty()
-                                ? old.recipient == it.to->id && old.participant == it.participant &&
-                                      old.purpose == e.purpose
-                                : old.content_hash == it.content_hash;
+        const adapters::StoredReferral* old = nullptr;
+        if (auto f = now_held.by_source.find(it.source_ref); f != now_held.by_source.end()) {
+          old = &f->second;
+        } else if (auto b = in_batch.find(it.source_ref); b != in_batch.end()) {
+          old = &b->second;
+        }
+        if (old != nullptr) {
+          const bool same = old->content_hash.empty() ? old->recipient == it.to->id &&
+                                                            old->participant == it.participant &&
+                                                            old->purpose == e.purpose
+                                                      : old->content_hash == it.content_hash;
           if (same) {
             res["status"] = "duplicate";
-            res["id"] = old.id;
+            res["id"] = old->id;
             e.decision = "permit";
             e.reason = "duplicate";
           } else {
             refuse(idempotency_conflict());
           }
         } else {
-          auto key = participant_key(d, s.exchange, keys, it, now);
-          if (!key) return key.status();
-          auto index = crypto::ParticipantIndex::from_hex(it.participant);
-          if (!index) return index.status();
-          const std::string id = new_record_id(d.env, "ref_");
-          auto sealed =
-              crypto::seal_record(**key, {id, *index, "referral", caller.id, it.to->id, e.purpose},
-                                  bytes_of(it.record.dump()));
-          if (!sealed) return sealed.status();
-          BRUG_RETURN_IF_ERROR(s.exchange.add_referral(
-              {id, caller.id, it.source_ref, it.participant, it.to->id, e.purpose,
-               std::move(sealed).value(), it.content_hash, now}));
+          adapters::NewReferral r{{},
+                                  caller.id,
+                                  it.source_ref,
+                                  it.participant,
+                                  it.to->id,
+                                  e.purpose,
+                                  {},
+                                  it.content_hash,
+                                  now};
+          if (prepared[i] && stale.count(it.participant) == 0) {
+            const PreparedParticipant& who = keys_of.at(it.participant);
+            if (who.new_row && created.insert(it.participant).second) {
+              new_people.push_back(*who.new_row);
+            }
+            r.id = prepared[i]->id;
+            r.sealed = prepared[i]->sealed;
+          } else {
+            // Changed since the snapshot: the key as the database holds it now.
+            BRUG_RETURN_IF_ERROR(s.exchange.put_participants(new_people, now));
+            new_people.clear();
+            BRUG_RETURN_IF_ERROR(s.exchange.add_referrals(new_referrals));
+            new_referrals.clear();
+            auto key = participant_key(d, s.exchange, keys, it, now);
+            if (!key) return key.status();
+            auto index = crypto::ParticipantIndex::from_hex(it.participant);
+            if (!index) return index.status();
+            r.id = new_record_id(d.env, "ref_");
+            auto sealed = crypto::seal_record(
+                **key, {r.id, *index, "referral", caller.id, it.to->id, e.purpose},
+                bytes_of(it.record.dump()));
+            if (!sealed) return sealed.status();
+            r.sealed = std::move(sealed).value();
+          }
+          in_batch[it.source_ref] = {r.id, r.recipient, r.purpose, r.participant, r.content_hash};
           res["status"] = "accepted";
-          res["id"] = id;
+          res["id"] = r.id;
           e.decision = "permit";
           e.fields = it.fields;
+          new_referrals.push_back(std::move(r));
         }
       }
       results.push_back(std::move(res));
       events.push_back(std::move(e));
     }
-    return Status::ok();
+    BRUG_RETURN_IF_ERROR(s.exchange.put_participants(new_people, now));
+    return s.exchange.add_referrals(new_referrals);
   });
   return batch_answer(stored, std::move(results));
 }

@@ -98,6 +98,18 @@ void JsonWriter::separate() {
   first_ = false;
 }
 
+JsonWriter& JsonWriter::elements(std::string_view list) {
+  if (list.empty()) return *this;
+  separate();
+  out_.append(list);
+  return *this;
+}
+
+std::string_view JsonWriter::array_elements() const {
+  if (out_.size() < 2 || out_.front() != '[' || out_.back() != ']') return {};
+  return std::string_view(out_).substr(1, out_.size() - 2);
+}
+
 JsonWriter& JsonWriter::open(char c) {
   separate();
   out_.push_back(c);

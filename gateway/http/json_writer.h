@@ -32,6 +32,12 @@ class JsonWriter {
   JsonWriter& value(bool b);
   JsonWriter& value(const std::vector<std::string>& list);
 
+  // Appends elements written elsewhere (a comma-separated list of JSON values, possibly empty)
+  // to the enclosing array, as if each had been written here.
+  JsonWriter& elements(std::string_view list);
+  // The elements of a writer that wrote one array and nothing else: its text without the
+  // brackets.
+  std::string_view array_elements() const;
   const std::string& text() const { return out_; }
   std::string take() { return std::move(out_); }
 
