@@ -5,6 +5,9 @@
 // stored with its events.
 #include <gtest/gtest.h>
 
+#include <set>
+#include <thread>
+
 #include "adapters/stores.h"
 #include "adapters/testing/faulty_database.h"
 #include "crypto/bsn.h"
@@ -233,6 +236,52 @@ TEST_F(FaultTest, AStalledDatabaseDelaysAPushButLosesNothing) {
   EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(300));
   EXPECT_TRUE(referral_stored("f-5"));
   EXPECT_EQ(audit_size(), before + 1);
+}
+
+// A push prepares data keys and sealed records before its write transaction. Here its write
+// stalls while a second push creates the same participant and uses the first push's source_ref
+// with other content: the stalled push must then seal with the key the database holds (not
+// store its own over it) and answer the reused source_ref as a conflict.
+TEST_F(FaultTest, APushWhoseParticipantOrSourceRefChangedWhileItWaitedGoesByTheDatabase) {
+  const std::string bsn = test_bsn(906), other = test_bsn(907);
+  auto push = [&](std::vector<std::pair<std::string, std::string>> items) {
+    nlohmann::json body = {{"items", nlohmann::json::array()}};
+    for (const auto& [ref, who] : items) {
+      body["items"].push_back(
+          {{"source_ref", ref},
+           {"to", kGemeente},
+           {"purpose", "uitvoering-participatiewet"},
+           {"subject", {{"bsn", who}}},
+           {"record", {{"voornaam", ref}, {"doelgroep", "betaald-werk-termijn"}}}});
+    }
+    return client(kLaborijn).post("/v1/referrals", body.dump());
+  };
+  faulty_->arm(Fault::kStall, 1, std::chrono::milliseconds(1500));
+  Reply first;
+  std::thread stalled([&] { first = push({{"f-6a", bsn}, {"f-6c", other}}); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // its snapshot is read
+  auto second = push({{"f-6b", bsn}, {"f-6c", bsn}});
+  stalled.join();
+  ASSERT_EQ(second.status, 200) << second.body;
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(json(second)["results"][1]["status"], "accepted");
+  EXPECT_EQ(json(first)["results"][0]["status"], "accepted");
+  EXPECT_EQ(json(first)["results"][1]["status"], "rejected") << first.body;
+  EXPECT_EQ(json(first)["results"][1]["problem"]["type"], "urn:brug:problem:idempotency-conflict");
+  // Both referrals of the participant open for the recipient, under the one key stored.
+  std::set<std::string> opened;
+  std::string after = "0";
+  for (int page = 0; page < 100; ++page) {
+    auto j = json(client(kGemeente).get("/v1/feed?limit=1000&after=" + after));
+    if (j["items"].empty()) break;
+    for (const auto& item : j["items"]) {
+      if (item.contains("record") && item["subject"].is_object() && item["subject"]["bsn"] == bsn) {
+        opened.insert(item["record"]["voornaam"].get<std::string>());
+      }
+    }
+    after = j["next_cursor"];
+  }
+  EXPECT_EQ(opened, (std::set<std::string>{"f-6a", "f-6b", "f-6c"}));
 }
 
 TEST_F(FaultTest, HealthzSaysTheStoreCannotCommitWhenTheDiskIsFullAndLivezStillAnswers) {
