@@ -273,6 +273,12 @@ Result<bool> PgExchangeStore::deletion_is_newest(const std::string& recipient,
 
 namespace brug::adapters::pg {
 
+std::size_t chunk_size(std::size_t left) {
+  std::size_t n = 1;
+  while (n * 2 <= left && n * 2 <= kMaxChunk) n *= 2;
+  return n;
+}
+
 std::string placeholders(std::size_t n) {
   std::string out;
   for (std::size_t i = 0; i < n; ++i) out += i == 0 ? "?" : ", ?";
@@ -284,8 +290,8 @@ Result<std::int64_t> insert_rows(Tx& tx, const std::string& head, std::size_t co
                                  const std::string& tail) {
   const std::string one = "(" + placeholders(columns) + ")";
   std::int64_t inserted = 0;
-  for (std::size_t start = 0; start < rows.size(); start += kChunk) {
-    const std::size_t n = std::min(kChunk, rows.size() - start);
+  for (std::size_t start = 0, n = 0; start < rows.size(); start += n) {
+    n = chunk_size(rows.size() - start);
     std::string sql = head;
     std::vector<Value> params;
     params.reserve(n * columns);
@@ -304,11 +310,12 @@ Result<std::int64_t> insert_rows(Tx& tx, const std::string& head, std::size_t co
 
 namespace {
 
-// Runs `fn(first, n)` over `keys` in chunks of kChunk.
+// Runs `fn(first, n)` over `size` keys in chunks (chunk_size).
 template <typename Fn>
 Status in_chunks(std::size_t size, Fn fn) {
-  for (std::size_t start = 0; start < size; start += kChunk) {
-    BRUG_RETURN_IF_ERROR(fn(start, std::min(kChunk, size - start)));
+  for (std::size_t start = 0, n = 0; start < size; start += n) {
+    n = chunk_size(size - start);
+    BRUG_RETURN_IF_ERROR(fn(start, n));
   }
   return Status::ok();
 }

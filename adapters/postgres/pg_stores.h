@@ -7,11 +7,14 @@
 
 namespace brug::adapters::pg {
 
-// Up to this many rows (or keys) per statement: one round trip per chunk.
-constexpr std::size_t kChunk = 64;
+// Rows (or keys) go in chunks, one statement and round trip each: the largest power of two up
+// to kMaxChunk that fits what is left, so a connection prepares at most ten shapes of each
+// statement (1, 2, 4, ... 512 rows) and 1000 rows take six round trips.
+constexpr std::size_t kMaxChunk = 512;
+std::size_t chunk_size(std::size_t left);
 
-// Inserts `rows` of `columns` values each after `head` ("INSERT INTO t (a, b)"), kChunk rows per
-// statement, followed by `tail` (e.g. "ON CONFLICT DO NOTHING"); returns the rows inserted.
+// Inserts `rows` of `columns` values each after `head` ("INSERT INTO t (a, b)"), a chunk of rows
+// per statement, followed by `tail` (e.g. "ON CONFLICT DO NOTHING"); returns the rows inserted.
 Result<std::int64_t> insert_rows(Tx& tx, const std::string& head, std::size_t columns,
                                  const std::vector<std::vector<Value>>& rows,
                                  const std::string& tail = "");

@@ -793,7 +793,7 @@ std::string participant_n(int n) {
 
 TEST_P(StoreConformance, BatchedParticipantsAreFoundPutAndGivenNewKeysAsOneByOne) {
   ASSERT_NO_FATAL_FAILURE(seed(db()));
-  constexpr int kMany = 150;  // more than one chunk of 64
+  constexpr int kMany = 150;  // several chunks on a backend that sends them in chunks
   std::vector<ParticipantRow> rows;
   for (int i = 0; i < kMany; ++i) rows.push_back(participant_row(participant_n(i), "v1"));
   CONFORMANCE_ASSERT_OK(
