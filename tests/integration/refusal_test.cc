@@ -103,6 +103,7 @@ const std::vector<RouteUnderTest>& routes() {
       {"GET", "/v1/audit/proof/inclusion", "audit.proof", {kAuditor}, false, true},
       {"GET", "/v1/audit/proof/consistency", "audit.proof", {kAuditor}, false, true},
       {"POST", "/v1/audit/events/search", "audit.search", {kAuditor}, true, false},
+      {"POST", "/v1/processing-activities", "audit.processing-activities", {kAuditor}, true, false},
       {"POST",
        "/v1/audit/subject-report",
        "audit.subject-report",
@@ -219,6 +220,17 @@ TEST_F(RefusalTest, TheUseCasesOwnRefusalsLeaveOneAuditEventEach) {
        "unfixed-period", "report.outcomes"},
       {kAuditor, "GET", "/v1/audit/entries?start=5&end=1", "", "", 400, "validation",
        "audit.entries"},
+      {kAuditor, "POST", "/v1/processing-activities", "{}", "", 400, "validation",
+       "audit.processing-activities"},
+      {kAuditor, "POST", "/v1/processing-activities",
+       R"({"dpl.core.data_subject_id": "123456789"})", "", 400, "validation",
+       "audit.processing-activities"},
+      {kAuditor, "POST", "/v1/processing-activities",
+       R"({"traceId": "4bf92f3577b34da6a3ce929d0e0e4736", "cursor": "x"})", "", 400, "bad-cursor",
+       "audit.processing-activities"},
+      {kAuditor, "POST", "/v1/processing-activities?traceId=1",
+       R"({"traceId": "4bf92f3577b34da6a3ce929d0e0e4736"})", "", 400, "validation",
+       "audit.processing-activities"},
   };
   int n = 300;
   for (const auto& c : cases) expect_refused_once(c, ++n);
