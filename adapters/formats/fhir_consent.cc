@@ -76,6 +76,8 @@ json to_fhir_consent(const consent::Consent& c, std::string_view patient_referen
       {"value", c.evidence.reference},
   };
 
+  const json patient = patient_reference.empty() ? json{{"display", kFhirUnnamedPatient}}
+                                                 : json{{"reference", patient_reference}};
   json r = {
       {"resourceType", "Consent"},
       {"id", fhir_id(c.id)},
@@ -83,10 +85,10 @@ json to_fhir_consent(const consent::Consent& c, std::string_view patient_referen
       {"status", inactive ? "inactive" : "active"},
       {"scope", codeable(kConsentScopeSystem, "patient-privacy")},
       {"category", json::array({codeable(kLoincSystem, "59284-0")})},
-      {"patient", {{"reference", patient_reference}}},
+      {"patient", patient},
       {"dateTime", c.recorded_at},
       // The participant is the one who agrees; the recording organisation keeps the record.
-      {"performer", json::array({{{"reference", patient_reference}}})},
+      {"performer", json::array({patient})},
       {"organization", json::array({org_reference(c.recorded_by)})},
       {"sourceReference", {{"identifier", evidence_id}}},
       {"policyRule", codeable(kActCodeSystem, "OPTIN")},
@@ -379,6 +381,14 @@ Status parse_header(const json& r, FhirConsentImport& out) {
   }
   const json* patient = member(r, "patient");
   if (patient == nullptr || !patient->is_object()) return refuse("Consent.patient", "required");
+  // A patient who is only displayed (an answer that may not name the person): the caller
+  // identifies the person itself, as `brug consent import --bsn` does.
+  const json* display = member(*patient, "display");
+  if (member(*patient, "reference") == nullptr && display != nullptr && display->is_string() &&
+      !display->get_ref<const std::string&>().empty()) {
+    out.patient_reference.clear();
+    return Status::ok();
+  }
   auto patient_ref = required_string(*patient, "reference", "Consent.patient");
   if (!patient_ref) return patient_ref.status();
   out.patient_reference = std::move(*patient_ref);

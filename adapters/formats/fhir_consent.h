@@ -24,9 +24,15 @@ inline constexpr std::string_view kFhirEvidenceSystem = "urn:brug:evidence";
 inline constexpr std::string_view kFhirConsentIdSystem = "urn:brug:consent";
 inline constexpr std::string_view kFhirWithdrawalExtension = "urn:brug:fhir:withdrawal";
 
+// What Consent.patient (and performer) displays when the answer names nobody: FHIR R4 requires
+// a patient under the patient-privacy scope (invariant ppc-2), and a reader that may not learn
+// who it is gets a Reference with this display only.
+inline constexpr std::string_view kFhirUnnamedPatient = "the participant (not named here)";
+
 // The FHIR R4 Consent for `c` as it stands at `now_rfc3339`: `active`, or `inactive` once
 // withdrawn or expired. `patient_reference` names the participant (a pseudonymous reference such
-// as "Patient/<pseudonym>"; never a BSN) and is copied as given.
+// as "Patient/<pseudonym>"; never a BSN) and is copied as given; empty: the patient is a
+// Reference with the display kFhirUnnamedPatient only.
 nlohmann::json to_fhir_consent(const consent::Consent& c, std::string_view patient_reference,
                                std::string_view now_rfc3339);
 
@@ -34,7 +40,7 @@ nlohmann::json to_fhir_consent(const consent::Consent& c, std::string_view patie
 // participant index (consent.participant is left empty) and checks that the organisations exist.
 struct FhirConsentImport {
   consent::NewConsent consent;
-  std::string patient_reference;  // Consent.patient.reference
+  std::string patient_reference;  // Consent.patient.reference; empty: a display-only patient
   std::string consent_id;         // Consent.identifier with system urn:brug:consent, or empty
   std::string recorded_by;        // Consent.organization, or empty
   std::string recorded_at;        // Consent.dateTime, or empty

@@ -198,7 +198,7 @@ Result<std::unique_ptr<Gateway>> Gateway::start(const Config& config, std::ostre
   add_audit_routes(*s.pipeline, {*s.audit, s.registry, *s.keys, *s.db, *s.env,
                                  config.audit_origin.empty() ? default_audit_origin(*s.keys)
                                                              : config.audit_origin,
-                                 std::move(witnesses)});
+                                 std::move(witnesses), config.processing_activities});
 
   const Pipeline* pipeline = s.pipeline.get();
   auto server = HttpsServer::start(

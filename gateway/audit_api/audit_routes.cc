@@ -9,6 +9,7 @@
 #include "crypto/pseudonym.h"
 #include "crypto/sign.h"
 #include "gateway/audit/audit_log.h"
+#include "gateway/audit/logboek.h"
 #include "gateway/audit/tlog.h"
 #include "gateway/audit_api/subject_report.h"
 #include "gateway/disclosure/pipeline.h"
@@ -49,6 +50,17 @@ ordered_json checkpoint_json(const Checkpoint& c) {
           {"signature", c.signature}};
 }
 
+// The BSN in `text` (the member `field`), or the problem.
+std::optional<crypto::Bsn> parse_bsn(const std::string& text, const std::string& field,
+                                     std::optional<Problem>& problem) {
+  auto bsn = crypto::Bsn::parse(text);
+  if (!bsn) {
+    problem = validation_problem(field, "is not a valid BSN (9 digits, elfproef)");
+    return std::nullopt;
+  }
+  return std::move(bsn).value();
+}
+
 // The BSN of {"bsn": ...}, or the problem.
 std::optional<crypto::Bsn> subject_bsn(const nlohmann::json& subject,
                                        std::optional<Problem>& problem) {
@@ -59,12 +71,22 @@ std::optional<crypto::Bsn> subject_bsn(const nlohmann::json& subject,
     problem = r.problem();
     return std::nullopt;
   }
-  auto bsn = crypto::Bsn::parse(text);
-  if (!bsn) {
-    problem = validation_problem("subject.bsn", "is not a valid BSN (9 digits, elfproef)");
-    return std::nullopt;
+  return parse_bsn(text, "subject.bsn", problem);
+}
+
+// Resumes `filter` at a search `cursor` (a next_cursor this API returned; empty: from the
+// start). The answer to give instead when it is not one, or when the log cannot be read.
+std::optional<Answer> resume_at(const std::string& cursor, AuditLog& log, AuditFilter& filter) {
+  if (cursor.empty()) return std::nullopt;
+  auto size = log.size();
+  if (!size) return Answer::fail();
+  if (cursor.size() > 18 || cursor.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoull(cursor) > *size) {
+    return Answer::refuse(
+        {400, "bad-cursor", "Bad cursor", "cursor: must be a next_cursor this search returned."});
   }
-  return std::move(bsn).value();
+  filter.from_index = std::stoull(cursor);
+  return std::nullopt;
 }
 
 std::string audit_subject(const crypto::Bsn& bsn, const crypto::KeyDir& keys) {
@@ -166,16 +188,7 @@ Answer search(Call& c, const AuditRouteDeps& d) {
   const std::string cursor = f.text("cursor", false, 20);
   const nlohmann::json* subject = f.object("subject", false);
   if (f.problem()) return Answer::refuse(*f.problem());
-  if (!cursor.empty()) {
-    auto size = d.log.size();
-    if (!size) return Answer::fail();
-    if (cursor.size() > 18 || cursor.find_first_not_of("0123456789") != std::string::npos ||
-        std::stoull(cursor) > *size) {
-      return Answer::refuse(
-          {400, "bad-cursor", "Bad cursor", "cursor: must be a next_cursor this search returned."});
-    }
-    filter.from_index = std::stoull(cursor);
-  }
+  if (auto stop = resume_at(cursor, d.log, filter)) return std::move(*stop);
   if (subject != nullptr) {
     std::optional<Problem> problem;
     auto bsn = subject_bsn(*subject, problem);
@@ -303,6 +316,134 @@ Answer subject_report(Call& c, const AuditRouteDeps& d) {
   return Answer::respond(json_response(200, report->dump()), lookup_event(c, c.context.subject));
 }
 
+// The read API of the Logboek Dataverwerkingen extension "lezen": the log's events as
+// processing-activity records (gateway/audit/logboek.h), by trace, processing activity and/or
+// data subject (a BSN; the look-up is audited). At least one criterion; several combine. One
+// request examines at most one page of kScanPage events of the log's index (those of the
+// subject and the purpose where given), so a page may hold fewer than `limit` records and
+// still carry next_cursor.
+constexpr std::uint64_t kScanPage = kMaxEntries;
+constexpr std::int64_t kDefaultActivityLimit = 100;
+constexpr const char* kTraceMember = "traceId";
+constexpr const char* kActivityMember = "dpl.core.processing_activity_id";
+constexpr const char* kSubjectMember = "dpl.core.data_subject_id";
+constexpr const char* kSubjectTypeMember = "dpl.core.data_subject_id_type";
+
+bool is_trace_id(const std::string& t) {
+  return t.size() == 32 && t.find_first_not_of("0123456789abcdef") == std::string::npos &&
+         t != std::string(32, '0');
+}
+
+// RFC 3339 in UTC as the log writes it: YYYY-MM-DDTHH:MM:SS[.fraction]Z.
+bool is_utc_time(const std::string& t) {
+  static constexpr std::string_view shape = "dddd-dd-ddTdd:dd:dd";
+  if (t.size() < shape.size() + 1 || t.size() > 30 || t.back() != 'Z') return false;
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] == 'd' ? !std::isdigit(static_cast<unsigned char>(t[i])) : t[i] != shape[i]) {
+      return false;
+    }
+  }
+  const std::string rest = t.substr(shape.size(), t.size() - shape.size() - 1);
+  return rest.empty() || (rest.size() >= 2 && rest[0] == '.' &&
+                          rest.find_first_not_of("0123456789", 1) == std::string::npos);
+}
+
+// The record of the read API for one export record: the standard's camelCase names.
+ordered_json processing_activity(const ordered_json& r) {
+  ordered_json attributes = r["attributes"];
+  if (r.contains("foreign_operation"))
+    attributes["brug.recipient"] = r["foreign_operation"]["entity"];
+  return {{"traceId", r["trace_id"]},
+          {"spanId", r["span_id"]},
+          {"status", r["status_code"] == 1 ? "Ok" : "Error"},
+          {"name", r["name"]},
+          {"startTime", r["start_time"]},
+          {"endTime", r["end_time"]},
+          {"resource", {{"attributes", r["resource"]}}},
+          {"attributes", std::move(attributes)}};
+}
+
+Answer processing_activities(Call& c, const AuditRouteDeps& d) {
+  std::map<std::string, std::uint64_t> no_query;
+  if (auto p = numbers(c.request, no_query)) return Answer::refuse(*p);
+  FieldReader f(c.body);
+  f.only({kTraceMember, kActivityMember, kSubjectMember, kSubjectTypeMember, "startTime", "endTime",
+          "limit", "cursor"});
+  const std::string trace = f.text(kTraceMember, false, 32);
+  const std::string activity = f.text(kActivityMember, false, 200);
+  const std::string subject = f.text(kSubjectMember, false, 9);
+  const std::string subject_type = f.text(kSubjectTypeMember, false, 16);
+  const std::string start = f.text("startTime", false, 30);
+  const std::string end = f.text("endTime", false, 30);
+  const auto limit = static_cast<std::uint64_t>(
+      f.integer("limit", 1, static_cast<std::int64_t>(kMaxEntries), kDefaultActivityLimit));
+  const std::string cursor = f.text("cursor", false, 20);
+  if (f.problem()) return Answer::refuse(*f.problem());
+  if (trace.empty() && activity.empty() && subject.empty()) {
+    return Answer::refuse(validation_problem("(body)", std::string("needs at least one of ") +
+                                                           kTraceMember + ", " + kActivityMember +
+                                                           " or " + kSubjectMember));
+  }
+  if (!trace.empty() && !is_trace_id(trace)) {
+    return Answer::refuse(
+        validation_problem(kTraceMember, "must be a W3C trace id (32 lowercase hex digits)"));
+  }
+  if (!subject_type.empty() && subject_type != "BSN") {
+    return Answer::refuse(validation_problem(kSubjectTypeMember, "must be BSN"));
+  }
+  if (subject.empty() && !subject_type.empty()) {
+    return Answer::refuse(
+        validation_problem(kSubjectTypeMember, "needs " + std::string(kSubjectMember)));
+  }
+  for (const auto& [name, value] : {std::pair{"startTime", &start}, std::pair{"endTime", &end}}) {
+    if (!value->empty() && !is_utc_time(*value)) {
+      return Answer::refuse(validation_problem(name, "must be an RFC 3339 time in UTC (...Z)"));
+    }
+  }
+  AuditFilter filter;
+  filter.limit = kScanPage;
+  filter.from_time = start;
+  filter.to_time = end;
+  if (auto stop = resume_at(cursor, d.log, filter)) return std::move(*stop);
+  if (!subject.empty()) {
+    std::optional<Problem> problem;
+    auto bsn = parse_bsn(subject, kSubjectMember, problem);
+    if (problem) return Answer::refuse(*problem);
+    filter.subject = audit_subject(*bsn, d.keys);
+    c.context.subject = filter.subject;
+  }
+  // The purposes whose events carry this processing activity id; one of them narrows the index.
+  std::set<std::string> purposes;
+  if (!activity.empty()) {
+    for (const auto& [purpose, id] : d.activities) {
+      if (id == activity) purposes.insert(purpose);
+    }
+    if (!d.activities.contains(activity)) purposes.insert(activity);
+    if (purposes.size() == 1) filter.purpose = *purposes.begin();
+  }
+  auto found = d.log.search(filter);
+  if (!found) return Answer::fail();
+  ordered_json records = ordered_json::array();
+  std::optional<std::uint64_t> next;
+  for (const auto& [index, leaf] : *found) {
+    const auto e = nlohmann::json::parse(leaf, nullptr, false);
+    if (!e.is_object()) return Answer::fail();
+    if (!activity.empty() && !purposes.contains(e.value("purpose", ""))) continue;
+    const ordered_json r = logboek_record(e, leaf, d.activities);
+    if (!trace.empty() && r["trace_id"] != trace) continue;
+    records.push_back(processing_activity(r));
+    if (records.size() == limit) {
+      next = index + 1;
+      break;
+    }
+  }
+  if (!next && found->size() == filter.limit) next = found->back().first + 1;
+  ordered_json answer = {{"processingActivities", std::move(records)}};
+  if (next) answer["next_cursor"] = std::to_string(*next);
+  return Answer::respond(json_response(200, answer.dump()), filter.subject.empty()
+                                                                ? std::vector<AuditEvent>{}
+                                                                : lookup_event(c, filter.subject));
+}
 }  // namespace
 
 std::string default_audit_origin(const crypto::KeyDir& keys) {
@@ -325,6 +466,8 @@ void add_audit_routes(Pipeline& pipeline, AuditRouteDeps deps) {
   route("GET", "/v1/audit/log/tile/{tile...}", auditor, "audit.tile", Body::kNone, tile);
   route("POST", "/v1/audit/log/cosignature", auditor, "audit.cosign", Body::kJsonObject, cosign);
   route("POST", "/v1/audit/events/search", auditor, "audit.search", Body::kJsonObject, search);
+  route("POST", "/v1/processing-activities", auditor, "audit.processing-activities",
+        Body::kJsonObject, processing_activities);
   route("POST", "/v1/audit/subject-report", {Role::kGemeente, Role::kAuditor},
         "audit.subject-report", Body::kJsonObject, subject_report);
 }

@@ -1,9 +1,11 @@
 // The auditor's API (role auditor): checkpoint, entries, inclusion and consistency proofs,
-// event search; the same log in the C2SP formats (a tlog-checkpoint signed note, tlog-tiles);
-// and the subject report a gemeente or the FG needs for an access request (AVG art. 15). A
-// look-up by BSN (the report, a search by subject) is audited.
+// event search, the Logboek Dataverwerkingen read API (POST /v1/processing-activities); the same
+// log in the C2SP formats (a tlog-checkpoint signed note, tlog-tiles); and the subject report a
+// gemeente or the FG needs for an access request (AVG art. 15). A look-up by BSN (the report, a
+// search by subject) is audited.
 #pragma once
 
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,6 +33,8 @@ struct AuditRouteDeps {
   std::string origin;  // the checkpoint note's origin line and the log's key name
   // The witnesses whose cosignatures are accepted: key name and Ed25519 public key (hex).
   std::vector<std::pair<std::string, std::string>> witnesses;
+  // Purpose code -> processing-activity id (config logboek.processing_activities).
+  std::map<std::string, std::string> activities = {};
 };
 
 // The origin a configuration without `audit.origin` gets: "brug.invalid/audit/" + the signing

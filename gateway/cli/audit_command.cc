@@ -16,6 +16,7 @@
 #include "gateway/app/args.h"
 #include "gateway/app/config.h"
 #include "gateway/audit/audit_log.h"
+#include "gateway/audit/logboek.h"
 #include "gateway/audit/tlog.h"
 #include "gateway/audit_api/audit_routes.h"
 #include "gateway/audit_api/subject_report.h"
@@ -37,44 +38,6 @@ const char* const kAuditUsage =
 namespace {
 
 constexpr std::uint64_t kPage = 10000;
-
-// One Logboek Dataverwerkingen record (Logius standard, fields trace_id, span_id,
-// status_code, name, start_time, end_time, foreign_operation, attributes) for a leaf.
-// dpl.core.processing_activity_id is the gemeente's id of the processing activity (config
-// logboek.processing_activities maps each purpose to it), else the purpose code itself.
-nlohmann::ordered_json logboek_record(const nlohmann::json& e, const std::string& leaf,
-                                      const std::map<std::string, std::string>& activities) {
-  const std::string purpose = e.value("purpose", "");
-  const auto mapped = activities.find(purpose);
-  const auto leaf_hash = crypto::to_hex(crypto::sha256(leaf));
-  std::string trace = e.value("trace_id", "");
-  if (trace.size() != 32) {
-    trace = crypto::to_hex(crypto::sha256(e.value("request_id", ""))).substr(0, 32);
-  }
-  nlohmann::ordered_json r = {
-      {"trace_id", trace},
-      {"span_id", leaf_hash.substr(0, 16)},
-      {"name", e.value("action", "")},
-      {"status_code", e.value("decision", "") == "permit" ? 1 : 2},
-      {"start_time", e.value("time", "")},
-      {"end_time", e.value("time", "")},
-      {"resource", {{"name", "brug"}, {"version", BRUG_VERSION}}},
-      {"attributes",
-       {{"dpl.core.processing_activity_id", mapped != activities.end() ? mapped->second : purpose},
-        {"brug.purpose", purpose},
-        {"dpl.core.data_subject_id", e.value("subject", "")},
-        {"dpl.core.data_subject_id_type", "brug-audit-pseudonym"},
-        {"brug.actor", e.value("actor", "")},
-        {"brug.fields", e.value("fields", nlohmann::json::array())},
-        {"brug.legal_basis", e.value("basis", "")},
-        {"brug.policy_set", e.value("policy_set", "")},
-        {"brug.consent_ids", e.value("consent_ids", nlohmann::json::array())},
-        {"brug.reason", e.value("reason", "")}}}};
-  if (!e.value("recipient", "").empty()) {
-    r["foreign_operation"] = {{"trace_id", trace}, {"entity", e.value("recipient", "")}};
-  }
-  return r;
-}
 
 struct Opened {
   Config config;

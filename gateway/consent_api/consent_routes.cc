@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "adapters/formats/fhir_consent.h"
 #include "adapters/stores.h"
 #include "consent/registry.h"
 #include "crypto/env.h"
@@ -58,6 +59,30 @@ ordered_json to_json(const Consent& c, const Organisation& caller, const Consent
   }
   j["events"] = events;
   return j;
+}
+
+constexpr const char* kFhirJson = "application/fhir+json";
+
+// A consent as FHIR R4, naming the participant as the JSON answer does: a project by its own
+// pseudonym (Patient/<pseudonym>), everyone else not at all.
+nlohmann::json to_fhir(const Consent& c, const Organisation& caller, const ConsentRouteDeps& d,
+                       const std::string& now) {
+  std::string patient;
+  if (caller.role == Role::kProject) {
+    if (auto p = pseudonym_for(caller, c.participant, d.keys)) patient = "Patient/" + *p;
+  }
+  return adapters::to_fhir_consent(c, patient, now);
+}
+
+// One consent in the negotiated representation.
+Response consent_response(int status, const Consent& c, const Call& call, const ConsentRouteDeps& d,
+                          const std::string& now) {
+  if (call.representation != kFhirJson) {
+    return json_response(status, to_json(c, call.caller, d, now).dump());
+  }
+  Response out = json_response(status, to_fhir(c, call.caller, d, now).dump());
+  out.content_type = kFhirJson;
+  return out;
 }
 
 // May the caller see this consent at all? Government parties see every consent; a project sees
@@ -133,7 +158,7 @@ Answer record(Call& call, const ConsentRouteDeps& d) {
     return Status::ok();
   });
   if (!s.is_ok()) return Answer::fail(s);
-  Response out = json_response(201, to_json(*stored, caller, d, now).dump());
+  Response out = consent_response(201, *stored, call, d, now);
   out.headers.emplace_back("Location", "/v1/consents/" + stored->id);
   return Answer::committed(std::move(out));
 }
@@ -180,7 +205,7 @@ Answer withdraw(Call& call, const ConsentRouteDeps& d) {
   });
   if (!s.is_ok()) return Answer::fail(s);
   if (refused) return Answer::refuse(*refused);
-  return Answer::committed(json_response(200, to_json(*after, caller, d, now).dump()));
+  return Answer::committed(consent_response(200, *after, call, d, now));
 }
 
 Answer search(Call& call, const ConsentRouteDeps& d) {
@@ -193,32 +218,53 @@ Answer search(Call& call, const ConsentRouteDeps& d) {
   if (who.problem) return Answer::refuse(*who.problem);
   call.context.subject = audit_subject(d.keys, who.participant);
   const std::string now = d.env.now_rfc3339();
-  ordered_json list;
+  std::vector<Consent> visible;
   Status s = d.db.read([&](adapters::Stores& st) {
-    list = ordered_json::array();
+    visible.clear();
     auto all = st.consents.for_participant(who.participant);
     if (!all) return all.status();
-    for (const Consent& c : *all) {
-      if (may_see(c, caller)) list.push_back(to_json(c, caller, d, now));
+    for (Consent& c : *all) {
+      if (may_see(c, caller)) visible.push_back(std::move(c));
     }
     return Status::ok();
   });
   if (!s.is_ok()) return Answer::fail(s);
   AuditEvent e = call.event();
   e.decision = "permit";
-  return Answer::respond(json_response(200, ordered_json{{"consents", list}}.dump()), {e});
+  Response out;
+  if (call.representation == kFhirJson) {
+    // A FHIR search result: a searchset Bundle with one match entry per consent.
+    nlohmann::json entries = nlohmann::json::array();
+    for (const Consent& c : visible) {
+      entries.push_back(
+          {{"resource", to_fhir(c, caller, d, now)}, {"search", {{"mode", "match"}}}});
+    }
+    out = json_response(200, nlohmann::json{{"resourceType", "Bundle"},
+                                            {"type", "searchset"},
+                                            {"total", entries.size()},
+                                            {"entry", entries}}
+                                 .dump());
+    out.content_type = kFhirJson;
+  } else {
+    ordered_json list = ordered_json::array();
+    for (const Consent& c : visible) list.push_back(to_json(c, caller, d, now));
+    out = json_response(200, ordered_json{{"consents", list}}.dump());
+  }
+  return Answer::respond(std::move(out), {e});
 }
 
 }  // namespace
 
 void add_consent_routes(Pipeline& pipeline, ConsentRouteDeps deps) {
   const std::set<Role> recorders = {Role::kGemeente, Role::kParticipatiebedrijf, Role::kProject};
+  const std::vector<std::string> produces = {"application/json", kFhirJson};
   pipeline.add({"POST", "/v1/consents", recorders, "consent.record", "consent", Body::kJsonObject,
-                [deps](Call& c) { return record(c, deps); }});
+                [deps](Call& c) { return record(c, deps); }, produces});
   pipeline.add({"POST", "/v1/consents/{id}/withdraw", recorders, "consent.withdraw", "consent",
-                Body::kOptionalJsonObject, [deps](Call& c) { return withdraw(c, deps); }});
+                Body::kOptionalJsonObject, [deps](Call& c) { return withdraw(c, deps); },
+                produces});
   pipeline.add({"POST", "/v1/consents/search", recorders, "consent.search", "consent",
-                Body::kJsonObject, [deps](Call& c) { return search(c, deps); }});
+                Body::kJsonObject, [deps](Call& c) { return search(c, deps); }, produces});
 }
 
 }  // namespace brug::gateway

@@ -1,4 +1,6 @@
 // POST /v1/consents, POST /v1/consents/{id}/withdraw, POST /v1/consents/search.
+// Each answers brug's JSON, or on Accept: application/fhir+json the FHIR R4 Consent (a searchset
+// Bundle of them for a search) in the mapping of adapters/formats/fhir_consent.h.
 // A consent and its audit event commit together; a withdrawal commits together with the purge
 // of what waits for the grantee, its deletion notice and its audit event.
 #pragma once

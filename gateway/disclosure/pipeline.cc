@@ -1,5 +1,6 @@
 #include "gateway/disclosure/pipeline.h"
 
+#include "gateway/http/accept.h"
 #include "gateway/http/json_body.h"
 #include "gateway/identity/registry.h"
 
@@ -125,6 +126,12 @@ Response Pipeline::serve(Request& r) const {
         route.action, context);
   }
   Call call{r, *r.caller, route, policy_set_, nlohmann::json(), std::move(context)};
+  // negotiate: the answer's media type, before anything is read or stored
+  if (!route.produces.empty()) {
+    auto chosen = negotiate(r.accept, route.produces);
+    if (!chosen) return refuse(r, not_acceptable_problem(), route.action, call.context);
+    call.representation = std::move(*chosen);
+  }
   // parse
   if (route.body == Body::kJsonObject ||
       (route.body == Body::kOptionalJsonObject && !r.body.empty())) {
@@ -149,6 +156,7 @@ Response Pipeline::serve(Request& r) const {
     }
   }
   // respond
+  if (!route.produces.empty()) answer.response().headers.emplace_back("Vary", "Accept");
   return std::move(answer.response());
 }
 

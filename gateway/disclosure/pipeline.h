@@ -1,7 +1,8 @@
 // The one chain every request takes, composed once (as NLX's outway chains its plugins and
 // Envoy's filters stop the iteration):
 //
-//   authenticate -> limits -> route -> role -> parse -> use case (policy, consent, view)
+//   authenticate -> limits -> route -> role -> negotiate -> parse
+//                -> use case (policy, consent, view)
 //                -> audit -> respond
 //
 // A step that refuses stops the chain with a Problem, and the chain audits that refusal once,
@@ -43,6 +44,9 @@ struct Call {
   const std::string& policy_set;  // content hash of the loaded policies
   nlohmann::json body;            // the parsed body, for routes that take one
   AuditContext context;
+  // The media type the answer is to be in: the negotiated one of the route's `produces`
+  // (application/json for routes that do not negotiate).
+  std::string representation = "application/json";
 
   // An event for this request (request id, trace, caller, policy set) with the route's action
   // and what the context holds.
@@ -87,6 +91,10 @@ struct RouteSpec {
   std::string record_type;
   Body body = Body::kNone;
   UseCase use_case;
+  // The media types the route answers in, the default first; empty: the route does not
+  // negotiate (it answers application/json whatever Accept says). A route that negotiates
+  // refuses an Accept that allows none of them (406) and answers with Vary: Accept.
+  std::vector<std::string> produces = {};
 };
 
 class Pipeline {

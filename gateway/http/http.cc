@@ -165,6 +165,11 @@ Problem length_required_problem() {
   return {411, "length-required", "Length required",
           "A request with a body must send Content-Length or use chunked transfer encoding."};
 }
+Problem not_acceptable_problem() {
+  return {406, "not-acceptable", "Not acceptable",
+          "The Accept header allows none of the media types this route answers in (see the "
+          "API description); nothing was stored or disclosed."};
+}
 Problem internal_problem() {
   return {500, "internal", "Internal error",
           "The request failed inside the gateway; nothing was disclosed. Quote the instance."};

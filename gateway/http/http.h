@@ -23,6 +23,7 @@ struct Request {
   std::map<std::string, std::string> path_params;  // {name} segments of the matched route
   std::string body;
   std::string content_type;
+  std::string accept;       // the Accept fields, joined with ", " (RFC 9110 list semantics)
   std::string request_id;   // accepted from X-Request-Id or generated
   std::string traceparent;  // W3C trace context, when valid
   // What the transport saw, for the chain to judge: the client certificate's subject
@@ -62,6 +63,8 @@ Problem forbidden_problem(const std::string& detail);
 Problem unknown_organisation_problem();
 Problem payload_too_large_problem(std::int64_t limit);
 Problem length_required_problem();
+// 406: the Accept header allows none of the media types the route answers in.
+Problem not_acceptable_problem();
 Problem internal_problem();
 // 503: the database cannot take the request now (down, restarting, retries exhausted).
 Problem unavailable_problem();

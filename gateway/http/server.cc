@@ -742,6 +742,11 @@ void HttpsServer::State::handle(Connection& c) {
   const std::string trace = h.field("traceparent");
   if (is_valid_traceparent(trace)) r.traceparent = trace;
   r.content_type = h.field("content-type");
+  for (const auto& [name, value] : h.fields) {
+    if (name != "accept") continue;
+    if (!r.accept.empty()) r.accept += ", ";
+    r.accept += value;
+  }
   r.peer_serial_number = c.peer_serial_number;
   r.peer_common_name = c.peer_common_name;
   r.body = std::move(c.body);

@@ -150,6 +150,16 @@ TEST(FhirConsentRoundTrip, KeepsPurposeCategoriesPeriodGranteeAndEvidence) {
   }
 }
 
+TEST(FhirConsentRoundTrip, AnUnnamedPatientIsDisplayedOnlyAndLeftForTheCallerToIdentify) {
+  const json r = to_fhir_consent(make_consent(), "", kNow);
+  EXPECT_EQ(r["patient"], json({{"display", kFhirUnnamedPatient}}));  // ppc-2 still holds
+  EXPECT_EQ(r["performer"][0], r["patient"]);
+  auto back = from_fhir_consent(r);
+  ASSERT_TRUE(back.is_ok()) << back.message();
+  EXPECT_TRUE(back->patient_reference.empty());
+  EXPECT_EQ(back->consent.grantee, make_consent().grantee);
+}
+
 TEST(FhirConsentRoundTrip, KeepsTheWithdrawalOfAWithdrawnConsent) {
   Consent c = make_consent();
   c.events.push_back({EventKind::kWithdrawn, "2026-03-01T10:00:00.000Z", "reconnact-leusden"});
@@ -236,9 +246,11 @@ const std::vector<Refusal> kRefusals = {
      "Consent.scope"},
     {"NoCategory", [](json& r) { r["category"] = json::array(); }, "Consent.category"},
     {"NoPatient", [](json& r) { r.erase("patient"); }, "Consent.patient"},
-    {"PatientWithoutReference",
+    {"PatientWithoutReferenceOrDisplay", [](json& r) { r["patient"] = json::object(); },
+     "Consent.patient.reference"},
+    {"PatientWithAnEmptyDisplay",
      [](json& r) {
-       r["patient"] = {{"display", "x"}};
+       r["patient"] = {{"display", ""}};
      },
      "Consent.patient.reference"},
     {"NoProvision", [](json& r) { r.erase("provision"); }, "Consent.provision"},

@@ -1,5 +1,6 @@
 #include "gateway/http/http.h"
 
+#include "gateway/http/accept.h"
 #include "gateway/http/http1.h"
 
 #include <gtest/gtest.h>
@@ -156,6 +157,69 @@ TEST(Http1, DecodesChunkedBodiesAsTheyArrive) {
   http1::ChunkedDecoder bad;
   std::string in = "zz\r\n", body;
   EXPECT_EQ(bad.feed(in, body), http1::ChunkedDecoder::Result::kMalformed);
+}
+
+}  // namespace
+}  // namespace brug::gateway
+
+namespace brug::gateway {
+namespace {
+
+const std::vector<std::string> kConsentTypes = {"application/json", "application/fhir+json"};
+
+TEST(Negotiate, NoAcceptOrAWildcardGivesTheDefault) {
+  EXPECT_EQ(negotiate("", kConsentTypes), "application/json");
+  EXPECT_EQ(negotiate("  ", kConsentTypes), "application/json");
+  EXPECT_EQ(negotiate("*/*", kConsentTypes), "application/json");
+  EXPECT_EQ(negotiate("application/*", kConsentTypes), "application/json");
+  EXPECT_EQ(negotiate("text/html, */*;q=0.8", kConsentTypes), "application/json");
+}
+
+TEST(Negotiate, FhirIsChosenWhenNamedAndNotOutweighed) {
+  EXPECT_EQ(negotiate("application/fhir+json", kConsentTypes), "application/fhir+json");
+  EXPECT_EQ(negotiate("Application/FHIR+JSON", kConsentTypes), "application/fhir+json");
+  EXPECT_EQ(negotiate("application/fhir+json; fhirVersion=4.0", kConsentTypes),
+            "application/fhir+json");
+  // Named exactly at equal q: the more specialised type wins.
+  EXPECT_EQ(negotiate("application/json, application/fhir+json", kConsentTypes),
+            "application/fhir+json");
+  EXPECT_EQ(negotiate("application/fhir+json;q=0.9, application/json;q=0.5", kConsentTypes),
+            "application/fhir+json");
+  EXPECT_EQ(negotiate("application/fhir+json, */*;q=0.1", kConsentTypes), "application/fhir+json");
+  // An exact name beats a wildcard of the same q.
+  EXPECT_EQ(negotiate("*/*, application/fhir+json", kConsentTypes), "application/fhir+json");
+}
+
+TEST(Negotiate, QValuesDecide) {
+  EXPECT_EQ(negotiate("application/fhir+json;q=0.4, application/json;q=0.5", kConsentTypes),
+            "application/json");
+  EXPECT_EQ(negotiate("application/fhir+json;q=0.5, application/json;q=0.500", kConsentTypes),
+            "application/fhir+json");
+  // q=0 excludes, even under a wildcard that would allow it.
+  EXPECT_EQ(negotiate("*/*, application/json;q=0", kConsentTypes), "application/fhir+json");
+  EXPECT_EQ(negotiate("application/fhir+json;q=0, application/*", kConsentTypes),
+            "application/json");
+}
+
+TEST(Negotiate, AnAcceptThatAllowsNoneIsRefused) {
+  EXPECT_EQ(negotiate("text/html", kConsentTypes), std::nullopt);
+  EXPECT_EQ(negotiate("application/xml, text/*", kConsentTypes), std::nullopt);
+  EXPECT_EQ(negotiate("application/json;q=0, application/fhir+json;q=0", kConsentTypes),
+            std::nullopt);
+  EXPECT_EQ(negotiate("*/*;q=0", kConsentTypes), std::nullopt);
+  // A FHIR version brug does not write, a charset other than UTF-8: no match.
+  EXPECT_EQ(negotiate("application/fhir+json; fhirVersion=5.0", kConsentTypes), std::nullopt);
+  EXPECT_EQ(negotiate("application/json; charset=latin1", kConsentTypes), std::nullopt);
+}
+
+TEST(Negotiate, MalformedRangesAreIgnored) {
+  EXPECT_EQ(negotiate("application/json;q=2, application/fhir+json;q=0.3", kConsentTypes),
+            "application/fhir+json");
+  EXPECT_EQ(negotiate("application/json;q=0.1234", kConsentTypes), std::nullopt);
+  EXPECT_EQ(negotiate("json, */json, application/json;q", kConsentTypes), std::nullopt);
+  EXPECT_EQ(negotiate(",,application/fhir+json,,", kConsentTypes), "application/fhir+json");
+  EXPECT_EQ(negotiate(std::string(2000, ','), kConsentTypes), std::nullopt);
+  EXPECT_EQ(negotiate("application/json; x=\"a,b\", text/plain", kConsentTypes), std::nullopt);
 }
 
 }  // namespace

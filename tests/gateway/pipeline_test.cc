@@ -149,5 +149,56 @@ TEST_F(PipelineTest, ABodyOverTheLimitOrABadQueryIsRefusedBeforeTheRoute) {
   EXPECT_EQ(*log_.size(), 2U);
 }
 
+TEST_F(PipelineTest, ARouteThatNegotiatesAnswersInTheAcceptedTypeOrRefuses406Once) {
+  pipeline_.add({"POST",
+                 "/v1/shapes",
+                 {Role::kGemeente},
+                 "shape.read",
+                 "",
+                 Body::kJsonObject,
+                 [this](Call& c) {
+                   ++runs_;
+                   Response out = json_response(200, "{}");
+                   out.content_type = c.representation;
+                   return Answer::respond(std::move(out));
+                 },
+                 {"application/json", "application/fhir+json"}});
+  auto send = [&](const std::string& accept, const std::string& cn = "gemeente-a") {
+    Request r;
+    r.method = "POST";
+    r.path = "/v1/shapes";
+    r.request_id = "req-" + std::to_string(++requests_);
+    r.peer_common_name = cn;
+    r.body = "{}";
+    r.content_type = "application/json";
+    r.accept = accept;
+    return pipeline_.serve(r);
+  };
+  Response fhir = send("application/fhir+json");
+  EXPECT_EQ(fhir.content_type, "application/fhir+json");
+  EXPECT_EQ(fhir.headers, (std::vector<std::pair<std::string, std::string>>{{"Vary", "Accept"}}));
+  EXPECT_EQ(send("").content_type, "application/json");
+  EXPECT_EQ(runs_, 2);
+
+  Response refused = send("text/html");
+  EXPECT_EQ(refused.status, 406);
+  EXPECT_EQ(type(refused), "urn:brug:problem:not-acceptable");
+  auto events = events_of(requests_);
+  ASSERT_EQ(events.size(), 1U);
+  EXPECT_EQ(events[0]["action"], "shape.read");
+  EXPECT_EQ(events[0]["reason"], "not-acceptable");
+  // The role is checked first; the use case never ran for either refusal.
+  EXPECT_EQ(type(send("text/html", "project-b")), "urn:brug:problem:forbidden");
+  EXPECT_EQ(runs_, 2);
+  // A route that does not negotiate answers JSON whatever Accept says.
+  Request plain;
+  plain.method = "GET";
+  plain.path = "/healthz";
+  plain.request_id = "plain";
+  plain.peer_common_name = "gemeente-a";
+  plain.accept = "text/html";
+  EXPECT_EQ(pipeline_.serve(plain).status, 200);
+}
+
 }  // namespace
 }  // namespace brug::gateway

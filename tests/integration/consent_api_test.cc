@@ -1,10 +1,12 @@
 // POST /v1/consents, /v1/consents/{id}/withdraw and /v1/consents/search over real mutual TLS.
 #include <gtest/gtest.h>
 
+#include "adapters/formats/fhir_consent.h"
 #include "crypto/bsn.h"
 #include "crypto/keydir.h"
 #include "crypto/pseudonym.h"
 #include "tests/support/gateway_fixture.h"
+#include "tests/support/test_bsn.h"
 
 namespace brug::testing {
 namespace {
@@ -30,6 +32,10 @@ class ConsentApiTest : public GatewayFixture {
   }
   static Reply post(const std::string& org, const std::string& path, const nlohmann::json& body) {
     return client(org).post(path, body.dump());
+  }
+  static Reply post_accepting(const std::string& org, const std::string& path,
+                              const nlohmann::json& body, const std::string& accept) {
+    return client(org).send("POST", path, body.dump(), {{"Accept", accept}});
   }
   static nlohmann::json search(const std::string& org, const nlohmann::json& subject) {
     auto r = post(org, "/v1/consents/search", {{"subject", subject}});
@@ -190,6 +196,107 @@ TEST_F(ConsentApiTest, AnAuditorMayNotRecordOrSearchConsents) {
   EXPECT_EQ(post(kAuditor, "/v1/consents", consent_body("123456782", kReconnact)).status, 403);
   EXPECT_EQ(post(kAuditor, "/v1/consents/search", {{"subject", {{"bsn", "123456782"}}}}).status,
             403);
+}
+
+// The FHIR answer (Accept: application/fhir+json): the importer's mapping, in both directions.
+
+constexpr const char* kFhir = "application/fhir+json";
+
+TEST_F(ConsentApiTest, OnAcceptFhirJsonARecordedConsentIsAFhirR4ConsentThatNamesNobody) {
+  const std::string bsn = test_bsn(700);
+  auto r = post_accepting(kGemeente, "/v1/consents", consent_body(bsn, kReconnact), kFhir);
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.content_type, kFhir);
+  EXPECT_EQ(r.headers["Vary"], "Accept");
+  const auto j = json(r);
+  EXPECT_EQ(j["resourceType"], "Consent");
+  EXPECT_EQ(j["status"], "active");
+  const std::string id = j["identifier"][0]["value"];
+  EXPECT_EQ(r.headers["Location"], "/v1/consents/" + id);
+  // As the JSON answer names no subject to a gemeente, the FHIR one names no patient.
+  EXPECT_EQ(j["patient"], nlohmann::json({{"display", adapters::kFhirUnnamedPatient}}));
+  EXPECT_EQ(r.body.find(bsn), std::string::npos);
+  auto back = adapters::from_fhir_consent(j);
+  ASSERT_TRUE(back) << back.message();
+  EXPECT_EQ(back->consent_id, id);
+  EXPECT_EQ(back->consent.grantee, kReconnact);
+  EXPECT_EQ(back->consent.categories,
+            std::vector<std::string>({"contact", "profiel", "segmentatie"}));
+  EXPECT_EQ(back->consent.valid_until.to_string(), "2027-01-01");
+  EXPECT_EQ(back->consent.evidence.reference, "formulier 2026-014");
+  EXPECT_EQ(back->recorded_by, kGemeente);
+}
+
+TEST_F(ConsentApiTest, AFhirSearchIsABundleAndAProjectsPatientIsItsOwnPseudonym) {
+  const std::string bsn = test_bsn(701);
+  ASSERT_EQ(post(kGemeente, "/v1/consents", consent_body(bsn, kJobhulp)).status, 201);
+  ASSERT_EQ(post(kGemeente, "/v1/consents", consent_body(bsn, kReconnact)).status, 201);
+  auto all = post_accepting(kGemeente, "/v1/consents/search", {{"subject", {{"bsn", bsn}}}},
+                            "application/fhir+json, application/json;q=0.9");
+  ASSERT_EQ(all.status, 200) << all.body;
+  EXPECT_EQ(all.content_type, kFhir);
+  auto bundle = json(all);
+  EXPECT_EQ(bundle["resourceType"], "Bundle");
+  EXPECT_EQ(bundle["type"], "searchset");
+  EXPECT_EQ(bundle["total"], 2);
+  ASSERT_EQ(bundle["entry"].size(), 2u);
+  EXPECT_EQ(bundle["entry"][0]["resource"]["resourceType"], "Consent");
+  EXPECT_EQ(all.body.find(bsn), std::string::npos);
+
+  const std::string mine = pseudonym(kReconnact, bsn);
+  auto own = post_accepting(kReconnact, "/v1/consents/search", {{"subject", {{"pseudonym", mine}}}},
+                            kFhir);
+  ASSERT_EQ(own.status, 200) << own.body;
+  bundle = json(own);
+  ASSERT_EQ(bundle["entry"].size(), 1u);  // the grant to the other project stays hidden
+  const auto& consent = bundle["entry"][0]["resource"];
+  EXPECT_EQ(consent["patient"]["reference"], "Patient/" + mine);
+  EXPECT_EQ(consent["provision"]["provision"][0]["actor"][0]["reference"]["reference"],
+            std::string("Organization/") + kReconnact);
+}
+
+TEST_F(ConsentApiTest, AWithdrawalAnswersAnInactiveFhirConsentWithTheWithdrawal) {
+  auto r = post(kGemeente, "/v1/consents", consent_body(test_bsn(702), kReconnact));
+  ASSERT_EQ(r.status, 201);
+  const std::string id = json(r)["id"];
+  auto w = post_accepting(kGemeente, "/v1/consents/" + id + "/withdraw", nlohmann::json::object(),
+                          "application/fhir+json; fhirVersion=4.0");
+  ASSERT_EQ(w.status, 200) << w.body;
+  EXPECT_EQ(w.content_type, kFhir);
+  auto back = adapters::from_fhir_consent(json(w));
+  ASSERT_TRUE(back) << back.message();
+  EXPECT_FALSE(back->active);
+  ASSERT_TRUE(back->withdrawal.has_value());
+  EXPECT_EQ(back->withdrawal->actor, kGemeente);
+}
+
+TEST_F(ConsentApiTest, AWildcardNoAcceptOrAPreferenceForJsonKeepsTheJsonAnswer) {
+  const std::string bsn = test_bsn(703);
+  for (const std::string accept :
+       {"*/*", "", "application/json;q=0.9, application/fhir+json;q=0.1", "application/*"}) {
+    auto r = post_accepting(kGemeente, "/v1/consents", consent_body(bsn, kReconnact), accept);
+    ASSERT_EQ(r.status, 201) << accept << ": " << r.body;
+    EXPECT_EQ(r.content_type, "application/json") << accept;
+    EXPECT_TRUE(json(r).contains("grantee")) << accept;
+  }
+}
+
+TEST_F(ConsentApiTest, AnAcceptThatAllowsNeitherIs406AndNothingIsStored) {
+  const std::string bsn = test_bsn(704);
+  for (const std::string accept :
+       {"text/html", "application/fhir+json;q=0, application/json;q=0", "application/xml, text/*",
+        "application/fhir+json; fhirVersion=3.0"}) {
+    auto r = post_accepting(kGemeente, "/v1/consents", consent_body(bsn, kReconnact), accept);
+    EXPECT_EQ(r.status, 406) << accept;
+    EXPECT_EQ(r.content_type, "application/problem+json");
+    EXPECT_EQ(json(r)["type"], "urn:brug:problem:not-acceptable");
+    EXPECT_EQ(r.body.find(accept.substr(0, 9)), std::string::npos) << "the Accept is not echoed";
+  }
+  EXPECT_TRUE(search(kGemeente, {{"bsn", bsn}}).empty());
+  // Another role is refused for its role first, whatever it accepts.
+  EXPECT_EQ(
+      post_accepting(kAuditor, "/v1/consents", consent_body(bsn, kReconnact), "text/html").status,
+      403);
 }
 
 }  // namespace

@@ -1,8 +1,12 @@
 // `brug consent import --fhir FILE`: a FHIR R4 Consent is recorded through the gateway as the
-// consent it says; what brug cannot represent, or an inactive consent, is refused.
+// consent it says; what brug cannot represent, or an inactive consent, is refused. A consent the
+// gateway answered as FHIR (Accept: application/fhir+json) imports as the same consent.
 #include <gtest/gtest.h>
 
 #include "adapters/formats/fhir_consent.h"
+#include "crypto/bsn.h"
+#include "crypto/keydir.h"
+#include "crypto/pseudonym.h"
 #include "tests/support/gateway_fixture.h"
 #include "tests/support/test_bsn.h"
 
@@ -29,6 +33,45 @@ class FhirImportTest : public GatewayFixture {
     c.recorded_at = "2026-01-01T09:00:00.000Z";
     c.events.push_back({consent::EventKind::kGiven, c.recorded_at, c.recorded_by});
     return adapters::to_fhir_consent(c, "Patient/p-1", "2026-06-01T12:00:00.000Z");
+  }
+  static Reply post_fhir(const std::string& org, const std::string& path,
+                         const nlohmann::json& body) {
+    return client(org).send("POST", path, body.dump(), {{"Accept", "application/fhir+json"}});
+  }
+  // A FHIR Consent without what belongs to one recording (its id, its time).
+  static nlohmann::json content_of(nlohmann::json consent) {
+    consent.erase("id");
+    consent.erase("identifier");
+    consent.erase("dateTime");
+    return consent;
+  }
+  // Exports the consents of `subject` as FHIR, imports the first with `import_args`, and expects
+  // the subject's consents to be that one twice over.
+  static void expect_round_trip(const std::string& org, const nlohmann::json& subject,
+                                const std::vector<std::string>& import_args,
+                                bool same_recorder = true) {
+    auto before = post_fhir(org, "/v1/consents/search", {{"subject", subject}});
+    ASSERT_EQ(before.status, 200) << before.body;
+    const auto exported = json(before)["entry"][0]["resource"];
+    const std::string file = dir_->write(org + ".export.fhir.json", exported.dump(2));
+    std::vector<std::string> args = {"consent",  "import",           "--fhir", file,
+                                     "--config", config_with_port(), "--as",   org};
+    args.insert(args.end(), import_args.begin(), import_args.end());
+    auto r = run_brug(args);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    auto after = post_fhir(org, "/v1/consents/search", {{"subject", subject}});
+    ASSERT_EQ(after.status, 200) << after.body;
+    const auto entries = json(after)["entry"];
+    ASSERT_EQ(entries.size(), 2u);
+    EXPECT_NE(entries[1]["resource"]["id"], exported["id"]) << "a new consent was recorded";
+    EXPECT_EQ(content_of(entries[0]["resource"]), content_of(exported));
+    auto copy = content_of(entries[1]["resource"]), original = content_of(exported);
+    if (!same_recorder) {
+      EXPECT_EQ(copy["organization"][0]["reference"], "Organization/" + org);
+      copy.erase("organization");
+      original.erase("organization");
+    }
+    EXPECT_EQ(copy, original);
   }
 };
 
@@ -68,6 +111,47 @@ TEST_F(FhirImportTest, WhatBrugCannotRepresentIsRefusedNamingTheElement) {
   auto none = client(kGemeente).post("/v1/consents/search",
                                      nlohmann::json{{"subject", {{"bsn", test_bsn(951)}}}}.dump());
   EXPECT_TRUE(json(none)["consents"].empty());
+}
+
+TEST_F(FhirImportTest, AConsentAnsweredAsFhirImportsAsTheSameConsentForAGemeente) {
+  const std::string bsn = test_bsn(953);
+  auto first = client(kGemeente).post(
+      "/v1/consents",
+      nlohmann::json{{"subject", {{"bsn", bsn}}},
+                     {"grantee", kJobhulp},
+                     {"purpose", "begeleiding-naar-werk"},
+                     {"categories", {"profiel", "contact"}},
+                     {"valid_from", "2026-02-01"},
+                     {"valid_until", "2027-01-31"},
+                     {"evidence", {{"method", "mondeling"}, {"reference", "gesprek"}}}}
+          .dump());
+  ASSERT_EQ(first.status, 201) << first.body;
+  // The export names nobody; the gemeente names the person again on import.
+  expect_round_trip(kGemeente, {{"bsn", bsn}}, {"--bsn", bsn});
+}
+
+TEST_F(FhirImportTest, AConsentAnsweredAsFhirImportsAsTheSameConsentForAProject) {
+  const std::string bsn = test_bsn(954);
+  ASSERT_EQ(client(kGemeente)
+                .post("/v1/consents",
+                      nlohmann::json{{"subject", {{"bsn", bsn}}},
+                                     {"grantee", kReconnact},
+                                     {"purpose", "begeleiding-naar-werk"},
+                                     {"categories", {"contact"}},
+                                     {"valid_from", "2026-01-01"},
+                                     {"valid_until", "2026-12-31"},
+                                     {"evidence", {{"method", "digitaal"}, {"reference", "d-1"}}}}
+                          .dump())
+                .status,
+            201);
+  // The project's export names the person by its own pseudonym, which the import resolves.
+  auto keys = crypto::KeyDir::load(dir_->file("dev/keys"));
+  ASSERT_TRUE(keys) << keys.message();
+  const auto index =
+      crypto::participant_index(keys->participant_index_key(), *crypto::Bsn::parse(bsn));
+  const std::string pseudonym = crypto::pseudonym(keys->pseudonym_key(), kReconnact, index)->text();
+  // The project records the copy itself, so only the custodian differs.
+  expect_round_trip(kReconnact, {{"pseudonym", pseudonym}}, {}, false);
 }
 
 }  // namespace

@@ -192,6 +192,18 @@ TEST_F(HostileTest, NoProblemOrLogLineEchoesWhatTheClientSent) {
   EXPECT_EQ(r.status, 400) << r.body;
   EXPECT_EQ(r.body.find(marker), std::string::npos) << r.body;
 
+  // An Accept header no route answers in, and a data subject given to the auditor's read API.
+  r = client(kGemeente).send("POST", "/v1/consents/search", "{}",
+                             {{"Accept", "text/" + marker + ", application/x-" + marker}});
+  EXPECT_EQ(r.status, 406) << r.body;
+  EXPECT_EQ(r.body.find(marker), std::string::npos) << r.body;
+  for (const std::string& subject : {marker, std::string("99999901")}) {
+    r = client(kAuditor).post("/v1/processing-activities",
+                              nlohmann::json{{"dpl.core.data_subject_id", subject}}.dump());
+    EXPECT_TRUE(r.status == 200 || r.status == 400) << r.body;
+    EXPECT_EQ(r.body.find(subject), std::string::npos) << r.body;
+  }
+
   // A method no route knows: 405 or 404, and neither the log nor the metrics carry it.
   r = client(kLaborijn).send("JANSEN999999011", "/healthz");
   EXPECT_TRUE(r.status == 405 || r.status == 404) << r.status;

@@ -25,6 +25,7 @@ struct Refusal {
   std::string method, path, body, content_type;
   int status;
   std::string slug, action;
+  std::string accept = {};  // an Accept header, when not empty
 };
 
 class RefusalTest : public GatewayFixture {
@@ -68,6 +69,7 @@ class RefusalTest : public GatewayFixture {
     const std::uint64_t before = audit_size();
     std::map<std::string, std::string> headers = {{"X-Request-Id", id}};
     if (!r.content_type.empty()) headers["Content-Type"] = r.content_type;
+    if (!r.accept.empty()) headers["Accept"] = r.accept;
     HttpsClient c = r.org.empty() ? client(*stranger_) : client(r.org);
     Reply reply = c.send(r.method, r.path, r.body, headers);
     EXPECT_EQ(reply.status, r.status) << what << ": " << reply.body;
@@ -101,6 +103,7 @@ const std::vector<RouteUnderTest>& routes() {
       {"GET", "/v1/audit/proof/inclusion", "audit.proof", {kAuditor}, false, true},
       {"GET", "/v1/audit/proof/consistency", "audit.proof", {kAuditor}, false, true},
       {"POST", "/v1/audit/events/search", "audit.search", {kAuditor}, true, false},
+      {"POST", "/v1/processing-activities", "audit.processing-activities", {kAuditor}, true, false},
       {"POST",
        "/v1/audit/subject-report",
        "audit.subject-report",
@@ -217,9 +220,35 @@ TEST_F(RefusalTest, TheUseCasesOwnRefusalsLeaveOneAuditEventEach) {
        "unfixed-period", "report.outcomes"},
       {kAuditor, "GET", "/v1/audit/entries?start=5&end=1", "", "", 400, "validation",
        "audit.entries"},
+      {kAuditor, "POST", "/v1/processing-activities", "{}", "", 400, "validation",
+       "audit.processing-activities"},
+      {kAuditor, "POST", "/v1/processing-activities",
+       R"({"dpl.core.data_subject_id": "123456789"})", "", 400, "validation",
+       "audit.processing-activities"},
+      {kAuditor, "POST", "/v1/processing-activities",
+       R"({"traceId": "4bf92f3577b34da6a3ce929d0e0e4736", "cursor": "x"})", "", 400, "bad-cursor",
+       "audit.processing-activities"},
+      {kAuditor, "POST", "/v1/processing-activities?traceId=1",
+       R"({"traceId": "4bf92f3577b34da6a3ce929d0e0e4736"})", "", 400, "validation",
+       "audit.processing-activities"},
   };
   int n = 300;
   for (const auto& c : cases) expect_refused_once(c, ++n);
+}
+
+// The routes that answer in more than one media type refuse an Accept that allows none of them,
+// before the body is even read, with one event.
+TEST_F(RefusalTest, AnAcceptThatAllowsNoAnswerLeavesOneAuditEvent) {
+  int n = 400;
+  for (const auto& route : routes()) {
+    if (!route.path.starts_with("/v1/consents")) continue;
+    for (const std::string accept : {"text/html", "application/json;q=0"}) {
+      expect_refused_once({route.allowed.front(), route.method, route.path, "{}", "", 406,
+                           "not-acceptable", route.action, accept},
+                          ++n);
+    }
+  }
+  EXPECT_EQ(n, 406);
 }
 
 }  // namespace

@@ -108,7 +108,8 @@ function check(t) {
     if (t.body_size === 0 && Object.keys(content).length === 0) return;
     return fail(t, `content type ${type} not documented for ${key} ${status}`);
   }
-  if (type === 'application/json' || type === 'application/problem+json') {
+  // Every JSON answer (application/json, problem+json, fhir+json) is checked against its schema.
+  if (type === 'application/json' || type.endsWith('+json')) {
     let body;
     try {
       body = JSON.parse(t.body);
