@@ -38,24 +38,25 @@ Result<std::uint64_t> SqliteAuditStore::size() {
 }
 
 Status SqliteAuditStore::add_leaves(const std::vector<AuditLeafRow>& leaves) {
+  std::vector<std::vector<SqlValue>> rows;
+  rows.reserve(leaves.size());
   for (const AuditLeafRow& l : leaves) {
-    BRUG_RETURN_IF_ERROR(
-        tx_.exec("INSERT INTO audit_events (idx, leaf, leaf_hash, time, actor, action, "
-                 "purpose, subject, recipient, decision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                 {i64(l.index), Blob(l.leaf.begin(), l.leaf.end()), blob_of(l.hash), l.time,
-                  l.actor, l.action, l.purpose, l.subject, l.recipient, l.decision})
-            .status());
+    rows.push_back({i64(l.index), Blob(l.leaf.begin(), l.leaf.end()), blob_of(l.hash), l.time,
+                    l.actor, l.action, l.purpose, l.subject, l.recipient, l.decision});
   }
-  return Status::ok();
+  return insert_rows(tx_,
+                     "INSERT INTO audit_events (idx, leaf, leaf_hash, time, actor, action, "
+                     "purpose, subject, recipient, decision)",
+                     10, std::move(rows));
 }
 
 Status SqliteAuditStore::add_nodes(const std::vector<AuditNodeRow>& nodes) {
+  std::vector<std::vector<SqlValue>> rows;
+  rows.reserve(nodes.size());
   for (const AuditNodeRow& n : nodes) {
-    BRUG_RETURN_IF_ERROR(tx_.exec("INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)",
-                                  {std::int64_t{n.level}, i64(n.index), blob_of(n.hash)})
-                             .status());
+    rows.push_back({std::int64_t{n.level}, i64(n.index), blob_of(n.hash)});
   }
-  return Status::ok();
+  return insert_rows(tx_, "INSERT INTO audit_nodes (level, idx, hash)", 3, std::move(rows));
 }
 
 Result<Hash> SqliteAuditStore::node(unsigned level, std::uint64_t index) {

@@ -36,6 +36,20 @@ Status SqliteExchangeStore::put_participant(const ParticipantRow& row, const std
       .status();
 }
 
+Status SqliteExchangeStore::put_participants(const std::vector<ParticipantRow>& rows,
+                                             const std::string& now) {
+  std::vector<std::vector<SqlValue>> values;
+  values.reserve(rows.size());
+  for (const ParticipantRow& r : rows) {
+    values.push_back({r.participant, blob_or_null(r.wrapped_key), blob_or_null(r.sealed_bsn), now});
+  }
+  return insert_rows(tx_,
+                     "INSERT INTO participants (participant, wrapped_key, sealed_bsn, created_at)",
+                     4, std::move(values),
+                     "ON CONFLICT (participant) DO UPDATE SET wrapped_key = excluded.wrapped_key, "
+                     "sealed_bsn = excluded.sealed_bsn, erased_at = NULL");
+}
+
 Result<bool> SqliteExchangeStore::erase_participant(const std::string& p, const std::string& now) {
   auto changed = tx_.exec(
       "UPDATE participants SET wrapped_key = NULL, sealed_bsn = NULL, erased_at = ? "
@@ -78,6 +92,19 @@ Status SqliteExchangeStore::add_referral(const NewReferral& n) {
           {n.id, n.source_org, n.source_ref, n.participant, n.recipient, n.purpose, n.sealed,
            n.content_hash, n.received_at})
       .status();
+}
+
+Status SqliteExchangeStore::add_referrals(const std::vector<NewReferral>& referrals) {
+  std::vector<std::vector<SqlValue>> values;
+  values.reserve(referrals.size());
+  for (const NewReferral& n : referrals) {
+    values.push_back({n.id, n.source_org, n.source_ref, n.participant, n.recipient, n.purpose,
+                      n.sealed, n.content_hash, n.received_at});
+  }
+  return insert_rows(tx_,
+                     "INSERT INTO referrals (id, source_org, source_ref, participant, recipient, "
+                     "purpose, sealed, content_hash, received_at)",
+                     9, std::move(values));
 }
 
 Result<std::vector<PendingReferral>> SqliteExchangeStore::pending_referrals(

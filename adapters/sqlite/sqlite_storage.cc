@@ -460,6 +460,29 @@ class SqliteStorage final : public Storage {
 
 }  // namespace
 
+Status insert_rows(Tx& tx, const std::string& head, std::size_t columns,
+                   std::vector<std::vector<SqlValue>> rows, const std::string& tail) {
+  constexpr std::size_t kMaxRows = 64;
+  std::string one = "(";
+  for (std::size_t c = 0; c < columns; ++c) one += c == 0 ? "?" : ", ?";
+  one += ")";
+  for (std::size_t start = 0, n = 0; start < rows.size(); start += n) {
+    n = 1;
+    while (n * 2 <= rows.size() - start && n * 2 <= kMaxRows) n *= 2;
+    std::string sql = head;
+    std::vector<SqlValue> params;
+    params.reserve(n * columns);
+    for (std::size_t i = 0; i < n; ++i) {
+      sql += i == 0 ? " VALUES " : ", ";
+      sql += one;
+      for (SqlValue& v : rows[start + i]) params.push_back(std::move(v));
+    }
+    if (!tail.empty()) sql += " " + tail;
+    BRUG_RETURN_IF_ERROR(tx.exec(sql, std::move(params)).status());
+  }
+  return Status::ok();
+}
+
 Result<std::unique_ptr<Storage>> open_sqlite_storage(const SqliteOptions& options) {
   static std::once_flag registered;
   std::call_once(registered, [] { Poco::Data::SQLite::Connector::registerConnector(); });

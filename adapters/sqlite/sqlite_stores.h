@@ -42,6 +42,8 @@ class SqliteExchangeStore final : public ExchangeStore {
   Result<std::optional<StoredReferral>> referral_by_source(const std::string& source_org,
                                                            const std::string& source_ref) override;
   Status add_referral(const NewReferral& referral) override;
+  Status add_referrals(const std::vector<NewReferral>& referrals) override;
+  Status put_participants(const std::vector<ParticipantRow>& rows, const std::string& now) override;
   Result<std::vector<PendingReferral>> pending_referrals(const std::string& recipient,
                                                          std::int64_t after,
                                                          std::int64_t limit) override;
