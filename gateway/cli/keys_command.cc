@@ -3,10 +3,12 @@
 #include <string>
 
 #include "crypto/bsn.h"
+#include "crypto/env.h"
 #include "crypto/envelope.h"
 #include "crypto/keydir.h"
 #include "gateway/app/args.h"
 #include "gateway/app/config.h"
+#include "gateway/audit/audit_log.h"
 
 namespace brug::gateway {
 
@@ -72,6 +74,18 @@ Result<RotationReport> rotate_keks(adapters::Database& db, const std::string& ke
   auto keys = crypto::KeyDir::load(key_dir);
   if (!keys) return keys.status();
   BRUG_RETURN_IF_ERROR(check_kek_versions(db, keys->keks(), key_dir));
+  {
+    // The operator's act is in the log before it changes anything: a log that cannot take it
+    // stops the rotation.
+    AuditLog log(db, keys->signing_key(), {}, crypto::Env::system());
+    AuditEvent e;
+    e.request_id = "cli";
+    e.action = "keys.rotate";
+    e.decision = "permit";
+    if (Status s = log.append({e}); !s.is_ok()) {
+      return Status::error(s.code(), "the rotation could not be audited: " + s.message());
+    }
+  }
 
   RotationReport report;
   // One version in the directory: a rotation starts with a new one. More than one: an earlier

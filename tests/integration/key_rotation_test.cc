@@ -117,6 +117,22 @@ TEST_F(KeyRotationTest, RecordsPushedBeforeARotationOpenAfterItUnderTheNewVersio
   EXPECT_FALSE(fs::exists(kek(v + 1)));
   ASSERT_NO_FATAL_FAILURE(restart_gateway());
   EXPECT_EQ(opened(), before + 3);
+
+  // Each rotation is in the audit log, and the log still verifies.
+  const std::string exported = dir_->file("export-after-rotations");
+  ASSERT_EQ(run_brug({"audit", "export", "--config", config_file(), "--out", exported}).exit_code,
+            0);
+  const std::string entries = TempDir::read(exported + "/entries.jsonl");
+  std::size_t rotations = 0;
+  for (std::size_t at = 0;
+       (at = entries.find("\"action\":\"keys.rotate\"", at)) != std::string::npos; ++at) {
+    ++rotations;
+  }
+  EXPECT_EQ(rotations, 2U);
+  const std::string key =
+      run_brug({"audit", "pubkey", "--config", config_file()}).output.substr(0, 64);
+  auto verified = run_brug({"audit", "verify", exported, "--pubkey", key});
+  EXPECT_EQ(verified.exit_code, 0) << verified.output;
 }
 
 TEST_F(KeyRotationTest, AnInterruptedRotationLosesNothingAndFinishesWhenRunAgain) {
@@ -134,7 +150,8 @@ TEST_F(KeyRotationTest, AnInterruptedRotationLosesNothingAndFinishesWhenRunAgain
     auto inner = gateway::open_database(*config_);
     ASSERT_TRUE(inner) << inner.message();
     adapters::testing::FaultyDatabase db(std::move(inner).value());
-    db.arm(adapters::testing::Fault::kCommitFails, 2);  // the second batch does not commit
+    // Write 1 is the audit event, 2 the first batch: the second batch does not commit.
+    db.arm(adapters::testing::Fault::kCommitFails, 3);
     auto report = gateway::rotate_keks(db, config_->key_dir, 4);
     ASSERT_FALSE(report) << "the failed commit stops the rotation";
     EXPECT_NE(report.message().find("run brug keys rotate again"), std::string::npos)
