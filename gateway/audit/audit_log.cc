@@ -569,9 +569,42 @@ class TileHashSource : public crypto::MerkleHashSource {
 
 }  // namespace
 
-Status verify_audit_tiles(const std::string& dir, const std::string& public_key_hex) {
-  auto key = crypto::VerifyKey::from_hex(public_key_hex);
-  if (!key) return Status::error(Code::kInvalidArgument, "--pubkey: " + key.message());
+namespace {
+
+// The log's key as given: 64 hex digits, or a note verifier key NAME+HASH+BASE64(0x01 || key)
+// (the JSON checkpoint's note_verifier_key), whose hash must be its name's and key's.
+Result<crypto::VerifyKey> log_key(const std::string& text, std::string& name) {
+  name.clear();
+  const auto first = text.find('+');
+  if (first == std::string::npos) {
+    auto key = crypto::VerifyKey::from_hex(text);
+    if (!key) return Status::error(Code::kInvalidArgument, "--pubkey: " + key.message());
+    return key;
+  }
+  const auto second = text.find('+', first + 1);
+  const Status bad =
+      Status::error(Code::kInvalidArgument,
+                    "--pubkey: not 64 hex digits nor a note verifier key NAME+HASH+BASE64");
+  if (second == std::string::npos) return bad;
+  auto bytes = crypto::from_base64(std::string_view(text).substr(second + 1), "verifier key");
+  if (!bytes || bytes->size() != 33 || (*bytes)[0] != kNoteEd25519) return bad;
+  auto key = crypto::VerifyKey::from_bytes(std::span(*bytes).subspan(1));
+  if (!key) return bad;
+  name = text.substr(0, first);
+  if (crypto::to_hex(note_key_hash(name, kNoteEd25519, *key)) !=
+      text.substr(first + 1, second - first - 1)) {
+    return Status::error(Code::kInvalidArgument,
+                         "--pubkey: the verifier key's hash is not that of its name and key");
+  }
+  return key;
+}
+
+}  // namespace
+
+Status verify_audit_tiles(const std::string& dir, const std::string& public_key) {
+  std::string key_name;
+  auto key = log_key(public_key, key_name);
+  if (!key) return key.status();
   const std::string checkpoint_file = dir + "/checkpoint";
   auto text = read_whole(checkpoint_file);
   if (!text) return text.status();
@@ -579,6 +612,10 @@ Status verify_audit_tiles(const std::string& dir, const std::string& public_key_
   if (!note) return Status::error(Code::kCorrupt, checkpoint_file + ": " + note.message());
   auto body = parse_checkpoint_body(note->body);
   if (!body) return Status::error(Code::kCorrupt, checkpoint_file + ": " + body.message());
+  if (!key_name.empty() && key_name != body->origin) {
+    return Status::error(Code::kCorrupt,
+                         checkpoint_file + ": its origin is not the verifier key's name");
+  }
   if (Status s = verify_note(*note, body->origin, *key); !s.is_ok()) {
     return Status::error(Code::kCorrupt,
                          checkpoint_file + ": not signed by the log's key (" + s.message() + ")");

@@ -131,7 +131,8 @@ Status verify_audit_export(const std::string& dir, const std::string& public_key
 // place and chained, the root of the entries the signed root, every hash tile (level 0: each
 // entry's leaf hash) matching the entries, and the root recomputed from the tiles alone. Ok, or
 // the first problem, naming the file.
-Status verify_audit_tiles(const std::string& dir, const std::string& public_key_hex);
+// The key: 64 hex digits, or the note verifier key NAME+HASH+BASE64 (its name the origin).
+Status verify_audit_tiles(const std::string& dir, const std::string& public_key);
 
 // The same for the live log in `db`, and what the export cannot see: every stored node (the
 // perfect subtree hashes proofs are built from, leaf hashes included) against the leaves it

@@ -30,7 +30,7 @@ const char* const kAuditUsage =
     "       brug audit export --config FILE --out DIR [--format brug|logboek]\n"
     "       brug audit verify DIR --pubkey HEX\n"
     "       brug audit fetch --config FILE [--as ORG] --out DIR\n"
-    "       brug audit verify --tiles DIR --pubkey HEX\n"
+    "       brug audit verify --tiles DIR --pubkey HEX|NAME+HASH+BASE64\n"
     "       brug audit verify --config FILE\n"
     "       brug audit subject-report --config FILE --bsn BSN [--format text|json|html]\n"
     "       brug audit witness-key --out FILE\n"

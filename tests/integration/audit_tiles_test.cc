@@ -36,8 +36,8 @@ class AuditTilesTest : public GatewayFixture {
     return run_brug(
         {"audit", "fetch", "--config", dir_->file("dev/auditor.json"), "--as", as, "--out", out});
   }
-  static RunResult verify(const std::string& dir) {
-    return run_brug({"audit", "verify", "--tiles", dir, "--pubkey", pubkey()});
+  static RunResult verify(const std::string& dir, const std::string& key = pubkey()) {
+    return run_brug({"audit", "verify", "--tiles", dir, "--pubkey", key});
   }
   // A copy of a fetched folder with the byte at `at` of `file` changed.
   static std::string tampered(const std::string& fetched, const std::string& file, std::size_t at) {
@@ -64,6 +64,18 @@ TEST_F(AuditTilesTest, TheFetchedCheckpointAndTilesVerify) {
   auto v = verify(dir);
   EXPECT_EQ(v.exit_code, 0) << v.output;
   EXPECT_NE(v.output.find("ok:"), std::string::npos) << v.output;
+
+  // The note verifier key of the JSON checkpoint (what Go's sumdb/note reads) works as well;
+  // another log's key, or a verifier key with a wrong hash, does not.
+  const std::string vkey = json(client(kAuditor).get("/v1/audit/checkpoint"))["note_verifier_key"];
+  auto by_vkey = verify(dir, vkey);
+  EXPECT_EQ(by_vkey.exit_code, 0) << by_vkey.output;
+  auto other = verify(dir, std::string(64, 'a'));
+  EXPECT_EQ(other.exit_code, 1) << other.output;
+  std::string bad_hash = vkey;
+  const auto plus = bad_hash.find('+');
+  bad_hash[plus + 1] = bad_hash[plus + 1] == '0' ? '1' : '0';
+  EXPECT_EQ(verify(dir, bad_hash).exit_code, 2) << "a wrong command line";
 }
 
 TEST_F(AuditTilesTest, AFlippedByteInAnEntryBundleATileOrTheSignatureFailsNamingTheFile) {
