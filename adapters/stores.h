@@ -15,6 +15,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -113,6 +114,17 @@ struct OutcomeForSender {
   std::string referral_purpose;
 };
 
+// The 4-byte big-endian KEK version prefix of a wrapped data key (crypto/envelope.h), as the
+// stores compare and group it; and back (kCorrupt unless 4 bytes).
+Blob kek_version_prefix(std::uint32_t version);
+Result<std::uint32_t> kek_version_of_prefix(const Blob& prefix);
+
+// A participant's wrapped data key, as KEK rotation reads it.
+struct WrappedKeyRow {
+  std::string participant;
+  Blob wrapped_key;
+};
+
 class ExchangeStore {
  public:
   virtual ~ExchangeStore() = default;
@@ -189,6 +201,20 @@ class ExchangeStore {
   // For each item, in order: mark_fed(item.ref_id) and, when that took it, add_feed_item(item).
   // Returns how many entered the feed.
   virtual Result<std::int64_t> feed_referrals(const std::vector<NewFeedItem>& items);
+
+  // KEK rotation (`brug keys rotate`). A wrapped key names its KEK version in its first 4 bytes,
+  // big-endian (crypto/envelope.h); the stores read that prefix, never the rest.
+  // How many participants have a wrapped key under each KEK version (erased ones have none).
+  virtual Result<std::map<std::uint32_t, std::int64_t>> wrapped_key_versions() = 0;
+  // Up to `limit` participants after `after` (participant order) whose wrapped key is not under
+  // KEK version `version`, in participant order: one batch of a rotation, resumable by cursor.
+  virtual Result<std::vector<WrappedKeyRow>> keys_not_under(std::uint32_t version,
+                                                            const std::string& after,
+                                                            std::int64_t limit) = 0;
+  // Replaces the participant's wrapped key by `fresh` if it still is `old`; false, with nothing
+  // changed, when it was erased or given another key meanwhile.
+  virtual Result<bool> replace_wrapped_key(const std::string& participant, const Blob& old,
+                                           const Blob& fresh) = 0;
 };
 
 // ---- the audit log ---------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sodium.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -116,6 +117,10 @@ Status write_key_file(const std::string& path, std::span<const std::uint8_t> byt
   }
   return Status::ok();
 }
+
+// Where add_kek_version writes a new KEK before renaming it into place. Not "kek."-prefixed,
+// so a leftover from a crash does not fail the load; the next add_kek_version replaces it.
+constexpr const char* kNewKekFile = ".kek.new";
 
 Status sync_dir(const std::string& dir) {
   Fd f{::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
@@ -299,10 +304,74 @@ Result<std::uint32_t> KeyDir::add_kek_version(const std::string& dir) {
   if (next == 0) return Status::error(Code::kFailedPrecondition, "KEK versions exhausted");
   auto kek = Kek::generate();
   if (!kek.is_ok()) return kek.status();
-  BRUG_RETURN_IF_ERROR(
-      write_key_file(join(dir, std::string(kKekPrefix) + std::to_string(next)), kek->expose()));
+  const std::string aside = join(dir, kNewKekFile);
+  const std::string path = join(dir, std::string(kKekPrefix) + std::to_string(next));
+  if (::unlink(aside.c_str()) != 0 && errno != ENOENT) {
+    return Status::error(Code::kIo, "cannot remove " + aside + ": " + errno_text());
+  }
+  BRUG_RETURN_IF_ERROR(write_key_file(aside, kek->expose()));
+  // link() (not rename) so that a kek.<next> that appeared meanwhile is never replaced.
+  if (::link(aside.c_str(), path.c_str()) != 0) {
+    return Status::error(errno == EEXIST ? Code::kAlreadyExists : Code::kIo,
+                         "cannot create key file " + path + ": " + errno_text());
+  }
+  ::unlink(aside.c_str());
   BRUG_RETURN_IF_ERROR(sync_dir(dir));
   return next;
+}
+
+Status KeyDir::remove_kek_version(const std::string& dir, std::uint32_t version) {
+  BRUG_RETURN_IF_ERROR(check_dir(dir));
+  auto keks = load_keks(dir);
+  if (!keks.is_ok()) return keks.status();
+  const std::string path = join(dir, std::string(kKekPrefix) + std::to_string(version));
+  if (keks->find(version) == nullptr) {
+    return Status::error(Code::kNotFound, "key file " + path + " is missing");
+  }
+  if (version == keks->current_version()) {
+    return Status::error(Code::kFailedPrecondition,
+                         "key file " + path + " is the current KEK; it is never removed");
+  }
+  if (::unlink(path.c_str()) != 0) {
+    return Status::error(Code::kIo, "cannot remove key file " + path + ": " + errno_text());
+  }
+  return sync_dir(dir);
+}
+
+Result<KeyDirLock> KeyDirLock::acquire(const std::string& dir, Mode mode) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return Status::error(Code::kNotFound, "key dir " + dir + " is missing");
+    return Status::error(Code::kIo, "cannot open key dir " + dir + ": " + errno_text());
+  }
+  KeyDirLock lock(fd);
+  const int op = (mode == Mode::kShared ? LOCK_SH : LOCK_EX) | LOCK_NB;
+  while (::flock(fd, op) != 0) {
+    if (errno == EINTR) continue;
+    if (errno == EWOULDBLOCK) {
+      return Status::error(
+          Code::kFailedPrecondition,
+          mode == Mode::kShared
+              ? "key dir " + dir + " is locked by `brug keys rotate`; start after it finished"
+              : "key dir " + dir +
+                    " is in use by a running gateway (or another brug keys rotate); stop it first");
+    }
+    return Status::error(Code::kIo, "cannot lock key dir " + dir + ": " + errno_text());
+  }
+  return lock;
+}
+
+KeyDirLock& KeyDirLock::operator=(KeyDirLock&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = other.fd_;
+    other.fd_ = -1;
+  }
+  return *this;
+}
+
+KeyDirLock::~KeyDirLock() {
+  if (fd_ >= 0) ::close(fd_);
 }
 
 Result<KeyDir> KeyDir::ephemeral() {

@@ -47,8 +47,14 @@ class KeyDir {
   static Status create(const std::string& dir);
   // Loads and checks a key directory.
   static Result<KeyDir> load(const std::string& dir);
-  // Adds KEK version current+1 to `dir` and returns its number. Old versions stay.
+  // Adds KEK version current+1 to `dir` and returns its number. Old versions stay. The file
+  // appears whole or not at all (written aside, synced, renamed): a crash leaves no kek.<N>
+  // that fails the load.
   static Result<std::uint32_t> add_kek_version(const std::string& dir);
+  // Deletes kek.<version> from `dir` (and syncs the directory). Refuses the current (highest)
+  // version and a version that is not there. The caller checks first that no wrapped data key
+  // names the version (brug keys rotate asks the database).
+  static Status remove_kek_version(const std::string& dir, std::uint32_t version);
   // Fresh key material held only in memory (tests, tools). One KEK version.
   static Result<KeyDir> ephemeral();
 
@@ -76,6 +82,26 @@ class KeyDir {
   ReportNoiseKey report_noise_key_;
   KekRing keks_;
   SigningKey signing_key_;
+};
+
+// An advisory lock (flock) on the key directory: a serving gateway holds it shared for its
+// whole life, `brug keys rotate` exclusive, so the two never run at once on one host (a serving
+// gateway keeps the KEK versions it loaded at start and could not open a key re-wrapped under a
+// newer one). Released when the object is destroyed (or the process ends, even by a crash).
+class KeyDirLock {
+ public:
+  enum class Mode { kShared, kExclusive };
+  // Never waits: kFailedPrecondition, naming the directory, when the other mode holds it.
+  static Result<KeyDirLock> acquire(const std::string& dir, Mode mode);
+  KeyDirLock(KeyDirLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  KeyDirLock& operator=(KeyDirLock&& other) noexcept;
+  KeyDirLock(const KeyDirLock&) = delete;
+  KeyDirLock& operator=(const KeyDirLock&) = delete;
+  ~KeyDirLock();
+
+ private:
+  explicit KeyDirLock(int fd) : fd_(fd) {}
+  int fd_ = -1;
 };
 
 }  // namespace brug::crypto

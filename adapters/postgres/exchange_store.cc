@@ -269,6 +269,45 @@ Result<bool> PgExchangeStore::deletion_is_newest(const std::string& recipient,
   return !rows->empty() && rows->front().text(0) == "deletion";
 }
 
+Result<std::map<std::uint32_t, std::int64_t>> PgExchangeStore::wrapped_key_versions() {
+  auto rows = tx_.query(
+      "SELECT substring(wrapped_key from 1 for 4), count(*) FROM participants WHERE wrapped_key IS "
+      "NOT NULL "
+      "GROUP BY 1");
+  if (!rows) return rows.status();
+  std::map<std::uint32_t, std::int64_t> out;
+  for (const Row& r : *rows) {
+    auto version = kek_version_of_prefix(r.blob(0));
+    if (!version) return version.status();
+    out[*version] += r.integer(1);
+  }
+  return out;
+}
+
+Result<std::vector<WrappedKeyRow>> PgExchangeStore::keys_not_under(std::uint32_t version,
+                                                                   const std::string& after,
+                                                                   std::int64_t limit) {
+  auto rows = tx_.query(
+      "SELECT participant, wrapped_key FROM participants WHERE participant > ? AND "
+      "wrapped_key IS NOT NULL AND substring(wrapped_key from 1 for 4) <> ? ORDER BY participant "
+      "LIMIT ?",
+      {after, kek_version_prefix(version), limit});
+  if (!rows) return rows.status();
+  std::vector<WrappedKeyRow> out;
+  out.reserve(rows->size());
+  for (const Row& r : *rows) out.push_back({r.text(0), r.blob(1)});
+  return out;
+}
+
+Result<bool> PgExchangeStore::replace_wrapped_key(const std::string& participant, const Blob& old,
+                                                  const Blob& fresh) {
+  auto changed =
+      tx_.exec("UPDATE participants SET wrapped_key = ? WHERE participant = ? AND wrapped_key = ?",
+               {fresh, participant, old});
+  if (!changed) return changed.status();
+  return *changed == 1;
+}
+
 }  // namespace brug::adapters::pg
 
 namespace brug::adapters::pg {

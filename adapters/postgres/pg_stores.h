@@ -85,6 +85,11 @@ class PgExchangeStore final : public ExchangeStore {
       const std::string& source_org, const std::vector<std::string>& source_refs) override;
   Status add_referrals(const std::vector<NewReferral>& referrals) override;
   Result<std::int64_t> feed_referrals(const std::vector<NewFeedItem>& items) override;
+  Result<std::map<std::uint32_t, std::int64_t>> wrapped_key_versions() override;
+  Result<std::vector<WrappedKeyRow>> keys_not_under(std::uint32_t version, const std::string& after,
+                                                    std::int64_t limit) override;
+  Result<bool> replace_wrapped_key(const std::string& participant, const Blob& old,
+                                   const Blob& fresh) override;
 
  private:
   Tx& tx_;

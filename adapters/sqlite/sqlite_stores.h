@@ -66,6 +66,11 @@ class SqliteExchangeStore final : public ExchangeStore {
                            FeedKind kind) override;
   Result<bool> deletion_is_newest(const std::string& recipient,
                                   const std::string& participant) override;
+  Result<std::map<std::uint32_t, std::int64_t>> wrapped_key_versions() override;
+  Result<std::vector<WrappedKeyRow>> keys_not_under(std::uint32_t version, const std::string& after,
+                                                    std::int64_t limit) override;
+  Result<bool> replace_wrapped_key(const std::string& participant, const Blob& old,
+                                   const Blob& fresh) override;
 
  private:
   Tx& tx_;

@@ -520,6 +520,101 @@ TEST_P(StoreConformance, PuttingAnErasedParticipantGivesItANewKeyAndBsn) {
   EXPECT_EQ(row->sealed_bsn, fresh.sealed_bsn);
 }
 
+// ---- KEK rotation ------------------------------------------------------------------------------
+
+// A wrapped key under KEK `version`: the 4-byte big-endian version, then awkward bytes.
+Blob wrapped_under(std::uint32_t version, std::string_view tag) {
+  Blob b = {static_cast<std::uint8_t>(version >> 24), static_cast<std::uint8_t>(version >> 16),
+            static_cast<std::uint8_t>(version >> 8), static_cast<std::uint8_t>(version)};
+  const Blob rest = awkward(tag);
+  b.insert(b.end(), rest.begin(), rest.end());
+  return b;
+}
+
+// Participants 1..n (64 hex digits each), participant i under KEK version versions[i-1].
+std::vector<ParticipantRow> keyed_participants(const std::vector<std::uint32_t>& versions) {
+  std::vector<ParticipantRow> rows;
+  for (std::size_t i = 0; i < versions.size(); ++i) {
+    std::string id(64, '0');
+    const std::string n = std::to_string(i + 1);
+    id.replace(64 - n.size(), n.size(), n);
+    rows.push_back({id, wrapped_under(versions[i], "k" + n), awkward("bsn" + n)});
+  }
+  return rows;
+}
+
+TEST_P(StoreConformance, WrappedKeyVersionsCountsTheKeysUnderEachKekVersionButNotErasedOnes) {
+  const auto rows = keyed_participants({1, 2, 1, 0x01020304, 1});
+  CONFORMANCE_ASSERT_OK(db().write([&](Stores& s) {
+    for (const auto& r : rows) BRUG_RETURN_IF_ERROR(s.exchange.put_participant(r, kNow));
+    return s.exchange.erase_participant(rows[4].participant, kNow).status();
+  }));
+  const auto versions =
+      read_value(db(), [](Stores& s) { return s.exchange.wrapped_key_versions(); });
+  const std::map<std::uint32_t, std::int64_t> want = {{1, 2}, {2, 1}, {0x01020304, 1}};
+  EXPECT_EQ(versions, want);
+}
+
+TEST_P(StoreConformance, KeysNotUnderAVersionComeInParticipantOrderAfterTheCursor) {
+  const auto rows = keyed_participants({1, 2, 1, 3, 1, 2});
+  CONFORMANCE_ASSERT_OK(db().write([&](Stores& s) {
+    for (const auto& r : rows) BRUG_RETURN_IF_ERROR(s.exchange.put_participant(r, kNow));
+    return s.exchange.erase_participant(rows[2].participant, kNow).status();
+  }));
+  // Not under 2: participants 1, 4 and 5 (3 is erased), in order, two at a time.
+  const auto first =
+      read_value(db(), [](Stores& s) { return s.exchange.keys_not_under(2, "", 2); });
+  ASSERT_EQ(first.size(), 2U);
+  EXPECT_EQ(first[0].participant, rows[0].participant);
+  EXPECT_EQ(first[0].wrapped_key, rows[0].wrapped_key) << "byte exact";
+  EXPECT_EQ(first[1].participant, rows[3].participant);
+  EXPECT_EQ(first[1].wrapped_key, rows[3].wrapped_key);
+  const std::string cursor = first[1].participant;
+  const auto second =
+      read_value(db(), [&](Stores& s) { return s.exchange.keys_not_under(2, cursor, 2); });
+  ASSERT_EQ(second.size(), 1U);
+  EXPECT_EQ(second[0].participant, rows[4].participant);
+  EXPECT_TRUE(read_value(db(), [&](Stores& s) {
+                return s.exchange.keys_not_under(2, second[0].participant, 2);
+              }).empty());
+}
+
+TEST_P(StoreConformance, ReplaceWrappedKeyChangesOnlyAKeyThatIsStillTheOldOne) {
+  const auto rows = keyed_participants({1, 1});
+  CONFORMANCE_ASSERT_OK(db().write([&](Stores& s) {
+    for (const auto& r : rows) BRUG_RETURN_IF_ERROR(s.exchange.put_participant(r, kNow));
+    return Status::ok();
+  }));
+  const Blob fresh = wrapped_under(2, "fresh");
+  EXPECT_TRUE(write_value(db(), [&](Stores& s) {
+    return s.exchange.replace_wrapped_key(rows[0].participant, *rows[0].wrapped_key, fresh);
+  }));
+  const auto after =
+      read_value(db(), [&](Stores& s) { return s.exchange.participant(rows[0].participant); });
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->wrapped_key, fresh);
+  EXPECT_EQ(after->sealed_bsn, rows[0].sealed_bsn) << "the sealed BSN is not touched";
+  // A second replace from the old key: it changed meanwhile, so nothing happens.
+  EXPECT_FALSE(write_value(db(), [&](Stores& s) {
+    return s.exchange.replace_wrapped_key(rows[0].participant, *rows[0].wrapped_key,
+                                          wrapped_under(3, "late"));
+  }));
+  EXPECT_EQ(read_value(db(), [&](Stores& s) { return s.exchange.participant(rows[0].participant); })
+                ->wrapped_key,
+            fresh);
+  // An erased participant keeps no key.
+  EXPECT_TRUE(write_value(
+      db(), [&](Stores& s) { return s.exchange.erase_participant(rows[1].participant, kNow); }));
+  EXPECT_FALSE(write_value(db(), [&](Stores& s) {
+    return s.exchange.replace_wrapped_key(rows[1].participant, *rows[1].wrapped_key, fresh);
+  }));
+  EXPECT_FALSE(read_value(db(), [&](Stores& s) {
+                 return s.exchange.participant(rows[1].participant);
+               })->wrapped_key);
+  const std::map<std::uint32_t, std::int64_t> want = {{2, 1}};
+  EXPECT_EQ(read_value(db(), [](Stores& s) { return s.exchange.wrapped_key_versions(); }), want);
+}
+
 // ---- referrals ---------------------------------------------------------------------------------
 
 TEST_P(StoreConformance, ReferralBySourceFindsTheReferralOfThatSenderAndSourceRef) {

@@ -296,6 +296,34 @@ Result<std::unique_ptr<adapters::Database>> open_database(const Config& config) 
       {.path = config.sqlite_path, .max_connections = config.storage_max_connections});
 }
 
+Result<std::map<std::uint32_t, std::int64_t>> kek_versions_in_use(adapters::Database& db) {
+  std::map<std::uint32_t, std::int64_t> out;
+  BRUG_RETURN_IF_ERROR(db.read([&](adapters::Stores& s) -> Status {
+    auto v = s.exchange.wrapped_key_versions();
+    if (!v) return v.status();
+    out = std::move(v).value();
+    return Status::ok();
+  }));
+  return out;
+}
+
+Status check_kek_versions(adapters::Database& db, const crypto::KekRing& keks,
+                          const std::string& key_dir) {
+  auto in_use = kek_versions_in_use(db);
+  if (!in_use) return in_use.status();
+  for (const auto& [version, count] : *in_use) {
+    if (keks.find(version) == nullptr) {
+      return Status::error(Code::kFailedPrecondition,
+                           std::to_string(count) + " data keys in the database are wrapped under " +
+                               key_dir + "/" + crypto::KeyDir::kKekPrefix +
+                               std::to_string(version) +
+                               ", which is missing: this key directory is older than the "
+                               "database (copy the newest one, or restore its matching backup)");
+    }
+  }
+  return Status::ok();
+}
+
 ClientIdentity dev_identity(const Config& config, const std::string& org) {
   const auto pki = std::filesystem::path(config.file).parent_path() / "pki";
   const bool local =

@@ -13,6 +13,7 @@
 
 #include "adapters/stores.h"
 
+#include "crypto/keydir.h"
 #include "crypto/result.h"
 #include "gateway/http/client.h"
 
@@ -78,6 +79,15 @@ Result<Config> load_config(const std::string& path);
 
 // Opens the configured database (SQLite or PostgreSQL) and applies its pending migrations.
 Result<std::unique_ptr<adapters::Database>> open_database(const Config& config);
+
+// How many wrapped data keys in `db` name each KEK version (one read transaction).
+Result<std::map<std::uint32_t, std::int64_t>> kek_versions_in_use(adapters::Database& db);
+// Whether `keks` (loaded from `key_dir`) holds every KEK version a wrapped data key in `db`
+// names; kFailedPrecondition naming the missing kek.<N> file otherwise (a key directory older
+// than the database: restored from the wrong backup, or not yet copied after a rotation).
+// Reads every participant once (a gateway's start, brug keys rotate).
+Status check_kek_versions(adapters::Database& db, const crypto::KekRing& keks,
+                          const std::string& key_dir);
 
 // The identity of organisation `org` in a `brug init` setup: DIR/pki/ORG.pem and .key, the
 // config's CA and listen address (0.0.0.0 and 127.0.0.1 are reached as localhost).

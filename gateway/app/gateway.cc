@@ -30,6 +30,8 @@ struct Gateway::State {
   Logger log;
   OrgRegistry registry;
   crypto::Env* env = nullptr;
+  // Held shared while serving, so `brug keys rotate` refuses to run under us (crypto/keydir.h).
+  std::optional<crypto::KeyDirLock> key_lock;
   std::unique_ptr<crypto::KeyDir> keys;
   std::unique_ptr<adapters::Database> db;
   std::optional<Catalogue> catalogue;
@@ -157,12 +159,16 @@ Result<std::unique_ptr<Gateway>> Gateway::start(const Config& config, std::ostre
   auto state = std::make_unique<State>(config, log, std::move(registry).value());
   State& s = *state;
   s.env = seams.env != nullptr ? seams.env : &crypto::Env::system();
+  auto key_lock = crypto::KeyDirLock::acquire(config.key_dir, crypto::KeyDirLock::Mode::kShared);
+  if (!key_lock) return key_lock.status();
+  s.key_lock.emplace(std::move(key_lock).value());
   auto keys = crypto::KeyDir::load(config.key_dir);
   if (!keys) return keys.status();
   s.keys = std::make_unique<crypto::KeyDir>(std::move(keys).value());
   auto db = open_database(config);
   if (!db) return db.status();
   s.db = std::move(db).value();
+  BRUG_RETURN_IF_ERROR(check_kek_versions(*s.db, s.keys->keks(), config.key_dir));
   if (seams.wrap_database) s.db = seams.wrap_database(std::move(s.db));
   BRUG_RETURN_IF_ERROR(s.registry.sync_to(*s.db, s.env->now_rfc3339()));
   auto catalogue = Catalogue::load(config.catalogue_file);

@@ -1,7 +1,10 @@
 #include "gateway/audit/audit_log.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -9,6 +12,7 @@
 #include "crypto/env.h"
 #include "crypto/merkle.h"
 #include "crypto/sign.h"
+#include "gateway/audit/tlog.h"
 #include "gateway/http/json_writer.h"
 
 namespace brug::gateway {
@@ -522,6 +526,176 @@ Status verify_audit_export(const std::string& dir, const std::string& public_key
                            j.value("time", ""), j.value("key_id", ""), j.value("signature", "")});
   }
   return verify_checkpoints(tree, checkpoints, *key, true);
+}
+
+namespace {
+
+Result<std::string> read_whole(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::error(Code::kNotFound, path + ": missing (fetch it first)");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The perfect subtree hashes that hash tiles hold (tree levels 0, 8, 16, ...); a level in
+// between is the root of the 2^r tile hashes below it.
+class TileHashSource : public crypto::MerkleHashSource {
+ public:
+  void add(unsigned tile_level, std::uint64_t index, const Sha256Digest& hash) {
+    hashes_[{tile_level, index}] = hash;
+  }
+  Result<Sha256Digest> perfect_subtree_hash(unsigned level, std::uint64_t index) const override {
+    const unsigned tile_level = level / kTileHeight;
+    const unsigned below = level % kTileHeight;
+    crypto::MemoryMerkleTree subtree;
+    for (std::uint64_t j = 0; j < (std::uint64_t{1} << below); ++j) {
+      auto it = hashes_.find({tile_level, (index << below) + j});
+      if (it == hashes_.end()) {
+        return Status::error(Code::kNotFound, "no tile holds the hash at level " +
+                                                  std::to_string(tile_level * kTileHeight) +
+                                                  ", index " +
+                                                  std::to_string((index << below) + j));
+      }
+      if (below == 0) return it->second;
+      subtree.append_leaf_hash(it->second);
+    }
+    return subtree.root();
+  }
+
+ private:
+  std::map<std::pair<unsigned, std::uint64_t>, Sha256Digest> hashes_;
+};
+
+}  // namespace
+
+namespace {
+
+// The log's key as given: 64 hex digits, or a note verifier key NAME+HASH+BASE64(0x01 || key)
+// (the JSON checkpoint's note_verifier_key), whose hash must be its name's and key's.
+Result<crypto::VerifyKey> log_key(const std::string& text, std::string& name) {
+  name.clear();
+  const auto first = text.find('+');
+  if (first == std::string::npos) {
+    auto key = crypto::VerifyKey::from_hex(text);
+    if (!key) return Status::error(Code::kInvalidArgument, "--pubkey: " + key.message());
+    return key;
+  }
+  const auto second = text.find('+', first + 1);
+  const Status bad =
+      Status::error(Code::kInvalidArgument,
+                    "--pubkey: not 64 hex digits nor a note verifier key NAME+HASH+BASE64");
+  if (second == std::string::npos) return bad;
+  auto bytes = crypto::from_base64(std::string_view(text).substr(second + 1), "verifier key");
+  if (!bytes || bytes->size() != 33 || (*bytes)[0] != kNoteEd25519) return bad;
+  auto key = crypto::VerifyKey::from_bytes(std::span(*bytes).subspan(1));
+  if (!key) return bad;
+  name = text.substr(0, first);
+  if (crypto::to_hex(note_key_hash(name, kNoteEd25519, *key)) !=
+      text.substr(first + 1, second - first - 1)) {
+    return Status::error(Code::kInvalidArgument,
+                         "--pubkey: the verifier key's hash is not that of its name and key");
+  }
+  return key;
+}
+
+}  // namespace
+
+Status verify_audit_tiles(const std::string& dir, const std::string& public_key) {
+  std::string key_name;
+  auto key = log_key(public_key, key_name);
+  if (!key) return key.status();
+  const std::string checkpoint_file = dir + "/checkpoint";
+  auto text = read_whole(checkpoint_file);
+  if (!text) return text.status();
+  auto note = parse_note(*text);
+  if (!note) return Status::error(Code::kCorrupt, checkpoint_file + ": " + note.message());
+  auto body = parse_checkpoint_body(note->body);
+  if (!body) return Status::error(Code::kCorrupt, checkpoint_file + ": " + body.message());
+  if (!key_name.empty() && key_name != body->origin) {
+    return Status::error(Code::kCorrupt,
+                         checkpoint_file + ": its origin is not the verifier key's name");
+  }
+  if (Status s = verify_note(*note, body->origin, *key); !s.is_ok()) {
+    return Status::error(Code::kCorrupt,
+                         checkpoint_file + ": not signed by the log's key (" + s.message() + ")");
+  }
+  const std::uint64_t size = body->size;
+  auto file_of = [&](const TileRef& t) { return dir + "/tile/" + tile_path(t); };
+
+  // The entries: each bundle parsed, each leaf in place and chained, their root the signed one.
+  crypto::MemoryMerkleTree tree;
+  Sha256Digest prev{};
+  std::uint64_t i = 0;
+  std::string bundle_file = checkpoint_file;
+  for (std::uint64_t k = 0; k < tile_count(size, 0); ++k) {
+    const TileRef t = tile_at(size, true, 0, k);
+    bundle_file = file_of(t);
+    auto bundle = read_whole(bundle_file);
+    if (!bundle) return bundle.status();
+    auto leaves = parse_entry_bundle(*bundle);
+    if (!leaves) return Status::error(Code::kCorrupt, bundle_file + ": " + leaves.message());
+    if (leaves->size() != t.width) {
+      return Status::error(Code::kCorrupt, bundle_file + ": holds " +
+                                               std::to_string(leaves->size()) + " entries, not " +
+                                               std::to_string(t.width));
+    }
+    for (const std::string& leaf : *leaves) {
+      auto hash = check_leaf(leaf, i, prev);
+      if (!hash) {
+        // A broken chain at the first entry of a bundle may be the last one of the bundle before.
+        return Status::error(Code::kCorrupt, bundle_file + ": " + hash.message());
+      }
+      prev = *hash;
+      tree.append_leaf_hash(prev);
+      ++i;
+    }
+  }
+  if (tree.root() != body->root) {
+    return Status::error(Code::kCorrupt,
+                         bundle_file + ": the entries do not give the root of " + checkpoint_file);
+  }
+
+  // Every hash tile against the entries (level 0: each entry's leaf hash).
+  TileHashSource tiles;
+  for (unsigned level = 0; tile_count(size, level) > 0; ++level) {
+    for (std::uint64_t k = 0; k < tile_count(size, level); ++k) {
+      const TileRef t = tile_at(size, false, level, k);
+      const std::string file = file_of(t);
+      auto bytes = read_whole(file);
+      if (!bytes) return bytes.status();
+      if (bytes->size() != std::size_t{t.width} * 32) {
+        return Status::error(Code::kCorrupt, file + ": " + std::to_string(bytes->size()) +
+                                                 " bytes, not " + std::to_string(t.width) +
+                                                 " hashes of 32");
+      }
+      for (unsigned j = 0; j < t.width; ++j) {
+        Sha256Digest hash;
+        std::memcpy(hash.data(), bytes->data() + std::size_t{j} * 32, 32);
+        const std::uint64_t index = t.index * kTileWidth + j;
+        auto expected = tree.perfect_subtree_hash(level * kTileHeight, index);
+        if (!expected) return expected.status();
+        if (hash != *expected) {
+          return Status::error(
+              Code::kCorrupt,
+              file + ": hash " + std::to_string(j) +
+                  (level == 0 ? " is not the leaf hash of entry " + std::to_string(index)
+                              : " does not match the entries below it"));
+        }
+        tiles.add(level, index, hash);
+      }
+    }
+  }
+  // And the root from the tiles alone, as a verifier without the entries computes it.
+  if (size > 0) {
+    auto root = crypto::merkle_root(tiles, size);
+    if (!root) return Status::error(Code::kCorrupt, dir + "/tile: " + root.message());
+    if (*root != body->root) {
+      return Status::error(Code::kCorrupt,
+                           dir + "/tile: the tiles do not give the root of " + checkpoint_file);
+    }
+  }
+  return Status::ok();
 }
 
 Status verify_audit_store(adapters::Database& db, const std::string& public_key_hex) {

@@ -125,6 +125,15 @@ std::string audit_leaf(const AuditEvent& e, std::uint64_t index, const crypto::S
 // checkpoint. Ok, or the first problem with the first bad index.
 Status verify_audit_export(const std::string& dir, const std::string& public_key_hex);
 
+// The C2SP form fetched from the API into `dir` as the URL paths lay it out (DIR/checkpoint,
+// DIR/tile/<L>/<N>[.p/<W>], DIR/tile/entries/<N>[.p/<W>]; `brug audit fetch`): the checkpoint
+// note signed by the key (its origin the key name), every entry bundle parsed and every leaf in
+// place and chained, the root of the entries the signed root, every hash tile (level 0: each
+// entry's leaf hash) matching the entries, and the root recomputed from the tiles alone. Ok, or
+// the first problem, naming the file.
+// The key: 64 hex digits, or the note verifier key NAME+HASH+BASE64 (its name the origin).
+Status verify_audit_tiles(const std::string& dir, const std::string& public_key);
+
 // The same for the live log in `db`, and what the export cannot see: every stored node (the
 // perfect subtree hashes proofs are built from, leaf hashes included) against the leaves it
 // covers. Leaves beyond the newest checkpoint are allowed (not yet signed). Ok, or the first

@@ -227,6 +227,17 @@ std::optional<TileRef> parse_tile_path(std::string_view path) {
   return t;
 }
 
+std::uint64_t tile_count(std::uint64_t size, unsigned level) {
+  const std::uint64_t n = level * kTileHeight >= 64 ? 0 : size >> (level * kTileHeight);
+  return n / kTileWidth + (n % kTileWidth != 0 ? 1 : 0);
+}
+
+TileRef tile_at(std::uint64_t size, bool entries, unsigned level, std::uint64_t k) {
+  const std::uint64_t n = size >> (level * kTileHeight);
+  const auto width = static_cast<unsigned>(std::min<std::uint64_t>(kTileWidth, n - k * kTileWidth));
+  return {entries, level, k, width};
+}
+
 std::string tile_path(const TileRef& tile) {
   std::string n = std::to_string(tile.index % 1000);
   n.insert(0, 3 - n.size(), '0');

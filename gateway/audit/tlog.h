@@ -86,6 +86,11 @@ struct TileRef {
   unsigned width = kTileWidth;  // 1..256; below 256 a partial tile
 };
 std::optional<TileRef> parse_tile_path(std::string_view path);
+// How many tiles of `level` a tree of `size` leaves has (full ones, then a partial one), and
+// the k-th of them (k < tile_count; entry bundles with `entries`, level 0). One at a time,
+// never listed: a checkpoint's size is outside input to whoever fetches or verifies its tiles.
+std::uint64_t tile_count(std::uint64_t size, unsigned level);
+TileRef tile_at(std::uint64_t size, bool entries, unsigned level, std::uint64_t k);
 std::string tile_path(const TileRef& tile);
 
 // The entry bundle of `leaves`: each a big-endian 16-bit length then its bytes.

@@ -21,6 +21,7 @@
 #include "gateway/audit_api/audit_routes.h"
 #include "gateway/audit_api/subject_report.h"
 #include "gateway/cli/witness.h"
+#include "gateway/http/client.h"
 #include "gateway/identity/registry.h"
 
 namespace brug::gateway {
@@ -29,6 +30,8 @@ const char* const kAuditUsage =
     "brug audit pubkey --config FILE\n"
     "       brug audit export --config FILE --out DIR [--format brug|logboek]\n"
     "       brug audit verify DIR --pubkey HEX\n"
+    "       brug audit fetch --config FILE [--as ORG] --out DIR\n"
+    "       brug audit verify --tiles DIR --pubkey HEX|NAME+HASH+BASE64\n"
     "       brug audit verify --config FILE\n"
     "       brug audit subject-report --config FILE --bsn BSN [--format text|json|html]\n"
     "       brug audit witness-key --out FILE\n"
@@ -152,6 +155,60 @@ int export_log(const Args& args, std::ostream& out, std::ostream& err) {
   return 0;
 }
 
+// The C2SP checkpoint and every tile and entry bundle of its size, fetched over mutual TLS with
+// the auditor's certificate into DIR as the URL paths lay them out (for verify --tiles).
+int fetch_log(const Args& args, std::ostream& out, std::ostream& err) {
+  auto fail = [&](const std::string& why) {
+    err << "brug: " << why << "\n";
+    return 1;
+  };
+  auto config = load_config(args.get("config"));
+  if (!config) return fail(config.message());
+  GatewayClient client(dev_identity(*config, args.get("as", "fg-oude-ijsselstreek")));
+  const std::filesystem::path dir = args.get("out");
+  auto save = [&](const std::string& path, const std::string& bytes) -> Status {
+    const std::filesystem::path file = dir / path;
+    std::error_code ec;
+    std::filesystem::create_directories(file.parent_path(), ec);
+    std::ofstream f(file, std::ios::binary | std::ios::trunc);
+    f << bytes;
+    if (!f) return Status::error(Code::kIo, file.string() + ": cannot write");
+    return Status::ok();
+  };
+  auto get = [&](const std::string& path) -> Result<std::string> {
+    auto reply = client.call("GET", "/v1/audit/log/" + path);
+    if (!reply) return reply.status();
+    if (reply->status != 200) {
+      return Status::error(Code::kUnavailable, "GET /v1/audit/log/" + path + ": status " +
+                                                   std::to_string(reply->status));
+    }
+    return reply->body;
+  };
+  auto checkpoint = get("checkpoint");
+  if (!checkpoint) return fail(checkpoint.message());
+  auto note = parse_note(*checkpoint);
+  auto body = note ? parse_checkpoint_body(note->body) : Result<CheckpointBody>(note.status());
+  if (!body) return fail("the checkpoint: " + body.message());
+  if (auto s = save("checkpoint", *checkpoint); !s.is_ok()) return fail(s.message());
+  std::uint64_t files = 1;
+  for (unsigned level = 0; tile_count(body->size, level) > 0; ++level) {
+    for (const bool entries : {false, true}) {
+      if (entries && level > 0) continue;
+      for (std::uint64_t k = 0; k < tile_count(body->size, level); ++k) {
+        const std::string path = "tile/" + tile_path(tile_at(body->size, entries, level, k));
+        auto bytes = get(path);
+        if (!bytes) return fail(bytes.message());
+        if (auto s = save(path, *bytes); !s.is_ok()) return fail(s.message());
+        ++files;
+      }
+    }
+  }
+  out << "fetched the checkpoint of " << body->origin << " (size " << body->size << ") and "
+      << files - 1 << " tiles into " << dir.string()
+      << "; check them with brug audit verify --tiles " << dir.string() << " --pubkey HEX\n";
+  return 0;
+}
+
 std::string html_escaped(const std::string& s) {
   std::string out;
   for (char c : s) {
@@ -234,11 +291,12 @@ int run_audit(const std::vector<std::string>& argv, std::ostream& out, std::ostr
     return 2;
   };
   if (argv.empty()) {
-    return usage("audit needs pubkey, export, verify, subject-report, witness or witness-key");
+    return usage(
+        "audit needs pubkey, export, fetch, verify, subject-report, witness or witness-key");
   }
   if (argv[0] == "witness" || argv[0] == "witness-key") return run_witness(argv, out, err);
-  auto args =
-      parse_args({argv.begin() + 1, argv.end()}, {"config", "out", "format", "pubkey", "bsn"}, {});
+  auto args = parse_args({argv.begin() + 1, argv.end()},
+                         {"config", "out", "format", "pubkey", "bsn", "tiles", "as"}, {});
   if (!args) return usage(args.message());
   if (argv[0] == "pubkey") {
     if (!args->options.contains("config")) return usage("pubkey needs --config FILE");
@@ -258,6 +316,26 @@ int run_audit(const std::vector<std::string>& argv, std::ostream& out, std::ostr
       return usage("export needs --config FILE --out DIR");
     }
     return export_log(*args, out, err);
+  }
+  if (argv[0] == "fetch") {
+    if (!args->options.contains("config") || !args->options.contains("out")) {
+      return usage("fetch needs --config FILE --out DIR");
+    }
+    return fetch_log(*args, out, err);
+  }
+  if (argv[0] == "verify" && args->options.contains("tiles")) {
+    if (!args->positional.empty() || !args->options.contains("pubkey")) {
+      return usage("verify --tiles DIR needs --pubkey HEX (and no other folder)");
+    }
+    const Status s = verify_audit_tiles(args->get("tiles"), args->get("pubkey"));
+    if (s.code() == Code::kInvalidArgument) return usage(s.message());
+    if (!s.is_ok()) {
+      err << "brug: audit log does NOT verify: " << s.message() << "\n";
+      return 1;
+    }
+    out << "ok: the checkpoint is signed, every entry is in place and chained, every tile "
+           "matches, and the tiles give the signed root\n";
+    return 0;
   }
   if (argv[0] == "verify" && args->positional.empty() && args->options.contains("config")) {
     // The live database: leaves, chain, every stored node, every checkpoint.

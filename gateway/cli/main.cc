@@ -19,6 +19,7 @@
 #include "gateway/cli/demo.h"
 #include "gateway/cli/import_command.h"
 #include "gateway/cli/init.h"
+#include "gateway/cli/keys_command.h"
 #include "gateway/cli/report_command.h"
 #include "gateway/cli/serve.h"
 #include "gateway/identity/registry.h"
@@ -193,6 +194,9 @@ const std::map<std::string, Command>& commands() {
         [](const auto& a) {
           return cmd_init(a, "brug init DIR [--host HOST] [--port PORT] [--postgresql URL]");
         }}},
+      {"keys",
+       {"rotate the key-encryption key: re-wrap every data key (gateway stopped)", kKeysUsage,
+        [](const auto& a) { return run_keys(a, std::cout, std::cerr); }}},
       {"policy",
        {"check policy files, or explain which fields a flow discloses", kPolicyUsage,
         [](const auto& a) { return cmd_policy(a); }}},

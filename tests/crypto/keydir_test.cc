@@ -209,6 +209,57 @@ TEST_F(KeyDirOnDisk, AddingAKekVersionToABadDirFails) {
   EXPECT_FALSE(fs::exists(file("kek.2")));
 }
 
+TEST_F(KeyDirOnDisk, ALeftoverOfACrashedAddIsReplacedNotLoaded) {
+  ASSERT_TRUE(KeyDir::create(dir_).is_ok());
+  // A crash between writing the new KEK aside and linking it leaves .kek.new (maybe short).
+  std::ofstream(file(".kek.new")) << "short";
+  ::chmod(file(".kek.new").c_str(), 0600);
+  auto loaded = KeyDir::load(dir_);
+  ASSERT_TRUE(loaded.is_ok()) << "the leftover is not a KEK: " << loaded.message();
+  EXPECT_EQ(loaded->keks().versions(), (std::vector<std::uint32_t>{1}));
+  auto v2 = KeyDir::add_kek_version(dir_);
+  ASSERT_TRUE(v2.is_ok()) << v2.message();
+  EXPECT_EQ(*v2, 2u);
+  EXPECT_FALSE(fs::exists(file(".kek.new")));
+  EXPECT_EQ(fs::file_size(file("kek.2")), 32u);
+}
+
+TEST_F(KeyDirOnDisk, RemovingAKekVersionRefusesTheCurrentAndAMissingOne) {
+  ASSERT_TRUE(KeyDir::create(dir_).is_ok());
+  ASSERT_TRUE(KeyDir::add_kek_version(dir_).is_ok());
+  const Status current = KeyDir::remove_kek_version(dir_, 2);
+  EXPECT_EQ(current.code(), Code::kFailedPrecondition);
+  EXPECT_NE(current.message().find(file("kek.2")), std::string::npos) << current.message();
+  EXPECT_EQ(KeyDir::remove_kek_version(dir_, 7).code(), Code::kNotFound);
+  ASSERT_TRUE(KeyDir::remove_kek_version(dir_, 1).is_ok());
+  EXPECT_FALSE(fs::exists(file("kek.1")));
+  auto after = KeyDir::load(dir_);
+  ASSERT_TRUE(after.is_ok()) << after.message();
+  EXPECT_EQ(after->keks().versions(), (std::vector<std::uint32_t>{2}));
+  EXPECT_EQ(KeyDir::remove_kek_version(dir_, 2).code(), Code::kFailedPrecondition)
+      << "the last KEK is the current one";
+}
+
+TEST_F(KeyDirOnDisk, TheLockIsSharedBetweenGatewaysAndExclusiveForARotation) {
+  ASSERT_TRUE(KeyDir::create(dir_).is_ok());
+  using Mode = KeyDirLock::Mode;
+  {
+    auto a = KeyDirLock::acquire(dir_, Mode::kShared);
+    auto b = KeyDirLock::acquire(dir_, Mode::kShared);
+    ASSERT_TRUE(a.is_ok()) << a.message();
+    ASSERT_TRUE(b.is_ok()) << "two gateways share it";
+    auto rotate = KeyDirLock::acquire(dir_, Mode::kExclusive);
+    EXPECT_EQ(rotate.code(), Code::kFailedPrecondition);
+    EXPECT_NE(rotate.message().find("key dir " + dir_ + " is in use"), std::string::npos)
+        << rotate.message();
+  }
+  auto rotate = KeyDirLock::acquire(dir_, Mode::kExclusive);
+  ASSERT_TRUE(rotate.is_ok()) << "released with its holders: " << rotate.message();
+  auto serve = KeyDirLock::acquire(dir_, Mode::kShared);
+  EXPECT_EQ(serve.code(), Code::kFailedPrecondition);
+  EXPECT_EQ(KeyDirLock::acquire(base_ + "/none", Mode::kShared).code(), Code::kNotFound);
+}
+
 TEST(KeyDir, EphemeralHasOneKekAndASigningKey) {
   auto k = KeyDir::ephemeral();
   ASSERT_TRUE(k.is_ok());
