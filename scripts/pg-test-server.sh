@@ -14,7 +14,8 @@
 # PG_BIN to use others. The cluster lives in a private folder under /tmp (its path in DIR/data),
 # because the build tree may not be readable by the server's user. The test cluster trades
 # durability for speed (fsync=off): it is deleted after the run. PG_TEST_DURABLE=1 keeps
-# PostgreSQL's durable defaults (fsync at every commit), for benchmarks.
+# PostgreSQL's durable defaults (fsync at every commit) with the buffer and checkpoint sizes of
+# docs/DEPLOYMENT.md, for benchmarks.
 set -euo pipefail
 cmd=${1:-}
 dir=${2:-}
@@ -88,6 +89,13 @@ max_connections = 300
 shared_buffers = 64MB
 unix_socket_permissions = 0700
 EOF
+  if [ -n "${PG_TEST_DURABLE:-}" ]; then
+    # The benchmark's cluster: durable, sized as docs/DEPLOYMENT.md recommends for a gateway's
+    # database (the buffers hold the hot indexes; checkpoints, and the full-page images each
+    # one brings into the WAL, come every few GB instead of every 1 GB).
+    printf 'shared_buffers = 1GB\nmax_wal_size = 8GB\ncheckpoint_timeout = 15min\nwal_buffers = 64MB\n' \
+      >>"$data/pgdata/postgresql.conf"
+  fi
   for tries in 1 2 3 4 5; do
     port=$(free_port)
     if start_server "$data" "$port"; then

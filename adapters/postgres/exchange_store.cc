@@ -318,6 +318,15 @@ std::size_t chunk_size(std::size_t left) {
   return n;
 }
 
+// "(VALUES (?::text), ...) AS keys (k)": n keys as a table to join, so that each is looked up in
+// the index whatever plan PostgreSQL keeps for the prepared statement (a generic plan of a long
+// IN list was a scan of the whole table: 0.7 s per chunk at 10^5 referrals).
+std::string keys_table(std::size_t n) {
+  std::string out = "(VALUES ";
+  for (std::size_t i = 0; i < n; ++i) out += i == 0 ? "(?::text)" : ", (?::text)";
+  return out + ") AS keys (k)";
+}
+
 std::string placeholders(std::size_t n) {
   std::string out;
   for (std::size_t i = 0; i < n; ++i) out += i == 0 ? "?" : ", ?";
@@ -367,10 +376,9 @@ Result<std::vector<ParticipantRow>> PgExchangeStore::participants(
   Status s = in_chunks(ps.size(), [&](std::size_t first, std::size_t n) -> Status {
     std::vector<Value> params(ps.begin() + static_cast<std::ptrdiff_t>(first),
                               ps.begin() + static_cast<std::ptrdiff_t>(first + n));
-    auto rows = tx_.query(
-        "SELECT participant, wrapped_key, sealed_bsn FROM participants WHERE participant IN (" +
-            placeholders(n) + ")",
-        std::move(params));
+    auto rows = tx_.query("SELECT p.participant, p.wrapped_key, p.sealed_bsn FROM " +
+                              keys_table(n) + " JOIN participants p ON p.participant = keys.k",
+                          std::move(params));
     if (!rows) return rows.status();
     for (const Row& r : *rows) out.push_back({r.text(0), r.optional_blob(1), r.optional_blob(2)});
     return Status::ok();
@@ -405,12 +413,12 @@ Result<std::vector<std::pair<std::string, StoredReferral>>> PgExchangeStore::ref
     const std::string& source_org, const std::vector<std::string>& refs) {
   std::vector<std::pair<std::string, StoredReferral>> out;
   Status s = in_chunks(refs.size(), [&](std::size_t first, std::size_t n) -> Status {
-    std::vector<Value> params{source_org};
+    std::vector<Value> params;
     for (std::size_t i = first; i < first + n; ++i) params.emplace_back(refs[i]);
+    params.emplace_back(source_org);
     auto rows = tx_.query(
-        "SELECT source_ref, id, recipient, purpose, participant, content_hash FROM referrals "
-        "WHERE source_org = ? AND source_ref IN (" +
-            placeholders(n) + ")",
+        "SELECT r.source_ref, r.id, r.recipient, r.purpose, r.participant, r.content_hash FROM " +
+            keys_table(n) + " JOIN referrals r ON r.source_ref = keys.k AND r.source_org = ?",
         std::move(params));
     if (!rows) return rows.status();
     for (const Row& r : *rows) {
@@ -442,8 +450,9 @@ Result<std::int64_t> PgExchangeStore::feed_referrals(const std::vector<NewFeedIt
   Status s = in_chunks(items.size(), [&](std::size_t first, std::size_t n) -> Status {
     std::vector<Value> ids;
     for (std::size_t i = first; i < first + n; ++i) ids.emplace_back(items[i].ref_id);
-    auto taken = tx_.query("UPDATE referrals SET fed = 1 WHERE id IN (" + placeholders(n) +
-                               ") AND fed = 0 AND sealed IS NOT NULL RETURNING id",
+    auto taken = tx_.query("UPDATE referrals r SET fed = 1 FROM " + keys_table(n) +
+                               " WHERE r.id = keys.k AND r.fed = 0 AND r.sealed IS NOT NULL "
+                               "RETURNING r.id",
                            std::move(ids));
     if (!taken) return taken.status();
     std::vector<std::string> fed;
