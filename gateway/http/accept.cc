@@ -4,6 +4,8 @@
 #include <cctype>
 #include <string_view>
 
+#include "gateway/http/tokens.h"
+
 namespace brug::gateway {
 namespace {
 
@@ -12,18 +14,8 @@ struct Range {
   int q = 1000;               // thousandths
 };
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-bool is_token(std::string_view s) {
-  static constexpr std::string_view extra = "!#$%&'*+-.^_`|~";
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) {
-    return std::isalnum(c) || extra.find(static_cast<char>(c)) != std::string_view::npos;
-  });
-}
+using http_tokens::is_token;
+using http_tokens::trim;
 
 std::string lower(std::string_view s) {
   std::string out(s);

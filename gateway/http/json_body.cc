@@ -4,25 +4,14 @@
 #include <unordered_set>
 #include <vector>
 
+#include "gateway/http/tokens.h"
+
 namespace brug::gateway {
 namespace {
 
-bool is_token_char(unsigned char c) {
-  return std::isalnum(c) != 0 ||
-         std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-bool is_token(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return is_token_char(static_cast<unsigned char>(c));
-  });
-}
+using http_tokens::is_token;
+using http_tokens::is_token_char;
+using http_tokens::trim;
 
 bool equals_ignoring_case(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
