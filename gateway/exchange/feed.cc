@@ -389,12 +389,19 @@ Answer pull_feed(const ExchangeDeps& d, Call& call) {
     std::vector<std::unique_ptr<PagePart>> part;
     for (std::size_t p = 0; p < parts; ++p)
       part.push_back(std::make_unique<PagePart>(d, n / parts + 1, day));
-    auto work = [&](std::size_t p) {
+    // Nothing may escape a part: an exception leaving the helper thread would end the process,
+    // and one leaving this thread would skip the join.
+    auto work = [&](std::size_t p) noexcept {
       const std::size_t begin = n * p / parts, end = n * (p + 1) / parts;
-      for (std::size_t i = begin; i < end && part[p]->status.is_ok(); ++i) {
-        part[p]->status = feed_item(d, call, consent[i], *part[p], *domain, cursors, (*page)[i]);
+      try {
+        for (std::size_t i = begin; i < end && part[p]->status.is_ok(); ++i) {
+          part[p]->status = feed_item(d, call, consent[i], *part[p], *domain, cursors, (*page)[i]);
+        }
+        part[p]->out.end_array();
+      } catch (...) {
+        // No exception text: it could quote what was being opened.
+        part[p]->status = Status::error(Code::kInternal, "feed page aborted by an exception");
       }
-      part[p]->out.end_array();
     };
     std::optional<std::thread> helper;
     if (parts == 2) helper.emplace(work, 1);
