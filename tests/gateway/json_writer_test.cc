@@ -29,6 +29,37 @@ TEST(JsonWriter, NestsObjectsAndArraysWithTheirCommas) {
   EXPECT_EQ(j["next_cursor"], "2");
 }
 
+// A feed page written in parts (one per thread) and joined in order reads as one array, with
+// empty parts (a part whose items were all refused) contributing nothing, not an empty element.
+TEST(JsonWriter, PartsWrittenApartJoinIntoOneArrayInOrder) {
+  auto part = [](int from, int to) {
+    JsonWriter p;
+    p.begin_array();
+    for (int i = from; i < to; ++i) p.begin_object().key("n").value(std::int64_t{i}).end_object();
+    p.end_array();
+    return p;
+  };
+  const JsonWriter first = part(0, 3), empty = part(3, 3), second = part(3, 5);
+  EXPECT_EQ(empty.array_elements(), "");
+  JsonWriter w;
+  w.begin_object().key("items").begin_array();
+  w.elements(first.array_elements()).elements(empty.array_elements());
+  w.elements(second.array_elements());
+  w.end_array().key("next_cursor").value("5").end_object();
+  const auto j = nlohmann::json::parse(w.text());
+  ASSERT_EQ(j["items"].size(), 5U) << w.text();
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(j["items"][i]["n"], i);
+  EXPECT_EQ(j["next_cursor"], "5");
+  // Only all empty: still an empty array, not a stray comma.
+  JsonWriter none;
+  none.begin_array().elements(empty.array_elements()).elements("").end_array();
+  EXPECT_EQ(none.text(), "[]");
+  // A writer that holds anything but one array has no elements to give.
+  JsonWriter object;
+  object.begin_object().end_object();
+  EXPECT_EQ(object.array_elements(), "");
+}
+
 TEST(JsonWriter, EscapesLikeTheLibraryAndReplacesBadUtf8) {
   const std::vector<std::string> cases = {"",           "plain",    "quote\"back\\slash",
                                           "\n\r\t\b\f", "\x01\x1f", "é€😀\x7f",
