@@ -104,14 +104,13 @@ ReferralItem parse_referral(const ExchangeDeps& d, const json& item, const Organ
   return it;
 }
 
-// The participant's data key, creating the participant (and sealing the BSN) when new or
-// erased before.
-Result<const crypto::DataKey*> participant_key(const ExchangeDeps& d, adapters::ExchangeStore& s,
-                                               KeyCache& keys, const ReferralItem& it,
-                                               const std::string& now) {
-  auto existing = keys.get(s, it.participant);
-  if (!existing) return existing.status();
-  if (*existing != nullptr) return *existing;
+// A new data key for the participant, with the row that stores it wrapped and the BSN sealed.
+struct NewParticipant {
+  crypto::DataKey key;
+  adapters::ParticipantRow row;
+};
+
+Result<NewParticipant> new_participant(const ExchangeDeps& d, const ReferralItem& it) {
   auto index = crypto::ParticipantIndex::from_hex(it.participant);
   if (!index) return index.status();
   auto key = crypto::DataKey::generate();
@@ -120,11 +119,34 @@ Result<const crypto::DataKey*> participant_key(const ExchangeDeps& d, adapters::
   if (!wrapped) return wrapped.status();
   auto sealed_bsn = crypto::seal_record(*key, {it.participant, *index, "bsn"}, bytes_of(it.bsn));
   if (!sealed_bsn) return sealed_bsn.status();
-  BRUG_RETURN_IF_ERROR(s.put_participant(
-      {it.participant, adapters::Blob(wrapped->bytes().begin(), wrapped->bytes().end()),
-       std::move(sealed_bsn).value()},
-      now));
-  keys.put(it.participant, std::move(key).value());
+  adapters::ParticipantRow row{it.participant,
+                               adapters::Blob(wrapped->bytes().begin(), wrapped->bytes().end()),
+                               std::move(sealed_bsn).value()};
+  return NewParticipant{std::move(key).value(), std::move(row)};
+}
+
+// The referral's record sealed under the participant's key, bound to its id and addressing.
+Result<adapters::Blob> seal_referral(const crypto::DataKey& key, const std::string& id,
+                                     const std::string& sender, const ReferralItem& it) {
+  auto index = crypto::ParticipantIndex::from_hex(it.participant);
+  if (!index) return index.status();
+  const std::string purpose(to_string(it.purpose));
+  return crypto::seal_record(key, {id, *index, "referral", sender, it.to->id, purpose},
+                             bytes_of(it.record.dump()));
+}
+
+// The participant's data key, creating the participant (and sealing the BSN) when new or
+// erased before.
+Result<const crypto::DataKey*> participant_key(const ExchangeDeps& d, adapters::ExchangeStore& s,
+                                               KeyCache& keys, const ReferralItem& it,
+                                               const std::string& now) {
+  auto existing = keys.get(s, it.participant);
+  if (!existing) return existing.status();
+  if (*existing != nullptr) return *existing;
+  auto made = new_participant(d, it);
+  if (!made) return made.status();
+  BRUG_RETURN_IF_ERROR(s.put_participant(made->row, now));
+  keys.put(it.participant, std::move(made->key));
   return keys.get(s, it.participant);
 }
 
@@ -226,8 +248,6 @@ Answer push_referrals(const ExchangeDeps& d, Call& call) {
     for (std::size_t i = 0; i < parsed.size(); ++i) {
       const ReferralItem& it = parsed[i];
       if (it.problem || before.by_source.count(it.source_ref) > 0) continue;
-      auto index = crypto::ParticipantIndex::from_hex(it.participant);
-      if (!index) return Answer::fail(index.status());
       auto [pos, fresh] = keys_of.try_emplace(it.participant);
       PreparedParticipant& who = pos->second;
       if (fresh) {
@@ -241,25 +261,15 @@ Answer push_referrals(const ExchangeDeps& d, Call& call) {
           if (!copy) return Answer::fail(copy.status());
           who.key = std::move(copy).value();
         } else {
-          auto key = crypto::DataKey::generate();
-          if (!key) return Answer::fail(key.status());
-          auto wrapped = crypto::wrap_data_key(d.keys.keks(), *index, *key);
-          if (!wrapped) return Answer::fail(wrapped.status());
-          auto sealed_bsn =
-              crypto::seal_record(*key, {it.participant, *index, "bsn"}, bytes_of(it.bsn));
-          if (!sealed_bsn) return Answer::fail(sealed_bsn.status());
-          who.new_row = adapters::ParticipantRow{
-              it.participant, adapters::Blob(wrapped->bytes().begin(), wrapped->bytes().end()),
-              std::move(sealed_bsn).value()};
-          who.key = std::move(key).value();
+          auto made = new_participant(d, it);
+          if (!made) return Answer::fail(made.status());
+          who.key = std::move(made->key);
+          who.new_row = std::move(made->row);
         }
       }
       if (!who.key) return Answer::fail();
-      const std::string purpose(to_string(it.purpose));
       PreparedReferral r{new_record_id(d.env, "ref_"), {}};
-      auto sealed =
-          crypto::seal_record(*who.key, {r.id, *index, "referral", caller.id, it.to->id, purpose},
-                              bytes_of(it.record.dump()));
+      auto sealed = seal_referral(*who.key, r.id, caller.id, it);
       if (!sealed) return Answer::fail(sealed.status());
       r.sealed = std::move(sealed).value();
       prepared[i] = std::move(r);
@@ -348,12 +358,8 @@ Answer push_referrals(const ExchangeDeps& d, Call& call) {
             new_referrals.clear();
             auto key = participant_key(d, s.exchange, keys, it, now);
             if (!key) return key.status();
-            auto index = crypto::ParticipantIndex::from_hex(it.participant);
-            if (!index) return index.status();
             r.id = new_record_id(d.env, "ref_");
-            auto sealed = crypto::seal_record(
-                **key, {r.id, *index, "referral", caller.id, it.to->id, e.purpose},
-                bytes_of(it.record.dump()));
+            auto sealed = seal_referral(**key, r.id, caller.id, it);
             if (!sealed) return sealed.status();
             r.sealed = std::move(sealed).value();
           }
