@@ -6,6 +6,8 @@
 #include <mutex>
 #include <vector>
 
+#include "crypto/random.h"
+
 namespace brug::crypto {
 namespace {
 
@@ -66,7 +68,8 @@ void release(std::uint8_t* p, std::size_t size) {
 }  // namespace
 
 Status init() {
-  static const int rc = sodium_init();  // thread-safe static initialisation; -1 = failure
+  // Thread-safe static initialisation; -1 = failure. The random source is set before.
+  static const int rc = (use_pooled_random(), sodium_init());
   if (rc < 0) return Status::error(Code::kInternal, "libsodium failed to initialise");
   return Status::ok();
 }

@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "crypto/hash.h"
+#include "crypto/secret.h"
 #include "gateway/http/client.h"
 #include "gateway/portal/audit_check.h"
 #include "gateway/portal/csv_export.h"
@@ -722,7 +723,7 @@ Portal::Portal(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Portal::~Portal() { stop(); }
 
 Result<std::unique_ptr<Portal>> Portal::start(const PortalConfig& config, std::ostream& log) {
-  if (sodium_init() < 0) return Status::error(Code::kInternal, "libsodium failed to start");
+  BRUG_RETURN_IF_ERROR(crypto::init());
   auto impl = std::make_unique<Impl>(config, log);
   auto catalogue = Catalogue::load(config.catalogue_file);
   if (!catalogue) return catalogue.status();
