@@ -61,10 +61,14 @@ Status PgAuditStore::add_leaves(const std::vector<AuditLeafRow>& leaves) {
         Code::kFailedPrecondition,
         "audit leaf " + std::to_string(leaves.front().index) + " is not the end of the log");
   }
-  return insert_rows(tx_,
-                     "INSERT INTO audit_events (idx, leaf, leaf_hash, time, actor, action, "
-                     "purpose, subject, recipient, decision)",
-                     10, rows)
+  using C = Tx::Column;
+  return tx_
+      .copy_in(
+          "audit_events (idx, leaf, leaf_hash, time, actor, action, purpose, subject, "
+          "recipient, decision)",
+          {C::kInt8, C::kBytea, C::kBytea, C::kText, C::kText, C::kText, C::kText, C::kText,
+           C::kText, C::kText},
+          rows)
       .status();
 }
 
@@ -74,7 +78,9 @@ Status PgAuditStore::add_nodes(const std::vector<AuditNodeRow>& nodes) {
   for (const AuditNodeRow& n : nodes) {
     rows.push_back({std::int64_t{n.level}, i64(n.index), blob_of(n.hash)});
   }
-  return insert_rows(tx_, "INSERT INTO audit_nodes (level, idx, hash)", 3, rows).status();
+  using C = Tx::Column;
+  return tx_.copy_in("audit_nodes (level, idx, hash)", {C::kInt4, C::kInt8, C::kBytea}, rows)
+      .status();
 }
 
 Result<Hash> PgAuditStore::node(unsigned level, std::uint64_t index) {

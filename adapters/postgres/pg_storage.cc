@@ -272,6 +272,62 @@ class PgTx final : public Tx {
     return tuples[0] == '\0' ? std::int64_t{0} : std::stoll(tuples);
   }
 
+  Result<std::int64_t> copy_in(std::string_view into, const std::vector<Column>& types,
+                               const std::vector<std::vector<Value>>& rows) override {
+    if (read_only_) return Status::error(Code::kInternal, "a read transaction cannot write");
+    if (failure_) return failure_->status;
+    if (rows.empty()) return std::int64_t{0};
+    // The binary COPY format: signature, flags, header extension length; per row the number of
+    // fields, then each as a length (-1: NULL) and its bytes; -1 at the end.
+    std::string data("PGCOPY\n\xff\r\n\0", 11);
+    auto put32 = [&](std::uint32_t v) {
+      const std::uint32_t be = htobe32(v);
+      data.append(reinterpret_cast<const char*>(&be), 4);
+    };
+    auto put16 = [&](std::uint16_t v) {
+      const std::uint16_t be = htobe16(v);
+      data.append(reinterpret_cast<const char*>(&be), 2);
+    };
+    put32(0);
+    put32(0);
+    std::string field;
+    for (const auto& row : rows) {
+      if (row.size() != types.size()) {
+        return Status::error(Code::kInvalidArgument, "a row of another width than its columns");
+      }
+      put16(static_cast<std::uint16_t>(row.size()));
+      for (std::size_t c = 0; c < row.size(); ++c) {
+        static constexpr Oid kOids[] = {kInt4, kInt8, kText, kBytea};
+        bool null = false;
+        BRUG_RETURN_IF_ERROR(encode(row[c], kOids[static_cast<int>(types[c])], field, null));
+        if (null) {
+          put32(0xffffffffu);
+        } else {
+          put32(static_cast<std::uint32_t>(field.size()));
+          data += field;
+        }
+      }
+    }
+    put16(0xffff);
+    PGconn* c = conn_.get();
+    const std::string sql = "COPY " + std::string(into) + " FROM STDIN (FORMAT binary)";
+    PgResult started(PQexec(c, sql.c_str()));
+    if (PQresultStatus(started.get()) != PGRES_COPY_IN) {
+      return fail(failure_of(c, started.get(), "copy failed"));
+    }
+    const bool sent = PQputCopyData(c, data.data(), static_cast<int>(data.size())) == 1;
+    const bool ended = PQputCopyEnd(c, sent ? nullptr : "brug: sending the rows failed") == 1;
+    // The outcome, then whatever else the server has to say, so the connection is ready again.
+    PgResult res(PQgetResult(c));
+    for (PgResult more(PQgetResult(c)); more; more.reset(PQgetResult(c))) {
+    }
+    if (!sent || !ended || PQresultStatus(res.get()) != PGRES_COMMAND_OK) {
+      return fail(failure_of(c, res.get(), "copy failed"));
+    }
+    const char* tuples = PQcmdTuples(res.get());
+    return tuples[0] == '\0' ? std::int64_t{0} : std::stoll(tuples);
+  }
+
   // One statement without parameters through the simple protocol (migrations).
   Status script(const std::string& sql) {
     if (failure_) return failure_->status;

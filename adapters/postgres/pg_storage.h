@@ -59,6 +59,12 @@ class Tx {
   // Runs a statement; the number of rows it changed.
   virtual Result<std::int64_t> exec(std::string_view sql, std::vector<Value> params = {}) = 0;
   virtual Result<std::vector<Row>> query(std::string_view sql, std::vector<Value> params = {}) = 0;
+  // Appends rows with COPY ... FROM STDIN in binary: `into` is "table (column, ...)", `types`
+  // the columns' types in that order. All rows or none; the number stored. For large appends,
+  // where one INSERT of many rows costs PostgreSQL far more per row.
+  enum class Column { kInt4, kInt8, kText, kBytea };
+  virtual Result<std::int64_t> copy_in(std::string_view into, const std::vector<Column>& types,
+                                       const std::vector<std::vector<Value>>& rows) = 0;
   virtual bool read_only() const = 0;
 };
 

@@ -961,6 +961,32 @@ TEST_P(StoreConformance, BatchedReferralsAreAddedFoundBySourceAndRefusedWholeOnA
               }).empty());
 }
 
+// Source references are any printable text: quotes, backslashes, commas, braces and spaces are
+// looked up as themselves, never split or unescaped (a batched look-up may encode its keys).
+TEST_P(StoreConformance, SourceRefsWithQuotesCommasBracesAndBackslashesAreFoundAsThemselves) {
+  ASSERT_NO_FATAL_FAILURE(seed(db()));
+  const std::vector<std::string> odd = {"a,b",  "\"q\"", "back\\slash", "{x}", " lead",
+                                        "NULL", "a\\,b", "''",          "}{",  "\\\""};
+  std::vector<NewReferral> batch;
+  for (std::size_t i = 0; i < odd.size(); ++i) {
+    batch.push_back(referral("ro" + std::to_string(i), "gem-a", kP1, "proj-p"));
+    batch.back().source_ref = odd[i];
+  }
+  CONFORMANCE_ASSERT_OK(db().write([&](Stores& s) { return s.exchange.add_referrals(batch); }));
+  std::vector<std::string> asked = odd;
+  asked.push_back("a");  // parts of the odd ones are not found
+  asked.push_back("b");
+  asked.push_back("q");
+  auto found =
+      read_value(db(), [&](Stores& s) { return s.exchange.referrals_by_source("gem-a", asked); });
+  std::map<std::string, StoredReferral> by_ref(found.begin(), found.end());
+  ASSERT_EQ(by_ref.size(), odd.size());
+  for (std::size_t i = 0; i < odd.size(); ++i) {
+    ASSERT_EQ(by_ref.count(odd[i]), 1u) << odd[i];
+    EXPECT_EQ(by_ref.at(odd[i]).id, "ro" + std::to_string(i));
+  }
+}
+
 TEST_P(StoreConformance, FeedingReferralsInABatchTakesEachOnceInOrderAndNeverAPurgedOne) {
   ASSERT_NO_FATAL_FAILURE(seed(db()));
   std::vector<NewReferral> batch;
