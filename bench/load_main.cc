@@ -19,6 +19,7 @@
 #include <Poco/Net/SSLManager.h>
 #include <Poco/StreamCopier.h>
 
+#include <sys/resource.h>
 #include <unistd.h>
 #include <algorithm>
 #include <atomic>
@@ -101,10 +102,19 @@ double cpu_seconds(int pid) {
   return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-void print_cpu(int pid, double cpu, std::int64_t records) {
+// The client's own CPU seconds so far (this process, every thread).
+double own_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+void print_cpu(int pid, double cpu, double client_cpu, std::int64_t records) {
   if (pid == 0 || records == 0) return;
-  std::printf("      server CPU %.2f s = %.1f us per record\n", cpu,
-              cpu * 1e6 / static_cast<double>(records));
+  std::printf("      server CPU %.2f s = %.1f us per record; client CPU %.1f us per record\n", cpu,
+              cpu * 1e6 / static_cast<double>(records),
+              client_cpu * 1e6 / static_cast<double>(records));
 }
 
 // Counts the items of a feed page and takes its next_cursor without building a tree.
@@ -240,7 +250,7 @@ int main(int argc, char** argv) {
       bodies.push_back(json{{"items", items}}.dump());
     }
     std::atomic<std::size_t> next{0};
-    double cpu0 = cpu_seconds(server_pid);
+    double cpu0 = cpu_seconds(server_pid), own0 = own_cpu_seconds();
     const auto push_start = Clock::now();
     std::vector<std::thread> workers;
     for (int t = 0; t < threads; ++t) {
@@ -255,7 +265,7 @@ int main(int argc, char** argv) {
     const double push_s = seconds_since(push_start);
     std::printf("push: %d referrals in %.2f s = %.0f records/s (%d threads, batches of 1000)\n",
                 participants, push_s, participants / push_s, threads);
-    print_cpu(server_pid, cpu_seconds(server_pid) - cpu0, participants);
+    print_cpu(server_pid, cpu_seconds(server_pid) - cpu0, own_cpu_seconds() - own0, participants);
     bodies.clear();
 
     // 2. feed pulls, on new connections (a push longer than keep_alive_timeout_s closes g's)
@@ -264,12 +274,13 @@ int main(int argc, char** argv) {
     if (port2 != 0) g2 = std::make_unique<Client>(second, "gemeente-oude-ijsselstreek");
     for (int limit : {100, 1000}) {
       cpu0 = cpu_seconds(server_pid);
+      own0 = own_cpu_seconds();
       const auto t0 = Clock::now();
       const std::int64_t n = pull_all(puller, g2.get(), start, limit);
       const double s = seconds_since(t0);
       std::printf("feed: %lld records in %.2f s = %.0f records/s (limit=%d)\n",
                   static_cast<long long>(n), s, static_cast<double>(n) / s, limit);
-      print_cpu(server_pid, cpu_seconds(server_pid) - cpu0, n);
+      print_cpu(server_pid, cpu_seconds(server_pid) - cpu0, own_cpu_seconds() - own0, n);
       if (n != participants) {
         std::fprintf(stderr, "load: the feed delivered %lld of %d records\n",
                      static_cast<long long>(n), participants);
