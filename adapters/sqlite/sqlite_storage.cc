@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <map>
@@ -213,6 +214,50 @@ class SqliteTx final : public Tx {
   bool busy_ = false;
 };
 
+// Lets read transactions in, except while the checkpointer empties the WAL: close() stops new
+// readers and waits (at most `patience`) for those inside to leave; open() lets them in again.
+// A read that starts a nested read inside itself while the gate closes only delays the
+// checkpoint by `patience`: close() then gives up and the WAL is emptied another time.
+class ReaderGate {
+ public:
+  class Pass {
+   public:
+    explicit Pass(ReaderGate& gate) : gate_(gate) {
+      std::unique_lock lock(gate_.mu_);
+      gate_.cv_.wait(lock, [&] { return !gate_.closed_; });
+      ++gate_.inside_;
+    }
+    ~Pass() {
+      std::lock_guard lock(gate_.mu_);
+      if (--gate_.inside_ == 0 && gate_.closed_) gate_.cv_.notify_all();
+    }
+    Pass(const Pass&) = delete;
+    Pass& operator=(const Pass&) = delete;
+
+   private:
+    ReaderGate& gate_;
+  };
+
+  bool close(std::chrono::milliseconds patience) {
+    std::unique_lock lock(mu_);
+    closed_ = true;
+    return cv_.wait_for(lock, patience, [&] { return inside_ == 0; });
+  }
+  void open() {
+    {
+      std::lock_guard lock(mu_);
+      closed_ = false;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int inside_ = 0;
+  bool closed_ = false;
+};
+
 class SqliteStorage final : public Storage {
  public:
   explicit SqliteStorage(SqliteOptions options) : options_(std::move(options)) {}
@@ -234,7 +279,10 @@ class SqliteStorage final : public Storage {
     std::lock_guard writer(write_mu_);
     return run("BEGIN IMMEDIATE", false, fn);
   }
-  Status read(const std::function<Status(Tx&)>& fn) override { return run("BEGIN", true, fn); }
+  Status read(const std::function<Status(Tx&)>& fn) override {
+    ReaderGate::Pass pass(readers_);
+    return run("BEGIN", true, fn);
+  }
 
   int schema_version() override {
     int version = 0;
@@ -379,12 +427,40 @@ class SqliteStorage final : public Storage {
       lock.unlock();
       if (!own) {
         auto opened = open_connection();
-        if (opened) own = std::move(opened).value();
+        if (opened) {
+          own = std::move(opened).value();
+          // Another process (the CLI) may still hold the WAL while this one's writers wait:
+          // check every millisecond instead of SQLite's growing sleeps, for at most about 1 s.
+          sqlite3_busy_handler(
+              own->db(),
+              [](void*, int tries) {
+                if (tries >= 1000) return 0;
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                return 1;
+              },
+              nullptr);
+        }
       }
       if (own) {
         std::lock_guard one_at_a_time(checkpointing_);
-        (void)sqlite3_wal_checkpoint_v2(own->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+        int frames = 0;
+        (void)sqlite3_wal_checkpoint_v2(own->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &frames,
                                         nullptr);
+        // A writer starts the WAL again from its beginning only when everything in it is
+        // copied: under writes without pause a passive checkpoint never catches up, and the WAL
+        // grew to 13 GB in a load run of 10^6 referrals. Past the limit, this process's writers
+        // and new readers wait while the running readers finish and the rest is copied and the
+        // WAL emptied (tens of milliseconds). Waiting on SQLite's busy handler alone is not
+        // enough: readers that overlap without pause keep an old read mark in use and the
+        // checkpoint never finishes.
+        if (frames >= options_.wal_restart_frames) {
+          std::lock_guard writers(write_mu_);
+          if (readers_.close(std::chrono::seconds(1))) {
+            (void)sqlite3_wal_checkpoint_v2(own->db(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr,
+                                            nullptr);
+          }
+          readers_.open();
+        }
       }
       lock.lock();
     }
@@ -449,6 +525,7 @@ class SqliteStorage final : public Storage {
   std::vector<std::unique_ptr<Connection>> idle_;
   int open_ = 0;
   std::mutex write_mu_;
+  ReaderGate readers_;
   // One checkpoint at a time in this process (a second one would fail with SQLITE_BUSY).
   std::mutex checkpointing_;
   std::mutex checkpoint_mu_;
