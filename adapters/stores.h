@@ -251,6 +251,9 @@ class AuditStore {
  public:
   virtual ~AuditStore() = default;
   virtual Result<std::uint64_t> size() = 0;
+  // Leaves that extend the log exactly at its end; several calls in one transaction append in
+  // turn. A backend may store them behind (PostgreSQL: the outcome comes with the next
+  // statement or the commit, which then fails).
   virtual Status add_leaves(const std::vector<AuditLeafRow>& leaves) = 0;
   virtual Status add_nodes(const std::vector<AuditNodeRow>& nodes) = 0;
   // The perfect subtree hash at (level, index): level 0 is a leaf hash. kCorrupt when missing.

@@ -61,15 +61,14 @@ Status PgAuditStore::add_leaves(const std::vector<AuditLeafRow>& leaves) {
         Code::kFailedPrecondition,
         "audit leaf " + std::to_string(leaves.front().index) + " is not the end of the log");
   }
+  // Sent behind: PostgreSQL stores these while the caller makes the next leaves.
   using C = Tx::Column;
-  return tx_
-      .copy_in(
-          "audit_events (idx, leaf, leaf_hash, time, actor, action, purpose, subject, "
-          "recipient, decision)",
-          {C::kInt8, C::kBytea, C::kBytea, C::kText, C::kText, C::kText, C::kText, C::kText,
-           C::kText, C::kText},
-          rows)
-      .status();
+  return tx_.copy_in_behind(
+      "audit_events (idx, leaf, leaf_hash, time, actor, action, purpose, subject, recipient, "
+      "decision)",
+      {C::kInt8, C::kBytea, C::kBytea, C::kText, C::kText, C::kText, C::kText, C::kText, C::kText,
+       C::kText},
+      rows);
 }
 
 Status PgAuditStore::add_nodes(const std::vector<AuditNodeRow>& nodes) {
@@ -79,8 +78,8 @@ Status PgAuditStore::add_nodes(const std::vector<AuditNodeRow>& nodes) {
     rows.push_back({std::int64_t{n.level}, i64(n.index), blob_of(n.hash)});
   }
   using C = Tx::Column;
-  return tx_.copy_in("audit_nodes (level, idx, hash)", {C::kInt4, C::kInt8, C::kBytea}, rows)
-      .status();
+  return tx_.copy_in_behind("audit_nodes (level, idx, hash)", {C::kInt4, C::kInt8, C::kBytea},
+                            rows);
 }
 
 Result<Hash> PgAuditStore::node(unsigned level, std::uint64_t index) {

@@ -73,20 +73,25 @@ Result<std::optional<StoredReferral>> PgExchangeStore::referral_by_source(
 }
 
 Status PgExchangeStore::add_referral(const NewReferral& n) {
+  BRUG_RETURN_IF_ERROR(
+      tx_.exec("INSERT INTO referrals (id, source_org, source_ref, participant, recipient, "
+               "purpose, sealed, content_hash, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               {n.id, n.source_org, n.source_ref, n.participant, n.recipient, n.purpose, n.sealed,
+                n.content_hash, n.received_at})
+          .status());
   return tx_
       .exec(
-          "INSERT INTO referrals (id, source_org, source_ref, participant, recipient, purpose, "
-          "sealed, content_hash, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-          {n.id, n.source_org, n.source_ref, n.participant, n.recipient, n.purpose, n.sealed,
-           n.content_hash, n.received_at})
+          "INSERT INTO referrals_unfed (id, recipient, participant, purpose, source_org) "
+          "VALUES (?, ?, ?, ?, ?)",
+          {n.id, n.recipient, n.participant, n.purpose, n.source_org})
       .status();
 }
 
 Result<std::vector<PendingReferral>> PgExchangeStore::pending_referrals(
     const std::string& recipient, std::int64_t after, std::int64_t limit) {
   auto rows = tx_.query(
-      "SELECT seq, id, participant, purpose, source_org FROM referrals "
-      "WHERE recipient = ? AND fed = 0 AND sealed IS NOT NULL AND seq > ? ORDER BY seq LIMIT ?",
+      "SELECT seq, id, participant, purpose, source_org FROM referrals_unfed "
+      "WHERE recipient = ? AND seq > ? ORDER BY seq LIMIT ?",
       {recipient, after, limit});
   if (!rows) return rows.status();
   std::vector<PendingReferral> out;
@@ -98,8 +103,7 @@ Result<std::vector<PendingReferral>> PgExchangeStore::pending_referrals(
 }
 
 Result<bool> PgExchangeStore::mark_fed(const std::string& id) {
-  auto changed = tx_.exec(
-      "UPDATE referrals SET fed = 1 WHERE id = ? AND fed = 0 AND sealed IS NOT NULL", {id});
+  auto changed = tx_.exec("DELETE FROM referrals_unfed WHERE id = ?", {id});
   if (!changed) return changed.status();
   return *changed > 0;
 }
@@ -147,6 +151,11 @@ Result<std::int64_t> PgExchangeStore::purge_referrals(const std::string& partici
                      where + ")",
                  feed_params)
             .status());
+    BRUG_RETURN_IF_ERROR(tx_.exec("DELETE FROM referrals_unfed WHERE id IN (SELECT id FROM "
+                                  "referrals WHERE " +
+                                      where + ")",
+                                  params)
+                             .status());
     BRUG_RETURN_IF_ERROR(
         tx_.exec("UPDATE referrals SET sealed = NULL WHERE " + where, params).status());
   }
@@ -216,14 +225,22 @@ Result<std::int64_t> PgExchangeStore::feed_count_after(const std::string& recipi
 
 Result<std::vector<FeedEntry>> PgExchangeStore::feed_page(const std::string& recipient,
                                                           std::int64_t after, std::int64_t limit) {
+  // The page first, then one index look-up per item: each look-up is a LATERAL subquery with
+  // LIMIT 1, which the planner cannot turn into a join over a whole table. As plain joins, a
+  // plan made with statistics taken while the feed was filling chose hash joins over a scan
+  // of all participants and referrals: 200-340 ms a page of 1000 at 10^5 instead of 6-12 ms.
   auto rows = tx_.query(
       "SELECT f.seq, f.kind, f.participant, f.ref_id, f.purpose, "
       "COALESCE(r.sealed, o.sealed), COALESCE(r.source_org, o.project), p.wrapped_key, "
-      "p.sealed_bsn FROM feed_items f "
-      "LEFT JOIN referrals r ON f.kind = 'referral' AND r.id = f.ref_id "
-      "LEFT JOIN outcomes o ON f.kind = 'outcome' AND o.id = f.ref_id "
-      "LEFT JOIN participants p ON p.participant = f.participant "
-      "WHERE f.recipient = ? AND f.seq > ? ORDER BY f.seq LIMIT ?",
+      "p.sealed_bsn FROM (SELECT seq, kind, participant, ref_id, purpose FROM feed_items "
+      "WHERE recipient = ? AND seq > ? ORDER BY seq LIMIT ?) f "
+      "LEFT JOIN LATERAL (SELECT sealed, source_org FROM referrals "
+      "WHERE f.kind = 'referral' AND id = f.ref_id LIMIT 1) r ON true "
+      "LEFT JOIN LATERAL (SELECT sealed, project FROM outcomes "
+      "WHERE f.kind = 'outcome' AND id = f.ref_id LIMIT 1) o ON true "
+      "LEFT JOIN LATERAL (SELECT wrapped_key, sealed_bsn FROM participants "
+      "WHERE participant = f.participant LIMIT 1) p ON true "
+      "ORDER BY f.seq",
       {recipient, after, limit});
   if (!rows) return rows.status();
   std::vector<FeedEntry> out;
@@ -439,13 +456,21 @@ Status PgExchangeStore::add_referrals(const std::vector<NewReferral>& referrals)
                       n.sealed, n.content_hash, n.received_at});
   }
   using C = Tx::Column;
+  // Sent behind: PostgreSQL stores these while the waiting list below is made.
+  BRUG_RETURN_IF_ERROR(tx_.copy_in_behind(
+      "referrals (id, source_org, source_ref, participant, recipient, purpose, sealed, "
+      "content_hash, received_at)",
+      {C::kText, C::kText, C::kText, C::kText, C::kText, C::kText, C::kBytea, C::kText, C::kText},
+      values));
+  // Waiting for the feed, in the same order.
+  std::vector<std::vector<Value>> unfed;
+  unfed.reserve(referrals.size());
+  for (const NewReferral& n : referrals) {
+    unfed.push_back({n.id, n.recipient, n.participant, n.purpose, n.source_org});
+  }
   return tx_
-      .copy_in(
-          "referrals (id, source_org, source_ref, participant, recipient, purpose, sealed, "
-          "content_hash, received_at)",
-          {C::kText, C::kText, C::kText, C::kText, C::kText, C::kText, C::kBytea, C::kText,
-           C::kText},
-          values)
+      .copy_in("referrals_unfed (id, recipient, participant, purpose, source_org)",
+               {C::kText, C::kText, C::kText, C::kText, C::kText}, unfed)
       .status();
 }
 
@@ -454,9 +479,9 @@ Result<std::int64_t> PgExchangeStore::feed_referrals(const std::vector<NewFeedIt
   Status s = in_chunks(items.size(), [&](std::size_t first, std::size_t n) -> Status {
     std::vector<std::string> ids;
     for (std::size_t i = first; i < first + n; ++i) ids.push_back(items[i].ref_id);
-    auto taken = tx_.query(std::string("UPDATE referrals SET fed = 1 WHERE id = ") + kAnyKey +
-                               " AND fed = 0 AND sealed IS NOT NULL RETURNING id",
-                           {key_list(ids)});
+    auto taken = tx_.query(
+        std::string("DELETE FROM referrals_unfed WHERE id = ") + kAnyKey + " RETURNING id",
+        {key_list(ids)});
     if (!taken) return taken.status();
     std::vector<std::string> fed;
     for (const Row& r : *taken) fed.push_back(r.text(0));

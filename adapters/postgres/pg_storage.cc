@@ -274,9 +274,39 @@ class PgTx final : public Tx {
 
   Result<std::int64_t> copy_in(std::string_view into, const std::vector<Column>& types,
                                const std::vector<std::vector<Value>>& rows) override {
+    BRUG_RETURN_IF_ERROR(send_copy(into, types, rows));
+    return settle();
+  }
+
+  Status copy_in_behind(std::string_view into, const std::vector<Column>& types,
+                        const std::vector<std::vector<Value>>& rows) override {
+    return send_copy(into, types, rows);
+  }
+
+  // The outcome of a COPY sent behind, if one is outstanding: the rows it stored.
+  Result<std::int64_t> settle() {
+    if (!copying_) return std::int64_t{0};
+    copying_ = false;
+    PGconn* c = conn_.get();
+    // The outcome, then whatever else the server has to say, so the connection is ready again.
+    PgResult res(PQgetResult(c));
+    for (PgResult more(PQgetResult(c)); more; more.reset(PQgetResult(c))) {
+    }
+    if (PQresultStatus(res.get()) != PGRES_COMMAND_OK) {
+      return fail(failure_of(c, res.get(), "copy failed"));
+    }
+    const char* tuples = PQcmdTuples(res.get());
+    return tuples[0] == '\0' ? std::int64_t{0} : std::stoll(tuples);
+  }
+
+ private:
+  // Starts a COPY of `rows` and sends them all; its outcome is read by settle().
+  Status send_copy(std::string_view into, const std::vector<Column>& types,
+                   const std::vector<std::vector<Value>>& rows) {
     if (read_only_) return Status::error(Code::kInternal, "a read transaction cannot write");
+    BRUG_RETURN_IF_ERROR(settle().status());
     if (failure_) return failure_->status;
-    if (rows.empty()) return std::int64_t{0};
+    if (rows.empty()) return Status::ok();
     // The binary COPY format: signature, flags, header extension length; per row the number of
     // fields, then each as a length (-1: NULL) and its bytes; -1 at the end.
     std::string data("PGCOPY\n\xff\r\n\0", 11);
@@ -317,19 +347,18 @@ class PgTx final : public Tx {
     }
     const bool sent = PQputCopyData(c, data.data(), static_cast<int>(data.size())) == 1;
     const bool ended = PQputCopyEnd(c, sent ? nullptr : "brug: sending the rows failed") == 1;
-    // The outcome, then whatever else the server has to say, so the connection is ready again.
-    PgResult res(PQgetResult(c));
-    for (PgResult more(PQgetResult(c)); more; more.reset(PQgetResult(c))) {
+    copying_ = true;
+    if (!sent || !ended) {
+      auto settled = settle();
+      return settled ? fail(failure_of(c, nullptr, "copy failed")) : settled.status();
     }
-    if (!sent || !ended || PQresultStatus(res.get()) != PGRES_COMMAND_OK) {
-      return fail(failure_of(c, res.get(), "copy failed"));
-    }
-    const char* tuples = PQcmdTuples(res.get());
-    return tuples[0] == '\0' ? std::int64_t{0} : std::stoll(tuples);
+    return Status::ok();
   }
 
+ public:
   // One statement without parameters through the simple protocol (migrations).
   Status script(const std::string& sql) {
+    BRUG_RETURN_IF_ERROR(settle().status());
     if (failure_) return failure_->status;
     PgResult res = conn_.plain(sql.c_str());
     const ExecStatusType st = PQresultStatus(res.get());
@@ -361,6 +390,7 @@ class PgTx final : public Tx {
 
  private:
   Result<PgResult> run(std::string_view sql, const std::vector<Value>& params) {
+    BRUG_RETURN_IF_ERROR(settle().status());
     if (failure_) return failure_->status;  // the transaction is aborted already
     Failure f;
     const Connection::Prepared* p = conn_.prepare(sql, f);
@@ -397,6 +427,7 @@ class PgTx final : public Tx {
   Connection& conn_;
   bool read_only_;
   std::optional<Failure> failure_;
+  bool copying_ = false;  // a COPY was sent behind and its outcome not yet read
 };
 
 class PgStorage final : public Storage {
@@ -516,6 +547,8 @@ class PgStorage final : public Storage {
         result = Status::error(Code::kInternal, "transaction aborted by an unknown exception");
       }
     }
+    // A COPY sent behind is settled first: its failure fails the transaction.
+    if (result.is_ok()) (void)tx.settle();
     if (result.is_ok() && !tx.failed()) {
       PgResult r = conn.plain("COMMIT");
       if (PQresultStatus(r.get()) == PGRES_COMMAND_OK &&
@@ -572,9 +605,13 @@ class PgStorage final : public Storage {
     auto conn = std::make_unique<Connection>(raw);
     if (raw != nullptr && PQstatus(raw) == CONNECTION_OK) {
       // No wait for the write lock without end (a hung writer, a nested write), and no
-      // transaction left open by a stuck process holds it for more than two minutes.
-      PgResult set =
-          conn->plain("SET lock_timeout = '60s'; SET idle_in_transaction_session_timeout = '120s'");
+      // transaction left open by a stuck process holds it for more than two minutes. No
+      // parallel workers and no JIT: brug's statements are index look-ups of at most a page,
+      // for which starting a worker process (17-19 ms here) or compiling costs more than the
+      // query (a feed page of 1000 items: 48-67 ms with one worker, 6.5 ms without).
+      PgResult set = conn->plain(
+          "SET lock_timeout = '60s'; SET idle_in_transaction_session_timeout = '120s'; "
+          "SET max_parallel_workers_per_gather = 0; SET jit = off");
       if (PQresultStatus(set.get()) != PGRES_COMMAND_OK) {
         failure = failure_of(raw, set.get(), "cannot set up the connection");
         give_back(nullptr);

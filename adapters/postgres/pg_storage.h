@@ -65,6 +65,12 @@ class Tx {
   enum class Column { kInt4, kInt8, kText, kBytea };
   virtual Result<std::int64_t> copy_in(std::string_view into, const std::vector<Column>& types,
                                        const std::vector<std::vector<Value>>& rows) = 0;
+  // As copy_in, but returns once the rows are sent, before PostgreSQL has stored them: the
+  // server works through them while the caller makes the next part of a long append. The
+  // outcome comes with the next statement (or the commit), which fails, and with it the
+  // transaction, if the COPY failed.
+  virtual Status copy_in_behind(std::string_view into, const std::vector<Column>& types,
+                                const std::vector<std::vector<Value>>& rows) = 0;
   virtual bool read_only() const = 0;
 };
 

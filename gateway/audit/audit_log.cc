@@ -23,6 +23,9 @@ using crypto::Sha256Digest;
 
 namespace {
 
+// Leaves handed to the store at a time by one append (see append_in).
+constexpr std::size_t kLeavesPerPart = 256;
+
 // Perfect subtree hashes as stored: level 0 are the leaf hashes.
 class StoredTree final : public crypto::MerkleHashSource {
  public:
@@ -214,6 +217,12 @@ Result<AuditLog::Frontier> AuditLog::append_in(AuditStore& store,
     f.edge[level] = node;
     f.last = hash;
     f.size = n + 1;
+    // Handed over in parts: a backend that stores them behind (PostgreSQL) works through one
+    // part while the next is made.
+    if (leaves.size() == kLeavesPerPart) {
+      BRUG_RETURN_IF_ERROR(store.add_leaves(leaves));
+      leaves.clear();
+    }
   }
   BRUG_RETURN_IF_ERROR(store.add_leaves(leaves));
   BRUG_RETURN_IF_ERROR(store.add_nodes(nodes));

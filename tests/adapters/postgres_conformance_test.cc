@@ -181,6 +181,92 @@ TEST_F(PostgresProcesses, AuditAppendsFromTwoProcessesExtendOneLog) {
   EXPECT_EQ(std::set<std::string>(leaves.begin(), leaves.end()).size(), leaves.size());
 }
 
+// Schema 4 moved the referrals that wait for their feed out of `referrals` (a `fed` flag) into
+// a table of their own. A database of schema 3 is upgraded with its waiting referrals: the
+// unfed one still waits, the fed one and the purged one do not.
+TEST_F(PostgresProcesses, ReferralsWaitingUnderSchema3StillWaitAfterTheUpgrade) {
+  auto referral = [](const std::string& id) {
+    return NewReferral{
+        id,      "gem-a", "ref-" + id, std::string(64, '1'), "proj-p", "begeleiding-naar-werk",
+        Blob{7}, "",      kNow};
+  };
+  ASSERT_TRUE(first_
+                  ->write([&](Stores& s) -> Status {
+                    for (const char* id : {"r-waits", "r-fed", "r-purged"}) {
+                      BRUG_RETURN_IF_ERROR(s.exchange.add_referral(referral(id)));
+                    }
+                    return Status::ok();
+                  })
+                  .is_ok());
+  first_.reset();
+  second_.reset();
+  // Back to schema 3 as it was stored: the flag, its partial index, no table of waiting ones.
+  brug::testing::postgres_admin(
+      pg_.url(),
+      "ALTER TABLE referrals ADD COLUMN fed integer NOT NULL DEFAULT 0; "
+      "CREATE INDEX referrals_pending ON referrals (recipient, seq) WHERE fed = 0; "
+      "DROP TABLE referrals_unfed; DELETE FROM schema_migrations WHERE version = 4; "
+      "UPDATE referrals SET fed = 1 WHERE id = 'r-fed'; "
+      "UPDATE referrals SET sealed = NULL WHERE id = 'r-purged'");
+  auto upgraded = open_or_die(pg_.url());
+  EXPECT_GE(upgraded->schema_version(), 4);
+  std::vector<PendingReferral> pending;
+  ASSERT_TRUE(upgraded
+                  ->read([&](Stores& s) {
+                    auto rows = s.exchange.pending_referrals("proj-p", 0, 10);
+                    if (!rows) return rows.status();
+                    pending = std::move(rows).value();
+                    return Status::ok();
+                  })
+                  .is_ok());
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].id, "r-waits");
+  EXPECT_EQ(pending[0].source_org, "gem-a");
+  EXPECT_EQ(pending[0].participant, std::string(64, '1'));
+  // It leaves the waiting ones once fed, and only once.
+  bool first = false, again = true;
+  ASSERT_TRUE(upgraded
+                  ->write([&](Stores& s) -> Status {
+                    auto a = s.exchange.mark_fed("r-waits");
+                    if (!a) return a.status();
+                    auto b = s.exchange.mark_fed("r-waits");
+                    if (!b) return b.status();
+                    first = *a;
+                    again = *b;
+                    return Status::ok();
+                  })
+                  .is_ok());
+  EXPECT_TRUE(first);
+  EXPECT_FALSE(again);
+}
+
+// Audit rows are sent behind (the COPY's outcome is read with the next statement or the
+// commit): a COPY that fails there still fails its transaction, and nothing of it is stored.
+TEST_F(PostgresProcesses, AnAuditCopySentBehindThatFailsFailsItsTransaction) {
+  const AuditNodeRow node{1, 0, {}};
+  const Status twice = first_->write([&](Stores& s) -> Status {
+    BRUG_RETURN_IF_ERROR(s.audit.add_nodes({node}));
+    return s.audit.add_nodes({node});  // the same key again: refused, but only at the commit
+  });
+  EXPECT_FALSE(twice.is_ok());
+  const Status then_read = first_->write([&](Stores& s) -> Status {
+    BRUG_RETURN_IF_ERROR(s.audit.add_nodes({node}));
+    BRUG_RETURN_IF_ERROR(s.audit.add_nodes({node}));
+    return s.audit.size().status();  // the next statement reports it
+  });
+  EXPECT_FALSE(then_read.is_ok());
+  Status found = Status::ok();
+  ASSERT_TRUE(first_
+                  ->read([&](Stores& s) {
+                    found = s.audit.node(1, 0).status();
+                    return Status::ok();
+                  })
+                  .is_ok());
+  EXPECT_EQ(found.code(), Code::kCorrupt) << "a node of a failed transaction was stored";
+  // The connection is clean again: a good append commits.
+  EXPECT_TRUE(first_->write([&](Stores& s) { return s.audit.add_nodes({node}); }).is_ok());
+}
+
 // A connection that drops inside a transaction: the transaction is run again on a new one, and
 // what the lost run wrote is not stored.
 TEST_F(PostgresProcesses, ATransactionWhoseConnectionDropsIsRunAgainAndStoredOnce) {
