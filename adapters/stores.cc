@@ -31,6 +31,17 @@ Status ExchangeStore::put_participants(const std::vector<ParticipantRow>& rows,
   return Status::ok();
 }
 
+Result<std::vector<std::array<std::uint8_t, 32>>> AuditStore::nodes(const std::vector<NodeAt>& at) {
+  std::vector<std::array<std::uint8_t, 32>> out;
+  out.reserve(at.size());
+  for (const auto& [level, index] : at) {
+    auto h = node(level, index);
+    if (!h) return h.status();
+    out.push_back(*h);
+  }
+  return out;
+}
+
 Result<std::vector<std::pair<std::string, StoredReferral>>> ExchangeStore::referrals_by_source(
     const std::string& source_org, const std::vector<std::string>& source_refs) {
   std::vector<std::pair<std::string, StoredReferral>> out;

@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "consent/store.h"
@@ -258,6 +259,11 @@ class AuditStore {
   virtual Status add_nodes(const std::vector<AuditNodeRow>& nodes) = 0;
   // The perfect subtree hash at (level, index): level 0 is a leaf hash. kCorrupt when missing.
   virtual Result<std::array<std::uint8_t, 32>> node(unsigned level, std::uint64_t index) = 0;
+  // The hashes at several (level, index) positions, in the order asked; kCorrupt when one is
+  // missing. One look-up for all (the tree's right edge when another process appended); by
+  // default node() for each.
+  using NodeAt = std::pair<unsigned, std::uint64_t>;
+  virtual Result<std::vector<std::array<std::uint8_t, 32>>> nodes(const std::vector<NodeAt>& at);
   virtual Result<std::vector<std::string>> leaves(std::uint64_t start, std::uint64_t end) = 0;
   virtual Status add_checkpoint(const CheckpointRow& checkpoint) = 0;
   virtual Result<std::optional<CheckpointRow>> latest_checkpoint() = 0;

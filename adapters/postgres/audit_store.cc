@@ -95,6 +95,44 @@ Result<Hash> PgAuditStore::node(unsigned level, std::uint64_t index) {
   return hash_of(rows->front().blob(0));
 }
 
+// One statement for all positions: after another process appended, the right edge of the tree
+// is read back with one round trip instead of one per set bit of the size.
+Result<std::vector<Hash>> PgAuditStore::nodes(const std::vector<NodeAt>& at) {
+  std::vector<Hash> out;
+  if (at.empty()) return out;
+  std::string levels;
+  std::string indexes;
+  for (const auto& [level, index] : at) {
+    if (!levels.empty()) {
+      levels += ',';
+      indexes += ',';
+    }
+    levels += std::to_string(level);
+    indexes += std::to_string(index);
+  }
+  auto rows = tx_.query(
+      "SELECT COALESCE(n.hash, e.leaf_hash) FROM unnest(string_to_array(?, ',')::integer[], "
+      "string_to_array(?, ',')::bigint[]) WITH ORDINALITY AS k(level, idx, ord) "
+      "LEFT JOIN audit_nodes n ON k.level > 0 AND n.level = k.level AND n.idx = k.idx "
+      "LEFT JOIN audit_events e ON k.level = 0 AND e.idx = k.idx ORDER BY k.ord",
+      {levels, indexes});
+  if (!rows) return rows.status();
+  if (rows->size() != at.size()) {
+    return Status::error(Code::kInternal, "audit tree node look-up returned the wrong row count");
+  }
+  out.reserve(at.size());
+  for (std::size_t i = 0; i < at.size(); ++i) {
+    if ((*rows)[i].is_null(0)) {
+      return Status::error(Code::kCorrupt, "audit tree node " + std::to_string(at[i].first) + "/" +
+                                               std::to_string(at[i].second) + " is missing");
+    }
+    auto h = hash_of((*rows)[i].blob(0));
+    if (!h) return h.status();
+    out.push_back(*h);
+  }
+  return out;
+}
+
 Result<std::vector<std::string>> PgAuditStore::leaves(std::uint64_t start, std::uint64_t end) {
   auto rows = tx_.query("SELECT leaf FROM audit_events WHERE idx >= ? AND idx < ? ORDER BY idx",
                         {i64(start), i64(end)});

@@ -105,6 +105,7 @@ class PgAuditStore final : public AuditStore {
   Result<std::vector<std::string>> cosignatures(std::uint64_t size) override;
   Status add_nodes(const std::vector<AuditNodeRow>& nodes) override;
   Result<std::array<std::uint8_t, 32>> node(unsigned level, std::uint64_t index) override;
+  Result<std::vector<std::array<std::uint8_t, 32>>> nodes(const std::vector<NodeAt>& at) override;
   Result<std::vector<std::string>> leaves(std::uint64_t start, std::uint64_t end) override;
   Status add_checkpoint(const CheckpointRow& checkpoint) override;
   Result<std::optional<CheckpointRow>> latest_checkpoint() override;

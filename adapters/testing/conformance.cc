@@ -1367,6 +1367,32 @@ TEST_P(StoreConformance, AuditNodesAreLeafHashesAtLevelZeroAndStoredNodesAbove) 
   }
 }
 
+TEST_P(StoreConformance, SeveralAuditNodesAreReadInTheOrderAskedAndAMissingOneIsCorrupt) {
+  CONFORMANCE_ASSERT_OK(db().write([](Stores& s) {
+    BRUG_RETURN_IF_ERROR(s.audit.add_leaves({leaf(0), leaf(1), leaf(2), leaf(3), leaf(4)}));
+    return s.audit.add_nodes(
+        {{1, 0, hash_filled(0x11)}, {1, 1, hash_filled(0x12)}, {2, 0, hash_filled(0x21)}});
+  }));
+  using At = std::vector<AuditStore::NodeAt>;
+  // Levels out of order, a leaf between nodes, the same position twice.
+  EXPECT_EQ(
+      read_value(db(),
+                 [](Stores& s) {
+                   return s.audit.nodes(At{{2, 0}, {0, 4}, {1, 1}, {0, 1}, {2, 0}});
+                 }),
+      (std::vector<std::array<std::uint8_t, 32>>{hash_filled(0x21), leaf(4).hash, hash_filled(0x12),
+                                                 leaf(1).hash, hash_filled(0x21)}));
+  EXPECT_TRUE(read_value(db(), [](Stores& s) { return s.audit.nodes(At{}); }).empty());
+  for (const At& at : {At{{0, 5}}, At{{2, 0}, {1, 2}}, At{{0, 0}, {3, 0}, {1, 0}}}) {
+    Code code = Code::kOk;
+    CONFORMANCE_EXPECT_OK(db().read([&](Stores& s) {
+      code = s.audit.nodes(at).code();
+      return Status::ok();
+    }));
+    EXPECT_EQ(code, Code::kCorrupt) << "a missing node among " << at.size();
+  }
+}
+
 TEST_P(StoreConformance, CheckpointsAreListedBySizeAndTheLatestIsTheLargest) {
   EXPECT_FALSE(read_value(db(), [](Stores& s) { return s.audit.latest_checkpoint(); }));
   EXPECT_TRUE(read_value(db(), [](Stores& s) { return s.audit.checkpoints(); }).empty());

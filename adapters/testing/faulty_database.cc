@@ -19,6 +19,9 @@ class FailingAuditStore final : public AuditStore {
   Result<std::array<std::uint8_t, 32>> node(unsigned level, std::uint64_t index) override {
     return inner_.node(level, index);
   }
+  Result<std::vector<std::array<std::uint8_t, 32>>> nodes(const std::vector<NodeAt>& at) override {
+    return inner_.nodes(at);
+  }
   Result<std::vector<std::string>> leaves(std::uint64_t start, std::uint64_t end) override {
     return inner_.leaves(start, end);
   }

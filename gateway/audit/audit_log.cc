@@ -162,16 +162,16 @@ Result<AuditLog::Frontier> AuditLog::load_frontier(AuditStore& store, std::uint6
   Frontier f;
   f.size = size;
   if (size == 0) return f;
-  const StoredTree tree(store);
-  auto last = tree.perfect_subtree_hash(0, size - 1);
-  if (!last) return last.status();
-  f.last = *last;
+  // The last leaf and, for each set bit of size, the perfect subtree ending the log there: read
+  // in one look-up.
+  std::vector<AuditStore::NodeAt> at{{0, size - 1}};
   for (unsigned level = 0; level < 64; ++level) {
-    if (((size >> level) & 1) == 0) continue;
-    auto h = tree.perfect_subtree_hash(level, (size >> level) - 1);
-    if (!h) return h.status();
-    f.edge[level] = *h;
+    if (((size >> level) & 1) != 0) at.emplace_back(level, (size >> level) - 1);
   }
+  auto hashes = store.nodes(at);
+  if (!hashes) return hashes.status();
+  f.last = (*hashes)[0];
+  for (std::size_t i = 1; i < at.size(); ++i) f.edge[at[i].first] = (*hashes)[i];
   return f;
 }
 
