@@ -26,28 +26,41 @@ Result<std::optional<ParticipantRow>> SqliteExchangeStore::participant(const std
   return std::optional<ParticipantRow>(ParticipantRow{p, r.optional_blob(0), r.optional_blob(1)});
 }
 
+namespace {
+
+// The number the next new participant gets (see migration 9); the write lock keeps it unique.
+Result<std::int64_t> next_participant_no(Tx& tx) {
+  auto rows = tx.query("SELECT coalesce(max(no), 0) + 1 FROM participants");
+  if (!rows) return rows.status();
+  return rows->front().integer(0);
+}
+
+// The referrals of one participant, through its number (referrals_by_holder).
+constexpr const char* kHolderIs = "holder = (SELECT no FROM participants WHERE participant = ?)";
+
+}  // namespace
+
 Status SqliteExchangeStore::put_participant(const ParticipantRow& row, const std::string& now) {
-  return tx_
-      .exec(
-          "INSERT INTO participants (participant, wrapped_key, sealed_bsn, created_at) "
-          "VALUES (?, ?, ?, ?) ON CONFLICT (participant) DO UPDATE SET "
-          "wrapped_key = excluded.wrapped_key, sealed_bsn = excluded.sealed_bsn, erased_at = NULL",
-          {row.participant, blob_or_null(row.wrapped_key), blob_or_null(row.sealed_bsn), now})
-      .status();
+  return put_participants({row}, now);
 }
 
 Status SqliteExchangeStore::put_participants(const std::vector<ParticipantRow>& rows,
                                              const std::string& now) {
+  if (rows.empty()) return Status::ok();
+  auto no = next_participant_no(tx_);
+  if (!no) return no.status();
   std::vector<std::vector<SqlValue>> values;
   values.reserve(rows.size());
   for (const ParticipantRow& r : rows) {
-    values.push_back({r.participant, blob_or_null(r.wrapped_key), blob_or_null(r.sealed_bsn), now});
+    // One already there keeps its number; the one given here is then left unused.
+    values.push_back(
+        {r.participant, blob_or_null(r.wrapped_key), blob_or_null(r.sealed_bsn), now, (*no)++});
   }
-  return insert_rows(tx_,
-                     "INSERT INTO participants (participant, wrapped_key, sealed_bsn, created_at)",
-                     4, std::move(values),
-                     "ON CONFLICT (participant) DO UPDATE SET wrapped_key = excluded.wrapped_key, "
-                     "sealed_bsn = excluded.sealed_bsn, erased_at = NULL");
+  return insert_rows(
+      tx_, "INSERT INTO participants (participant, wrapped_key, sealed_bsn, created_at, no)", 5,
+      std::move(values),
+      "ON CONFLICT (participant) DO UPDATE SET wrapped_key = excluded.wrapped_key, "
+      "sealed_bsn = excluded.sealed_bsn, erased_at = NULL");
 }
 
 Result<bool> SqliteExchangeStore::erase_participant(const std::string& p, const std::string& now) {
@@ -59,8 +72,9 @@ Result<bool> SqliteExchangeStore::erase_participant(const std::string& p, const 
   if (*changed == 0) return false;
   // A source_ref is the sender's own reference (often a case number); the referral id keeps
   // (source_org, source_ref) unique without it.
-  BRUG_RETURN_IF_ERROR(tx_.exec("UPDATE referrals SET source_ref = 'erased:' || id, "
-                                "content_hash = NULL WHERE participant = ?",
+  BRUG_RETURN_IF_ERROR(tx_.exec(std::string("UPDATE referrals SET source_ref = 'erased:' || id, "
+                                            "content_hash = NULL WHERE ") +
+                                    kHolderIs,
                                 {p})
                            .status());
   BRUG_RETURN_IF_ERROR(
@@ -84,27 +98,21 @@ Result<std::optional<StoredReferral>> SqliteExchangeStore::referral_by_source(
       StoredReferral{r.text(0), r.text(1), r.text(2), r.text(3), r.optional_text(4).value_or("")});
 }
 
-Status SqliteExchangeStore::add_referral(const NewReferral& n) {
-  return tx_
-      .exec(
-          "INSERT INTO referrals (id, source_org, source_ref, participant, recipient, purpose, "
-          "sealed, content_hash, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-          {n.id, n.source_org, n.source_ref, n.participant, n.recipient, n.purpose, n.sealed,
-           n.content_hash, n.received_at})
-      .status();
-}
+Status SqliteExchangeStore::add_referral(const NewReferral& n) { return add_referrals({n}); }
 
 Status SqliteExchangeStore::add_referrals(const std::vector<NewReferral>& referrals) {
   std::vector<std::vector<SqlValue>> values;
   values.reserve(referrals.size());
   for (const NewReferral& n : referrals) {
     values.push_back({n.id, n.source_org, n.source_ref, n.participant, n.recipient, n.purpose,
-                      n.sealed, n.content_hash, n.received_at});
+                      n.sealed, n.content_hash, n.received_at, n.participant});
   }
   return insert_rows(tx_,
                      "INSERT INTO referrals (id, source_org, source_ref, participant, recipient, "
-                     "purpose, sealed, content_hash, received_at)",
-                     9, std::move(values));
+                     "purpose, sealed, content_hash, received_at, holder)",
+                     10, std::move(values), "",
+                     "(?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                     "(SELECT no FROM participants WHERE participant = ?))");
 }
 
 Result<std::vector<PendingReferral>> SqliteExchangeStore::pending_referrals(
@@ -131,10 +139,9 @@ Result<bool> SqliteExchangeStore::mark_fed(const std::string& id) {
 
 Result<std::vector<std::string>> SqliteExchangeStore::referrers(const std::string& participant,
                                                                 const std::string& recipient) {
-  auto rows = tx_.query(
-      "SELECT DISTINCT source_org FROM referrals WHERE participant = ? AND recipient = ? "
-      "ORDER BY source_org",
-      {participant, recipient});
+  auto rows = tx_.query(std::string("SELECT DISTINCT source_org FROM referrals WHERE ") +
+                            kHolderIs + " AND recipient = ? ORDER BY source_org",
+                        {participant, recipient});
   if (!rows) return rows.status();
   std::vector<std::string> out;
   for (const Row& r : *rows) out.push_back(r.text(0));
@@ -142,8 +149,9 @@ Result<std::vector<std::string>> SqliteExchangeStore::referrers(const std::strin
 }
 
 Result<std::vector<std::string>> SqliteExchangeStore::recipients_of(const std::string& p) {
-  auto rows = tx_.query(
-      "SELECT DISTINCT recipient FROM referrals WHERE participant = ? ORDER BY recipient", {p});
+  auto rows = tx_.query(std::string("SELECT DISTINCT recipient FROM referrals WHERE ") + kHolderIs +
+                            " ORDER BY recipient",
+                        {p});
   if (!rows) return rows.status();
   std::vector<std::string> out;
   for (const Row& r : *rows) out.push_back(r.text(0));
@@ -153,7 +161,7 @@ Result<std::vector<std::string>> SqliteExchangeStore::recipients_of(const std::s
 Result<std::int64_t> SqliteExchangeStore::purge_referrals(
     const std::string& participant, const std::string& recipient,
     const std::optional<std::string>& purpose) {
-  std::string where = "participant = ? AND recipient = ?";
+  std::string where = std::string(kHolderIs) + " AND recipient = ?";
   std::vector<SqlValue> params = {participant, recipient};
   if (purpose) {
     where += " AND purpose = ?";
@@ -198,7 +206,7 @@ Result<std::vector<OutcomeForSender>> SqliteExchangeStore::outcomes_for_sender(
       "SELECT o.seq, o.id, o.participant, o.project, o.sealed, p.wrapped_key, r.id, r.sealed, "
       "r.purpose "
       "FROM outcomes o JOIN participants p ON p.participant = o.participant "
-      "JOIN referrals r ON r.id = (SELECT id FROM referrals WHERE participant = o.participant "
+      "JOIN referrals r ON r.id = (SELECT id FROM referrals WHERE holder = p.no "
       "AND recipient = o.project AND source_org = ? ORDER BY seq LIMIT 1) "
       "WHERE o.sealed IS NOT NULL";
   std::vector<SqlValue> params = {sender};

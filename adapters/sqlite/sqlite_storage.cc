@@ -538,11 +538,15 @@ class SqliteStorage final : public Storage {
 }  // namespace
 
 Status insert_rows(Tx& tx, const std::string& head, std::size_t columns,
-                   std::vector<std::vector<SqlValue>> rows, const std::string& tail) {
+                   std::vector<std::vector<SqlValue>> rows, const std::string& tail,
+                   const std::string& row) {
   constexpr std::size_t kMaxRows = 64;
-  std::string one = "(";
-  for (std::size_t c = 0; c < columns; ++c) one += c == 0 ? "?" : ", ?";
-  one += ")";
+  std::string one = row;
+  if (one.empty()) {
+    one = "(";
+    for (std::size_t c = 0; c < columns; ++c) one += c == 0 ? "?" : ", ?";
+    one += ")";
+  }
   for (std::size_t start = 0, n = 0; start < rows.size(); start += n) {
     n = 1;
     while (n * 2 <= rows.size() - start && n * 2 <= kMaxRows) n *= 2;

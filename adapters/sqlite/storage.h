@@ -56,9 +56,11 @@ class Tx {
 
 // Inserts `rows` of `columns` values each after `head` ("INSERT INTO t (a, b)") and before
 // `tail` (e.g. an upsert clause), several rows per statement (up to 64, in powers of two: a few
-// cached statement shapes), which saves the per-statement work of one INSERT per row.
+// cached statement shapes), which saves the per-statement work of one INSERT per row. `one`
+// replaces a row's "(?, ?, ...)" where a value is an expression over the parameters.
 Status insert_rows(Tx& tx, const std::string& head, std::size_t columns,
-                   std::vector<std::vector<SqlValue>> rows, const std::string& tail = "");
+                   std::vector<std::vector<SqlValue>> rows, const std::string& tail = "",
+                   const std::string& one = "");
 
 struct BadColumn : std::runtime_error {
   using std::runtime_error::runtime_error;

@@ -732,6 +732,35 @@ TEST_P(StoreConformance, ReferrersAndRecipientsOfListEachOrganisationOnce) {
   EXPECT_TRUE(read_value(db(), [](Stores& s) { return s.exchange.recipients_of(kP3); }).empty());
 }
 
+// A backend may find a participant's referrals through a number of its own for the participant
+// (SQLite migration 9): storing the participant again, in one batch with new ones too, keeps the
+// referrals it had before.
+TEST_P(StoreConformance, AParticipantStoredAgainKeepsItsReferrals) {
+  ASSERT_NO_FATAL_FAILURE(seed(db()));
+  CONFORMANCE_ASSERT_OK(db().write([](Stores& s) -> Status {
+    BRUG_RETURN_IF_ERROR(s.exchange.add_referral(referral("r1", "gem-a", kP1, "proj-p")));
+    BRUG_RETURN_IF_ERROR(s.exchange.put_participants(
+        {participant_row(kUnknown), participant_row(kP1, "-again"), participant_row(kP2, "-2")},
+        kNow));
+    BRUG_RETURN_IF_ERROR(s.exchange.add_referral(referral("r2", "pb-b", kP1, "proj-p")));
+    BRUG_RETURN_IF_ERROR(s.exchange.add_referral(referral("r3", "gem-a", kUnknown, "proj-q")));
+    return s.exchange.add_referral(referral("r4", "gem-a", kP2, "proj-p"));
+  }));
+  EXPECT_EQ(sorted(read_value(db(), [](Stores& s) { return s.exchange.referrers(kP1, "proj-p"); })),
+            (std::vector<std::string>{"gem-a", "pb-b"}));
+  EXPECT_EQ(read_value(db(), [](Stores& s) { return s.exchange.recipients_of(kUnknown); }),
+            (std::vector<std::string>{"proj-q"}));
+  EXPECT_EQ(read_value(db(), [](Stores& s) { return s.exchange.recipients_of(kP2); }),
+            (std::vector<std::string>{"proj-p"}));
+  EXPECT_TRUE(read_value(db(), [](Stores& s) { return s.exchange.recipients_of(kP3); }).empty());
+  EXPECT_EQ(
+      write_value(
+          db(), [](Stores& s) { return s.exchange.purge_referrals(kP1, "proj-p", std::nullopt); }),
+      2);
+  EXPECT_EQ(read_value(db(), [](Stores& s) { return s.exchange.recipients_of(kP2); }),
+            (std::vector<std::string>{"proj-p"}));
+}
+
 TEST_P(StoreConformance, PurgeReferralsCountsThemAndDestroysTheirSealedRecords) {
   ASSERT_NO_FATAL_FAILURE(seed(db()));
   CONFORMANCE_ASSERT_OK(db().write([](Stores& s) -> Status {

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <utility>
 
+#include "adapters/sqlite/storage.h"
 #include "adapters/stores.h"
 #include "adapters/testing/conformance.h"
 #include "tests/support/temp_dir.h"
@@ -41,6 +42,80 @@ INSTANTIATE_TEST_SUITE_P(Sqlite, StoreConformance,
                          ::testing::Values(Backend{
                              "sqlite", [] { return std::unique_ptr<Database>(new TempSqlite()); }}),
                          testing::backend_name);
+
+// Schema 9 finds a participant's referrals through a number given to the participant. A
+// database of schema 8 is upgraded with the referrals it holds: they are found, purged and
+// erased as before, and a participant stored after the upgrade gets a number of its own.
+TEST(SqliteMigration, ReferralsStoredUnderSchema8AreFoundAfterTheUpgrade) {
+  brug::testing::TempDir dir;
+  const std::string path = dir.file("brug.db");
+  const std::string now = "2026-11-22T10:00:00Z";
+  const std::string p1(64, '1'), p2(64, '2'), p3(64, '3');
+  auto referral = [&](const std::string& id, const std::string& participant) {
+    return NewReferral{
+        id, "gem-a", "src-" + id, participant, "proj-p", "begeleiding-naar-werk", Blob{7}, "", now};
+  };
+  {
+    auto db = open_sqlite({.path = path});
+    ASSERT_TRUE(db) << db.status().to_string();
+    ASSERT_TRUE((*db)
+                    ->write([&](Stores& s) -> Status {
+                      BRUG_RETURN_IF_ERROR(
+                          s.orgs.sync({{"gem-a", "Gemeente A", Role::kGemeente, "", "gem-a"},
+                                       {"proj-p", "Project P", Role::kProject, "", "proj-p"}},
+                                      now));
+                      BRUG_RETURN_IF_ERROR(s.exchange.put_participants(
+                          {{p1, Blob{1}, Blob{1}}, {p2, Blob{2}, Blob{2}}}, now));
+                      BRUG_RETURN_IF_ERROR(s.exchange.add_referral(referral("r1", p1)));
+                      BRUG_RETURN_IF_ERROR(s.exchange.add_referral(referral("r2", p2)));
+                      return s.exchange.add_referral(referral("r3", p1));
+                    })
+                    .is_ok());
+  }
+  {
+    // Back to schema 8 as it was stored: no numbers, the index by pseudonym.
+    auto raw = open_sqlite_storage({.path = path});
+    ASSERT_TRUE(raw) << raw.status().to_string();
+    ASSERT_TRUE((*raw)
+                    ->transact([](Tx& tx) -> Status {
+                      for (const char* sql :
+                           {"DROP INDEX referrals_by_holder", "DROP INDEX participants_by_no",
+                            "ALTER TABLE referrals DROP COLUMN holder",
+                            "ALTER TABLE participants DROP COLUMN no",
+                            "CREATE INDEX referrals_by_participant ON referrals "
+                            "(participant, recipient)",
+                            "DELETE FROM schema_migrations WHERE version = 9"}) {
+                        BRUG_RETURN_IF_ERROR(tx.exec(sql).status());
+                      }
+                      return Status::ok();
+                    })
+                    .is_ok());
+  }
+  auto upgraded = open_sqlite({.path = path});
+  ASSERT_TRUE(upgraded) << upgraded.status().to_string();
+  EXPECT_GE((*upgraded)->schema_version(), 9);
+  std::int64_t purged = -1;
+  std::vector<std::string> of_p2, of_p3;
+  ASSERT_TRUE((*upgraded)
+                  ->write([&](Stores& s) -> Status {
+                    BRUG_RETURN_IF_ERROR(s.exchange.put_participant({p3, Blob{3}, Blob{3}}, now));
+                    BRUG_RETURN_IF_ERROR(s.exchange.add_referral(referral("r4", p3)));
+                    auto n = s.exchange.purge_referrals(p1, "proj-p", std::nullopt);
+                    if (!n) return n.status();
+                    purged = *n;
+                    auto a = s.exchange.recipients_of(p2);
+                    if (!a) return a.status();
+                    of_p2 = *a;
+                    auto b = s.exchange.recipients_of(p3);
+                    if (!b) return b.status();
+                    of_p3 = *b;
+                    return Status::ok();
+                  })
+                  .is_ok());
+  EXPECT_EQ(purged, 2);
+  EXPECT_EQ(of_p2, std::vector<std::string>{"proj-p"});
+  EXPECT_EQ(of_p3, std::vector<std::string>{"proj-p"});
+}
 
 }  // namespace
 }  // namespace brug::adapters
