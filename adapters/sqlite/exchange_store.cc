@@ -35,7 +35,8 @@ Result<std::int64_t> next_participant_no(Tx& tx) {
   return rows->front().integer(0);
 }
 
-// The referrals of one participant, through its number (referrals_by_holder).
+// The referrals or feed items of one participant, through its number (referrals_by_holder,
+// feed_by_holder).
 constexpr const char* kHolderIs = "holder = (SELECT no FROM participants WHERE participant = ?)";
 
 }  // namespace
@@ -230,9 +231,10 @@ Result<bool> SqliteExchangeStore::add_feed_item(const NewFeedItem& item) {
   SqlValue ref = item.ref_id.empty() ? SqlValue(std::monostate{}) : SqlValue(item.ref_id);
   auto changed = tx_.exec(
       "INSERT OR IGNORE INTO feed_items (recipient, kind, participant, ref_id, purpose, "
-      "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+      "created_at, holder) VALUES (?, ?, ?, ?, ?, ?, "
+      "(SELECT no FROM participants WHERE participant = ?))",
       {item.recipient, std::string(to_string(item.kind)), item.participant, ref, item.purpose,
-       item.created_at});
+       item.created_at, item.participant});
   if (!changed) return changed.status();
   return *changed > 0;
 }
@@ -282,22 +284,22 @@ Status SqliteExchangeStore::remove_feed_items(const std::string& recipient,
                                               const std::string& participant, FeedKind kind) {
   if (recipient.empty()) {
     return tx_
-        .exec("DELETE FROM feed_items WHERE participant = ? AND kind = ?",
+        .exec(std::string("DELETE FROM feed_items WHERE ") + kHolderIs + " AND kind = ?",
               {participant, std::string(to_string(kind))})
         .status();
   }
   return tx_
-      .exec("DELETE FROM feed_items WHERE recipient = ? AND participant = ? AND kind = ?",
-            {recipient, participant, std::string(to_string(kind))})
+      .exec(std::string("DELETE FROM feed_items WHERE ") + kHolderIs +
+                " AND recipient = ? AND kind = ?",
+            {participant, recipient, std::string(to_string(kind))})
       .status();
 }
 
 Result<bool> SqliteExchangeStore::deletion_is_newest(const std::string& recipient,
                                                      const std::string& participant) {
-  auto rows = tx_.query(
-      "SELECT kind FROM feed_items WHERE recipient = ? AND participant = ? "
-      "ORDER BY seq DESC LIMIT 1",
-      {recipient, participant});
+  auto rows = tx_.query(std::string("SELECT kind FROM feed_items WHERE ") + kHolderIs +
+                            " AND recipient = ? ORDER BY seq DESC LIMIT 1",
+                        {participant, recipient});
   if (!rows) return rows.status();
   return !rows->empty() && rows->front().text(0) == "deletion";
 }

@@ -43,10 +43,11 @@ INSTANTIATE_TEST_SUITE_P(Sqlite, StoreConformance,
                              "sqlite", [] { return std::unique_ptr<Database>(new TempSqlite()); }}),
                          testing::backend_name);
 
-// Schema 9 finds a participant's referrals through a number given to the participant. A
-// database of schema 8 is upgraded with the referrals it holds: they are found, purged and
-// erased as before, and a participant stored after the upgrade gets a number of its own.
-TEST(SqliteMigration, ReferralsStoredUnderSchema8AreFoundAfterTheUpgrade) {
+// Schemas 9 and 10 find a participant's referrals and feed items through a number given to the
+// participant. A database of schema 8 is upgraded with the referrals and feed items it holds:
+// they are found, purged and removed as before, and a participant stored after the upgrade gets
+// a number of its own.
+TEST(SqliteMigration, ReferralsAndFeedItemsStoredUnderSchema8AreFoundAfterTheUpgrade) {
   brug::testing::TempDir dir;
   const std::string path = dir.file("brug.db");
   const std::string now = "2026-11-22T10:00:00Z";
@@ -54,6 +55,10 @@ TEST(SqliteMigration, ReferralsStoredUnderSchema8AreFoundAfterTheUpgrade) {
   auto referral = [&](const std::string& id, const std::string& participant) {
     return NewReferral{
         id, "gem-a", "src-" + id, participant, "proj-p", "begeleiding-naar-werk", Blob{7}, "", now};
+  };
+  auto item = [&](const std::string& to, FeedKind kind, const std::string& participant,
+                  const std::string& ref) {
+    return NewFeedItem{to, kind, participant, ref, "begeleiding-naar-werk", now};
   };
   {
     auto db = open_sqlite({.path = path});
@@ -68,23 +73,32 @@ TEST(SqliteMigration, ReferralsStoredUnderSchema8AreFoundAfterTheUpgrade) {
                           {{p1, Blob{1}, Blob{1}}, {p2, Blob{2}, Blob{2}}}, now));
                       BRUG_RETURN_IF_ERROR(s.exchange.add_referral(referral("r1", p1)));
                       BRUG_RETURN_IF_ERROR(s.exchange.add_referral(referral("r2", p2)));
-                      return s.exchange.add_referral(referral("r3", p1));
+                      BRUG_RETURN_IF_ERROR(s.exchange.add_referral(referral("r3", p1)));
+                      for (const NewFeedItem& f : {item("proj-p", FeedKind::kReferral, p1, "r1"),
+                                                   item("proj-p", FeedKind::kDeletion, p2, ""),
+                                                   item("gem-a", FeedKind::kOutcome, p1, "o1")}) {
+                        auto added = s.exchange.add_feed_item(f);
+                        if (!added) return added.status();
+                      }
+                      return Status::ok();
                     })
                     .is_ok());
   }
   {
-    // Back to schema 8 as it was stored: no numbers, the index by pseudonym.
+    // Back to schema 8 as it was stored: no numbers, the index by pseudonym, none to feed items.
     auto raw = open_sqlite_storage({.path = path});
     ASSERT_TRUE(raw) << raw.status().to_string();
     ASSERT_TRUE((*raw)
                     ->transact([](Tx& tx) -> Status {
                       for (const char* sql :
-                           {"DROP INDEX referrals_by_holder", "DROP INDEX participants_by_no",
+                           {"DROP INDEX feed_by_holder",
+                            "ALTER TABLE feed_items DROP COLUMN holder",
+                            "DROP INDEX referrals_by_holder", "DROP INDEX participants_by_no",
                             "ALTER TABLE referrals DROP COLUMN holder",
                             "ALTER TABLE participants DROP COLUMN no",
                             "CREATE INDEX referrals_by_participant ON referrals "
                             "(participant, recipient)",
-                            "DELETE FROM schema_migrations WHERE version = 9"}) {
+                            "DELETE FROM schema_migrations WHERE version IN (9, 10)"}) {
                         BRUG_RETURN_IF_ERROR(tx.exec(sql).status());
                       }
                       return Status::ok();
@@ -93,9 +107,11 @@ TEST(SqliteMigration, ReferralsStoredUnderSchema8AreFoundAfterTheUpgrade) {
   }
   auto upgraded = open_sqlite({.path = path});
   ASSERT_TRUE(upgraded) << upgraded.status().to_string();
-  EXPECT_GE((*upgraded)->schema_version(), 9);
+  EXPECT_GE((*upgraded)->schema_version(), 10);
   std::int64_t purged = -1;
   std::vector<std::string> of_p2, of_p3;
+  bool p2_deleted = false, p1_deleted = true, p1_deleted_later = false;
+  std::size_t outcomes_left = 99;
   ASSERT_TRUE((*upgraded)
                   ->write([&](Stores& s) -> Status {
                     BRUG_RETURN_IF_ERROR(s.exchange.put_participant({p3, Blob{3}, Blob{3}}, now));
@@ -109,12 +125,32 @@ TEST(SqliteMigration, ReferralsStoredUnderSchema8AreFoundAfterTheUpgrade) {
                     auto b = s.exchange.recipients_of(p3);
                     if (!b) return b.status();
                     of_p3 = *b;
+                    auto newest2 = s.exchange.deletion_is_newest("proj-p", p2);
+                    if (!newest2) return newest2.status();
+                    p2_deleted = *newest2;
+                    auto newest1 = s.exchange.deletion_is_newest("proj-p", p1);
+                    if (!newest1) return newest1.status();
+                    p1_deleted = *newest1;
+                    auto added =
+                        s.exchange.add_feed_item(item("proj-p", FeedKind::kDeletion, p1, ""));
+                    if (!added) return added.status();
+                    auto later = s.exchange.deletion_is_newest("proj-p", p1);
+                    if (!later) return later.status();
+                    p1_deleted_later = *later;
+                    BRUG_RETURN_IF_ERROR(s.exchange.remove_feed_items("", p1, FeedKind::kOutcome));
+                    auto page = s.exchange.feed_page("gem-a", 0, 10);
+                    if (!page) return page.status();
+                    outcomes_left = page->size();
                     return Status::ok();
                   })
                   .is_ok());
   EXPECT_EQ(purged, 2);
   EXPECT_EQ(of_p2, std::vector<std::string>{"proj-p"});
   EXPECT_EQ(of_p3, std::vector<std::string>{"proj-p"});
+  EXPECT_TRUE(p2_deleted);
+  EXPECT_FALSE(p1_deleted);
+  EXPECT_TRUE(p1_deleted_later);
+  EXPECT_EQ(outcomes_left, 0u);
 }
 
 }  // namespace
