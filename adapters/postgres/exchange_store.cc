@@ -79,12 +79,12 @@ Status PgExchangeStore::add_referral(const NewReferral& n) {
                {n.id, n.source_org, n.source_ref, n.participant, n.recipient, n.purpose, n.sealed,
                 n.content_hash, n.received_at})
           .status());
-  return tx_
-      .exec(
-          "INSERT INTO referrals_unfed (id, recipient, participant, purpose, source_org) "
-          "VALUES (?, ?, ?, ?, ?)",
-          {n.id, n.recipient, n.participant, n.purpose, n.source_org})
-      .status();
+  BRUG_RETURN_IF_ERROR(
+      tx_.exec("INSERT INTO referrals_unfed (id, recipient, participant, purpose, source_org) "
+               "VALUES (?, ?, ?, ?, ?)",
+               {n.id, n.recipient, n.participant, n.purpose, n.source_org})
+          .status());
+  return route_outcomes_to({n.id});
 }
 
 Result<std::vector<PendingReferral>> PgExchangeStore::pending_referrals(
@@ -163,31 +163,50 @@ Result<std::int64_t> PgExchangeStore::purge_referrals(const std::string& partici
 }
 
 Status PgExchangeStore::add_outcome(const NewOutcome& n) {
+  BRUG_RETURN_IF_ERROR(tx_.exec("INSERT INTO outcomes (id, project, participant, sealed, "
+                                "received_at) VALUES (?, ?, ?, ?, ?)",
+                                {n.id, n.project, n.participant, n.sealed, n.received_at})
+                           .status());
+  // It waits for every organisation that referred the participant to the project.
   return tx_
       .exec(
-          "INSERT INTO outcomes (id, project, participant, sealed, received_at) "
-          "VALUES (?, ?, ?, ?, ?)",
-          {n.id, n.project, n.participant, n.sealed, n.received_at})
+          "INSERT INTO outcome_routes (sender, outcome_seq) "
+          "SELECT DISTINCT r.source_org, o.seq FROM outcomes o JOIN referrals r "
+          "ON r.participant = o.participant AND r.recipient = o.project WHERE o.id = ? "
+          "ON CONFLICT DO NOTHING",
+          {n.id})
       .status();
 }
 
 Status PgExchangeStore::purge_outcomes(const std::string& participant) {
+  BRUG_RETURN_IF_ERROR(tx_.exec("DELETE FROM outcome_routes WHERE outcome_seq IN "
+                                "(SELECT seq FROM outcomes WHERE participant = ?)",
+                                {participant})
+                           .status());
   return tx_.exec("UPDATE outcomes SET sealed = NULL WHERE participant = ?", {participant})
       .status();
 }
 
 Result<std::vector<OutcomeForSender>> PgExchangeStore::outcomes_for_sender(
     const std::string& sender, bool undelivered) {
+  // Those still to deliver are found through outcome_routes, not among every outcome stored.
+  const std::string from = undelivered
+                               ? "FROM outcome_routes w JOIN outcomes o ON o.seq = w.outcome_seq "
+                               : "FROM outcomes o ";
   std::string sql =
       "SELECT o.seq, o.id, o.participant, o.project, o.sealed, p.wrapped_key, r.id, r.sealed, "
-      "r.purpose "
-      "FROM outcomes o JOIN participants p ON p.participant = o.participant "
+      "r.purpose " +
+      from +
+      "JOIN participants p ON p.participant = o.participant "
       "JOIN referrals r ON r.id = (SELECT id FROM referrals WHERE participant = o.participant "
       "AND recipient = o.project AND source_org = ? ORDER BY seq LIMIT 1) "
       "WHERE o.sealed IS NOT NULL";
   std::vector<Value> params = {sender};
   if (undelivered) {
-    sql += " AND NOT EXISTS (SELECT 1 FROM feed_items f WHERE f.recipient = ? AND f.ref_id = o.id)";
+    sql +=
+        " AND w.sender = ? AND NOT EXISTS "
+        "(SELECT 1 FROM feed_items f WHERE f.recipient = ? AND f.ref_id = o.id)";
+    params.push_back(sender);
     params.push_back(sender);
   }
   sql += " ORDER BY o.seq";
@@ -210,6 +229,13 @@ Result<bool> PgExchangeStore::add_feed_item(const NewFeedItem& item) {
       {item.recipient, std::string(to_string(item.kind)), item.participant, ref, item.purpose,
        item.created_at});
   if (!changed) return changed.status();
+  if (item.kind == FeedKind::kOutcome && *changed > 0) {
+    // Delivered to this sender: it waits for it no more.
+    BRUG_RETURN_IF_ERROR(tx_.exec("DELETE FROM outcome_routes WHERE sender = ? AND outcome_seq = "
+                                  "(SELECT seq FROM outcomes WHERE id = ?)",
+                                  {item.recipient, item.ref_id})
+                             .status());
+  }
   return *changed > 0;
 }
 
@@ -468,10 +494,34 @@ Status PgExchangeStore::add_referrals(const std::vector<NewReferral>& referrals)
   for (const NewReferral& n : referrals) {
     unfed.push_back({n.id, n.recipient, n.participant, n.purpose, n.source_org});
   }
-  return tx_
-      .copy_in("referrals_unfed (id, recipient, participant, purpose, source_org)",
-               {C::kText, C::kText, C::kText, C::kText, C::kText}, unfed)
-      .status();
+  BRUG_RETURN_IF_ERROR(tx_.copy_in("referrals_unfed (id, recipient, participant, purpose, "
+                                   "source_org)",
+                                   {C::kText, C::kText, C::kText, C::kText, C::kText}, unfed)
+                           .status());
+  std::vector<std::string> ids;
+  ids.reserve(referrals.size());
+  for (const NewReferral& n : referrals) ids.push_back(n.id);
+  return route_outcomes_to(ids);
+}
+
+// An outcome the project already reported about a participant now also waits for the sender of
+// these new referrals.
+Status PgExchangeStore::route_outcomes_to(const std::vector<std::string>& referral_ids) {
+  return in_chunks(referral_ids.size(), [&](std::size_t first, std::size_t n) -> Status {
+    const std::vector<std::string> ids(
+        referral_ids.begin() + static_cast<std::ptrdiff_t>(first),
+        referral_ids.begin() + static_cast<std::ptrdiff_t>(first + n));
+    return tx_
+        .exec(std::string("INSERT INTO outcome_routes (sender, outcome_seq) "
+                          "SELECT r.source_org, o.seq FROM referrals r JOIN outcomes o "
+                          "ON o.participant = r.participant AND o.project = r.recipient "
+                          "WHERE r.id = ") +
+                  kAnyKey +
+                  " AND o.sealed IS NOT NULL AND NOT EXISTS (SELECT 1 FROM feed_items f "
+                  "WHERE f.recipient = r.source_org AND f.ref_id = o.id) ON CONFLICT DO NOTHING",
+              {key_list(ids)})
+        .status();
+  });
 }
 
 Result<std::int64_t> PgExchangeStore::feed_referrals(const std::vector<NewFeedItem>& items) {

@@ -185,6 +185,24 @@ const std::vector<Migration>& migrations() {
            "DROP INDEX referrals_pending",
            "ALTER TABLE referrals DROP COLUMN fed",
        }},
+      {5,
+       "outcomes waiting for their senders",
+       {
+           // Which outcome still has to reach which sender (an organisation that referred the
+           // participant to the outcome's project), kept as outcomes and referrals are stored
+           // and left when the outcome enters that sender's feed or is purged. Each feed pull of
+           // a gemeente or participatiebedrijf looked for them over every outcome stored.
+           R"(CREATE TABLE outcome_routes (
+                sender text COLLATE "C" NOT NULL,
+                outcome_seq bigint NOT NULL,
+                PRIMARY KEY (sender, outcome_seq)))",
+           "CREATE INDEX outcome_routes_by_outcome ON outcome_routes (outcome_seq)",
+           "INSERT INTO outcome_routes (sender, outcome_seq) "
+           "SELECT DISTINCT r.source_org, o.seq FROM outcomes o JOIN referrals r "
+           "ON r.participant = o.participant AND r.recipient = o.project "
+           "WHERE o.sealed IS NOT NULL AND NOT EXISTS "
+           "(SELECT 1 FROM feed_items f WHERE f.recipient = r.source_org AND f.ref_id = o.id)",
+       }},
   };
   return kMigrations;
 }

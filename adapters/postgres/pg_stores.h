@@ -92,6 +92,7 @@ class PgExchangeStore final : public ExchangeStore {
                                    const Blob& fresh) override;
 
  private:
+  Status route_outcomes_to(const std::vector<std::string>& referral_ids);
   Tx& tx_;
 };
 

@@ -102,18 +102,32 @@ Result<std::optional<StoredReferral>> SqliteExchangeStore::referral_by_source(
 Status SqliteExchangeStore::add_referral(const NewReferral& n) { return add_referrals({n}); }
 
 Status SqliteExchangeStore::add_referrals(const std::vector<NewReferral>& referrals) {
+  if (referrals.empty()) return Status::ok();
+  auto last = tx_.query("SELECT coalesce(max(seq), 0) FROM referrals");
+  if (!last) return last.status();
   std::vector<std::vector<SqlValue>> values;
   values.reserve(referrals.size());
   for (const NewReferral& n : referrals) {
     values.push_back({n.id, n.source_org, n.source_ref, n.participant, n.recipient, n.purpose,
                       n.sealed, n.content_hash, n.received_at, n.participant});
   }
-  return insert_rows(tx_,
-                     "INSERT INTO referrals (id, source_org, source_ref, participant, recipient, "
-                     "purpose, sealed, content_hash, received_at, holder)",
-                     10, std::move(values), "",
-                     "(?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                     "(SELECT no FROM participants WHERE participant = ?))");
+  BRUG_RETURN_IF_ERROR(
+      insert_rows(tx_,
+                  "INSERT INTO referrals (id, source_org, source_ref, participant, recipient, "
+                  "purpose, sealed, content_hash, received_at, holder)",
+                  10, std::move(values), "",
+                  "(?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                  "(SELECT no FROM participants WHERE participant = ?))"));
+  // An outcome the project already reported about the participant now has this sender too.
+  return tx_
+      .exec(
+          "INSERT OR IGNORE INTO outcome_routes (sender, outcome_seq) "
+          "SELECT r.source_org, o.seq FROM referrals r JOIN outcomes o "
+          "ON o.participant = r.participant AND o.project = r.recipient "
+          "WHERE r.seq > ? AND o.sealed IS NOT NULL AND NOT EXISTS "
+          "(SELECT 1 FROM feed_items f WHERE f.recipient = r.source_org AND f.ref_id = o.id)",
+          {last->front().integer(0)})
+      .status();
 }
 
 Result<std::vector<PendingReferral>> SqliteExchangeStore::pending_referrals(
@@ -188,31 +202,49 @@ Result<std::int64_t> SqliteExchangeStore::purge_referrals(
 }
 
 Status SqliteExchangeStore::add_outcome(const NewOutcome& n) {
+  BRUG_RETURN_IF_ERROR(tx_.exec("INSERT INTO outcomes (id, project, participant, sealed, "
+                                "received_at) VALUES (?, ?, ?, ?, ?)",
+                                {n.id, n.project, n.participant, n.sealed, n.received_at})
+                           .status());
+  // It waits for every organisation that referred the participant to the project.
   return tx_
-      .exec(
-          "INSERT INTO outcomes (id, project, participant, sealed, received_at) "
-          "VALUES (?, ?, ?, ?, ?)",
-          {n.id, n.project, n.participant, n.sealed, n.received_at})
+      .exec(std::string("INSERT OR IGNORE INTO outcome_routes (sender, outcome_seq) "
+                        "SELECT DISTINCT source_org, (SELECT seq FROM outcomes WHERE id = ?) "
+                        "FROM referrals WHERE ") +
+                kHolderIs + " AND recipient = ?",
+            {n.id, n.participant, n.project})
       .status();
 }
 
 Status SqliteExchangeStore::purge_outcomes(const std::string& participant) {
+  BRUG_RETURN_IF_ERROR(tx_.exec("DELETE FROM outcome_routes WHERE outcome_seq IN "
+                                "(SELECT seq FROM outcomes WHERE participant = ?)",
+                                {participant})
+                           .status());
   return tx_.exec("UPDATE outcomes SET sealed = NULL WHERE participant = ?", {participant})
       .status();
 }
 
 Result<std::vector<OutcomeForSender>> SqliteExchangeStore::outcomes_for_sender(
     const std::string& sender, bool undelivered) {
+  // Those still to deliver are found through outcome_routes, not among every outcome stored.
+  const std::string from = undelivered
+                               ? "FROM outcome_routes w JOIN outcomes o ON o.seq = w.outcome_seq "
+                               : "FROM outcomes o ";
   std::string sql =
       "SELECT o.seq, o.id, o.participant, o.project, o.sealed, p.wrapped_key, r.id, r.sealed, "
-      "r.purpose "
-      "FROM outcomes o JOIN participants p ON p.participant = o.participant "
+      "r.purpose " +
+      from +
+      "JOIN participants p ON p.participant = o.participant "
       "JOIN referrals r ON r.id = (SELECT id FROM referrals WHERE holder = p.no "
       "AND recipient = o.project AND source_org = ? ORDER BY seq LIMIT 1) "
       "WHERE o.sealed IS NOT NULL";
   std::vector<SqlValue> params = {sender};
   if (undelivered) {
-    sql += " AND NOT EXISTS (SELECT 1 FROM feed_items f WHERE f.recipient = ? AND f.ref_id = o.id)";
+    sql +=
+        " AND w.sender = ? AND NOT EXISTS "
+        "(SELECT 1 FROM feed_items f WHERE f.recipient = ? AND f.ref_id = o.id)";
+    params.push_back(sender);
     params.push_back(sender);
   }
   sql += " ORDER BY o.seq";
@@ -236,6 +268,13 @@ Result<bool> SqliteExchangeStore::add_feed_item(const NewFeedItem& item) {
       {item.recipient, std::string(to_string(item.kind)), item.participant, ref, item.purpose,
        item.created_at, item.participant});
   if (!changed) return changed.status();
+  if (item.kind == FeedKind::kOutcome && *changed > 0) {
+    // Delivered to this sender: it waits for it no more.
+    BRUG_RETURN_IF_ERROR(tx_.exec("DELETE FROM outcome_routes WHERE sender = ? AND outcome_seq = "
+                                  "(SELECT seq FROM outcomes WHERE id = ?)",
+                                  {item.recipient, item.ref_id})
+                             .status());
+  }
   return *changed > 0;
 }
 

@@ -202,6 +202,26 @@ const std::vector<Migration>& migrations() {
            "(SELECT no FROM participants p WHERE p.participant = feed_items.participant)",
            "CREATE INDEX feed_by_holder ON feed_items (holder, recipient, seq)",
        }},
+      {11,
+       "outcomes waiting for their senders",
+       {
+           // Which outcome still has to reach which sender (an organisation that referred the
+           // participant to the outcome's project), kept as outcomes and referrals are stored
+           // and left when the outcome enters that sender's feed or is purged. Each feed pull of
+           // a gemeente or participatiebedrijf looked for them over every outcome stored (about
+           // 0.9 s at 10^5 outcomes, whoever asked).
+           R"(CREATE TABLE outcome_routes (
+                sender TEXT NOT NULL,
+                outcome_seq INTEGER NOT NULL,
+                PRIMARY KEY (sender, outcome_seq)) WITHOUT ROWID)",
+           "CREATE INDEX outcome_routes_by_outcome ON outcome_routes (outcome_seq)",
+           "INSERT OR IGNORE INTO outcome_routes (sender, outcome_seq) "
+           "SELECT r.source_org, o.seq FROM outcomes o "
+           "JOIN participants p ON p.participant = o.participant "
+           "JOIN referrals r ON r.holder = p.no AND r.recipient = o.project "
+           "WHERE o.sealed IS NOT NULL AND NOT EXISTS "
+           "(SELECT 1 FROM feed_items f WHERE f.recipient = r.source_org AND f.ref_id = o.id)",
+       }},
   };
   return kMigrations;
 }

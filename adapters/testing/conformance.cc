@@ -881,6 +881,44 @@ TEST_P(StoreConformance, UndeliveredOutcomesLeaveOutThoseInTheSendersOwnFeed) {
             (std::vector<std::string>{"o2", "o3"}));
 }
 
+// An outcome waits for every organisation that referred the participant to its project, also
+// one that referred them only after the outcome was stored, until it is in that sender's feed
+// or purged.
+TEST_P(StoreConformance, UndeliveredOutcomesFollowReferralsMadeLaterDeliveryAndPurge) {
+  ASSERT_NO_FATAL_FAILURE(seed(db()));
+  auto undelivered = [&](const std::string& sender) {
+    return ids_of(
+        read_value(db(), [&](Stores& s) { return s.exchange.outcomes_for_sender(sender, true); }));
+  };
+  CONFORMANCE_ASSERT_OK(db().write([](Stores& s) -> Status {
+    BRUG_RETURN_IF_ERROR(s.exchange.add_outcome(outcome("o1", "proj-p", kP1)));
+    return s.exchange.add_referral(referral("ra1", "gem-a", kP2, "proj-p"));
+  }));
+  EXPECT_TRUE(undelivered("gem-a").empty()) << "nobody referred P1 to proj-p yet";
+  CONFORMANCE_ASSERT_OK(db().write([](Stores& s) -> Status {
+    BRUG_RETURN_IF_ERROR(s.exchange.add_referrals({referral("ra2", "gem-a", kP1, "proj-p"),
+                                                   referral("rb1", "pb-b", kP1, "proj-p"),
+                                                   referral("rb2", "pb-b", kP1, "proj-q")}));
+    return s.exchange.add_outcome(outcome("o2", "proj-p", kP1));
+  }));
+  EXPECT_EQ(undelivered("gem-a"), (std::vector<std::string>{"o1", "o2"}));
+  EXPECT_EQ(undelivered("pb-b"), (std::vector<std::string>{"o1", "o2"}));
+  CONFORMANCE_ASSERT_OK(db().write([](Stores& s) -> Status {
+    auto added = s.exchange.add_feed_item(feed_item("gem-a", FeedKind::kOutcome, kP1, "o1"));
+    if (!added) return added.status();
+    // Referred again: what gem-a already has does not wait for it again.
+    return s.exchange.add_referral(referral("ra3", "gem-a", kP1, "proj-p"));
+  }));
+  EXPECT_EQ(undelivered("gem-a"), (std::vector<std::string>{"o2"}));
+  EXPECT_EQ(undelivered("pb-b"), (std::vector<std::string>{"o1", "o2"}));
+  CONFORMANCE_ASSERT_OK(db().write([](Stores& s) { return s.exchange.purge_outcomes(kP1); }));
+  EXPECT_TRUE(undelivered("gem-a").empty());
+  EXPECT_TRUE(undelivered("pb-b").empty());
+  CONFORMANCE_ASSERT_OK(db().write(
+      [](Stores& s) { return s.exchange.add_referral(referral("rb3", "pb-b", kP1, "proj-p")); }));
+  EXPECT_TRUE(undelivered("pb-b").empty()) << "a purged outcome waits for nobody";
+}
+
 TEST_P(StoreConformance, PurgedOutcomesAreLeftOutAndErasedParticipantsHaveNoKey) {
   ASSERT_NO_FATAL_FAILURE(seed_outcomes(db()));
   CONFORMANCE_ASSERT_OK(db().write([](Stores& s) -> Status {

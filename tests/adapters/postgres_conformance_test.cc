@@ -183,7 +183,9 @@ TEST_F(PostgresProcesses, AuditAppendsFromTwoProcessesExtendOneLog) {
 
 // Schema 4 moved the referrals that wait for their feed out of `referrals` (a `fed` flag) into
 // a table of their own. A database of schema 3 is upgraded with its waiting referrals: the
-// unfed one still waits, the fed one and the purged one do not.
+// unfed one still waits, the fed one and the purged one do not. Schema 5 keeps which outcome
+// waits for which sender: an outcome stored under schema 3 waits for its referrer after the
+// upgrade.
 TEST_F(PostgresProcesses, ReferralsWaitingUnderSchema3StillWaitAfterTheUpgrade) {
   auto referral = [](const std::string& id) {
     return NewReferral{
@@ -195,7 +197,8 @@ TEST_F(PostgresProcesses, ReferralsWaitingUnderSchema3StillWaitAfterTheUpgrade) 
                     for (const char* id : {"r-waits", "r-fed", "r-purged"}) {
                       BRUG_RETURN_IF_ERROR(s.exchange.add_referral(referral(id)));
                     }
-                    return Status::ok();
+                    return s.exchange.add_outcome(
+                        {"o-waits", "proj-p", std::string(64, '1'), Blob{8}, kNow});
                   })
                   .is_ok());
   first_.reset();
@@ -205,20 +208,27 @@ TEST_F(PostgresProcesses, ReferralsWaitingUnderSchema3StillWaitAfterTheUpgrade) 
       pg_.url(),
       "ALTER TABLE referrals ADD COLUMN fed integer NOT NULL DEFAULT 0; "
       "CREATE INDEX referrals_pending ON referrals (recipient, seq) WHERE fed = 0; "
-      "DROP TABLE referrals_unfed; DELETE FROM schema_migrations WHERE version = 4; "
+      "DROP TABLE referrals_unfed; DROP TABLE outcome_routes; "
+      "DELETE FROM schema_migrations WHERE version IN (4, 5); "
       "UPDATE referrals SET fed = 1 WHERE id = 'r-fed'; "
       "UPDATE referrals SET sealed = NULL WHERE id = 'r-purged'");
   auto upgraded = open_or_die(pg_.url());
-  EXPECT_GE(upgraded->schema_version(), 4);
+  EXPECT_GE(upgraded->schema_version(), 5);
   std::vector<PendingReferral> pending;
+  std::vector<OutcomeForSender> outcomes;
   ASSERT_TRUE(upgraded
                   ->read([&](Stores& s) {
                     auto rows = s.exchange.pending_referrals("proj-p", 0, 10);
                     if (!rows) return rows.status();
                     pending = std::move(rows).value();
+                    auto waiting = s.exchange.outcomes_for_sender("gem-a", true);
+                    if (!waiting) return waiting.status();
+                    outcomes = std::move(waiting).value();
                     return Status::ok();
                   })
                   .is_ok());
+  ASSERT_EQ(outcomes.size(), 1u);
+  EXPECT_EQ(outcomes[0].id, "o-waits");
   ASSERT_EQ(pending.size(), 1u);
   EXPECT_EQ(pending[0].id, "r-waits");
   EXPECT_EQ(pending[0].source_org, "gem-a");

@@ -63,26 +63,33 @@ TEST(SqliteMigration, ReferralsAndFeedItemsStoredUnderSchema8AreFoundAfterTheUpg
   {
     auto db = open_sqlite({.path = path});
     ASSERT_TRUE(db) << db.status().to_string();
-    ASSERT_TRUE((*db)
-                    ->write([&](Stores& s) -> Status {
-                      BRUG_RETURN_IF_ERROR(
-                          s.orgs.sync({{"gem-a", "Gemeente A", Role::kGemeente, "", "gem-a"},
-                                       {"proj-p", "Project P", Role::kProject, "", "proj-p"}},
-                                      now));
-                      BRUG_RETURN_IF_ERROR(s.exchange.put_participants(
-                          {{p1, Blob{1}, Blob{1}}, {p2, Blob{2}, Blob{2}}}, now));
-                      BRUG_RETURN_IF_ERROR(s.exchange.add_referral(referral("r1", p1)));
-                      BRUG_RETURN_IF_ERROR(s.exchange.add_referral(referral("r2", p2)));
-                      BRUG_RETURN_IF_ERROR(s.exchange.add_referral(referral("r3", p1)));
-                      for (const NewFeedItem& f : {item("proj-p", FeedKind::kReferral, p1, "r1"),
-                                                   item("proj-p", FeedKind::kDeletion, p2, ""),
-                                                   item("gem-a", FeedKind::kOutcome, p1, "o1")}) {
-                        auto added = s.exchange.add_feed_item(f);
-                        if (!added) return added.status();
-                      }
-                      return Status::ok();
-                    })
-                    .is_ok());
+    ASSERT_TRUE(
+        (*db)
+            ->write([&](Stores& s) -> Status {
+              BRUG_RETURN_IF_ERROR(
+                  s.orgs.sync({{"gem-a", "Gemeente A", Role::kGemeente, "", "gem-a"},
+                               {"proj-p", "Project P", Role::kProject, "", "proj-p"}},
+                              now));
+              BRUG_RETURN_IF_ERROR(s.exchange.put_participants(
+                  {{p1, Blob{1}, Blob{1}}, {p2, Blob{2}, Blob{2}}}, now));
+              BRUG_RETURN_IF_ERROR(s.exchange.add_referral(referral("r1", p1)));
+              BRUG_RETURN_IF_ERROR(s.exchange.add_referral(referral("r2", p2)));
+              BRUG_RETURN_IF_ERROR(s.exchange.add_referral(referral("r3", p1)));
+              // o1 reached gem-a (in its feed), o2 still waits for it.
+              for (const char* id : {"o1", "o2"}) {
+                BRUG_RETURN_IF_ERROR(s.exchange.add_outcome({id, "proj-p", p1, Blob{9}, now}));
+              }
+              auto fed = s.exchange.add_feed_item(item("gem-a", FeedKind::kOutcome, p1, "o1"));
+              if (!fed) return fed.status();
+              for (const NewFeedItem& f : {item("proj-p", FeedKind::kReferral, p1, "r1"),
+                                           item("proj-p", FeedKind::kDeletion, p2, ""),
+                                           item("proj-p", FeedKind::kReferral, p1, "r3")}) {
+                auto added = s.exchange.add_feed_item(f);
+                if (!added) return added.status();
+              }
+              return Status::ok();
+            })
+            .is_ok());
   }
   {
     // Back to schema 8 as it was stored: no numbers, the index by pseudonym, none to feed items.
@@ -91,14 +98,14 @@ TEST(SqliteMigration, ReferralsAndFeedItemsStoredUnderSchema8AreFoundAfterTheUpg
     ASSERT_TRUE((*raw)
                     ->transact([](Tx& tx) -> Status {
                       for (const char* sql :
-                           {"DROP INDEX feed_by_holder",
+                           {"DROP TABLE outcome_routes", "DROP INDEX feed_by_holder",
                             "ALTER TABLE feed_items DROP COLUMN holder",
                             "DROP INDEX referrals_by_holder", "DROP INDEX participants_by_no",
                             "ALTER TABLE referrals DROP COLUMN holder",
                             "ALTER TABLE participants DROP COLUMN no",
                             "CREATE INDEX referrals_by_participant ON referrals "
                             "(participant, recipient)",
-                            "DELETE FROM schema_migrations WHERE version IN (9, 10)"}) {
+                            "DELETE FROM schema_migrations WHERE version IN (9, 10, 11)"}) {
                         BRUG_RETURN_IF_ERROR(tx.exec(sql).status());
                       }
                       return Status::ok();
@@ -107,11 +114,12 @@ TEST(SqliteMigration, ReferralsAndFeedItemsStoredUnderSchema8AreFoundAfterTheUpg
   }
   auto upgraded = open_sqlite({.path = path});
   ASSERT_TRUE(upgraded) << upgraded.status().to_string();
-  EXPECT_GE((*upgraded)->schema_version(), 10);
+  EXPECT_GE((*upgraded)->schema_version(), 11);
   std::int64_t purged = -1;
   std::vector<std::string> of_p2, of_p3;
   bool p2_deleted = false, p1_deleted = true, p1_deleted_later = false;
   std::size_t outcomes_left = 99;
+  std::vector<std::string> waiting;
   ASSERT_TRUE((*upgraded)
                   ->write([&](Stores& s) -> Status {
                     BRUG_RETURN_IF_ERROR(s.exchange.put_participant({p3, Blob{3}, Blob{3}}, now));
@@ -125,6 +133,9 @@ TEST(SqliteMigration, ReferralsAndFeedItemsStoredUnderSchema8AreFoundAfterTheUpg
                     auto b = s.exchange.recipients_of(p3);
                     if (!b) return b.status();
                     of_p3 = *b;
+                    auto routed = s.exchange.outcomes_for_sender("gem-a", true);
+                    if (!routed) return routed.status();
+                    for (const auto& o : *routed) waiting.push_back(o.id);
                     auto newest2 = s.exchange.deletion_is_newest("proj-p", p2);
                     if (!newest2) return newest2.status();
                     p2_deleted = *newest2;
@@ -151,6 +162,7 @@ TEST(SqliteMigration, ReferralsAndFeedItemsStoredUnderSchema8AreFoundAfterTheUpg
   EXPECT_FALSE(p1_deleted);
   EXPECT_TRUE(p1_deleted_later);
   EXPECT_EQ(outcomes_left, 0u);
+  EXPECT_EQ(waiting, std::vector<std::string>{"o2"});
 }
 
 }  // namespace
