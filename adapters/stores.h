@@ -165,7 +165,9 @@ class ExchangeStore {
   // Destroys the sealed outcomes of the participant.
   virtual Status purge_outcomes(const std::string& participant) = 0;
   // Outcomes (not purged) of participants whom `sender` referred to the outcome's project.
-  // With `undelivered`, only those not yet in the sender's feed.
+  // With `undelivered`, only those not yet delivered to the sender's feed: a backend may keep
+  // them as it goes (outcome_routes), so an outcome whose feed item was removed is not offered
+  // again (remove_feed_items of outcomes follows purge_outcomes, as in an erasure).
   virtual Result<std::vector<OutcomeForSender>> outcomes_for_sender(const std::string& sender,
                                                                     bool undelivered) = 0;
 
@@ -177,7 +179,7 @@ class ExchangeStore {
   virtual Result<std::vector<FeedEntry>> feed_page(const std::string& recipient, std::int64_t after,
                                                    std::int64_t limit) = 0;
   // Removes the participant's items of `kind` from the feed of `recipient` (all feeds when
-  // `recipient` is empty).
+  // `recipient` is empty). Outcome items only once their outcomes are purged (see above).
   virtual Status remove_feed_items(const std::string& recipient, const std::string& participant,
                                    FeedKind kind) = 0;
   // Whether the newest item about the participant in `recipient`'s feed is a deletion notice.

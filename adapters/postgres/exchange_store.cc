@@ -517,8 +517,11 @@ Status PgExchangeStore::route_outcomes_to(const std::vector<std::string>& referr
                           "ON o.participant = r.participant AND o.project = r.recipient "
                           "WHERE r.id = ") +
                   kAnyKey +
+                  // source_org is COLLATE "C", feed_items.recipient is not: compared in
+                  // the index's collation, feed_once finds the item by both its columns.
                   " AND o.sealed IS NOT NULL AND NOT EXISTS (SELECT 1 FROM feed_items f "
-                  "WHERE f.recipient = r.source_org AND f.ref_id = o.id) ON CONFLICT DO NOTHING",
+                  "WHERE f.recipient = r.source_org COLLATE \"default\" AND f.ref_id = o.id) "
+                  "ON CONFLICT DO NOTHING",
               {key_list(ids)})
         .status();
   });

@@ -201,7 +201,8 @@ const std::vector<Migration>& migrations() {
            "SELECT DISTINCT r.source_org, o.seq FROM outcomes o JOIN referrals r "
            "ON r.participant = o.participant AND r.recipient = o.project "
            "WHERE o.sealed IS NOT NULL AND NOT EXISTS "
-           "(SELECT 1 FROM feed_items f WHERE f.recipient = r.source_org AND f.ref_id = o.id)",
+           "(SELECT 1 FROM feed_items f WHERE f.recipient = r.source_org COLLATE \"default\" "
+           "AND f.ref_id = o.id)",
        }},
   };
   return kMigrations;
