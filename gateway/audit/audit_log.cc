@@ -147,6 +147,27 @@ Status AuditLog::record(const Work& fn) {
   return s;
 }
 
+Status AuditLog::stream(const Stream& fn) {
+  std::optional<Frontier> done;
+  Status s = db_.write([&](Stores& stores) {
+    done.reset();
+    auto a = begin_append(stores.audit);
+    if (!a) return a.status();
+    std::vector<AuditEvent*> some;
+    BRUG_RETURN_IF_ERROR(fn([&](std::vector<AuditEvent>& events) {
+      some.clear();
+      for (AuditEvent& e : events) some.push_back(&e);
+      return add_events(stores.audit, *a, some);
+    }));
+    auto f = end_append(stores.audit, *a);
+    if (!f) return f.status();
+    done = *f;
+    return Status::ok();
+  });
+  remember(s.is_ok() ? done : std::nullopt);
+  return s;
+}
+
 void AuditLog::remember(const std::optional<Frontier>& f) {
   std::lock_guard lock(frontier_mu_);
   // Only a committed append moves the kept edge, and only forwards; a failure makes the next
@@ -175,8 +196,7 @@ Result<AuditLog::Frontier> AuditLog::load_frontier(AuditStore& store, std::uint6
   return f;
 }
 
-Result<AuditLog::Frontier> AuditLog::append_in(AuditStore& store,
-                                               std::vector<AuditEvent*>& events) {
+Result<AuditLog::Appending> AuditLog::begin_append(AuditStore& store) {
   auto size = store.size();
   if (!size) return size.status();
   // The right edge of the tree is kept between writes; it is read back only when the stored log
@@ -186,20 +206,25 @@ Result<AuditLog::Frontier> AuditLog::append_in(AuditStore& store,
     std::lock_guard lock(frontier_mu_);
     if (frontier_ && frontier_->size == *size) kept = frontier_;
   }
-  Frontier f;
+  Appending a;
   if (kept) {
-    f = *kept;
+    a.tree = *kept;
   } else {
     auto loaded = load_frontier(store, *size);
     if (!loaded) return loaded.status();
-    f = *loaded;
+    a.tree = *loaded;
   }
-  const std::string now = env_.now_rfc3339();
+  a.now = env_.now_rfc3339();
+  return a;
+}
+
+Status AuditLog::add_events(AuditStore& store, Appending& a,
+                            const std::vector<AuditEvent*>& events) {
+  Frontier& f = a.tree;
   std::vector<adapters::AuditLeafRow> leaves;
-  std::vector<adapters::AuditNodeRow> nodes;
-  leaves.reserve(events.size());
+  leaves.reserve(std::min(events.size(), kLeavesPerPart));
   for (AuditEvent* e : events) {
-    if (e->time.empty()) e->time = now;
+    if (e->time.empty()) e->time = a.now;
     const std::uint64_t n = f.size;
     std::string leaf = audit_leaf(*e, n, f.last);
     const Sha256Digest hash = crypto::merkle_leaf_hash(
@@ -212,7 +237,7 @@ Result<AuditLog::Frontier> AuditLog::append_in(AuditStore& store,
     unsigned level = 0;
     for (; ((n >> level) & 1) == 1; ++level) {
       node = crypto::merkle_node_hash(f.edge[level], node);
-      nodes.push_back({level + 1, n >> (level + 1), node});
+      a.nodes.push_back({level + 1, n >> (level + 1), node});
     }
     f.edge[level] = node;
     f.last = hash;
@@ -224,10 +249,21 @@ Result<AuditLog::Frontier> AuditLog::append_in(AuditStore& store,
       leaves.clear();
     }
   }
-  BRUG_RETURN_IF_ERROR(store.add_leaves(leaves));
-  BRUG_RETURN_IF_ERROR(store.add_nodes(nodes));
-  BRUG_RETURN_IF_ERROR(maybe_checkpoint(store, f.size, false));
-  return f;
+  return store.add_leaves(leaves);
+}
+
+Result<AuditLog::Frontier> AuditLog::end_append(AuditStore& store, Appending& a) {
+  BRUG_RETURN_IF_ERROR(store.add_nodes(a.nodes));
+  BRUG_RETURN_IF_ERROR(maybe_checkpoint(store, a.tree.size, false));
+  return a.tree;
+}
+
+Result<AuditLog::Frontier> AuditLog::append_in(AuditStore& store,
+                                               std::vector<AuditEvent*>& events) {
+  auto a = begin_append(store);
+  if (!a) return a.status();
+  BRUG_RETURN_IF_ERROR(add_events(store, *a, events));
+  return end_append(store, *a);
 }
 
 Status AuditLog::maybe_checkpoint(AuditStore& store, std::uint64_t size, bool force) {

@@ -61,6 +61,16 @@ class AuditLog : public AuditSink {
   using Work = std::function<Status(adapters::Stores&, std::vector<AuditEvent>& events)>;
   Status record(const Work& fn);
 
+  // Appends the events `fn` hands to `emit`, in the order handed, in one write transaction that
+  // commits when `fn` returns ok (nothing of it when `fn` or `emit` fails). For one large
+  // disclosure: its first leaves go to the store while `fn` still makes the next events (a
+  // backend that stores behind, PostgreSQL, works on them meanwhile). `emit` reads the events
+  // and keeps no reference to them. Same rule as record(): `fn` may run more than once, each
+  // run handing over all its events again.
+  using Emit = std::function<Status(std::vector<AuditEvent>& events)>;
+  using Stream = std::function<Status(const Emit& emit)>;
+  Status stream(const Stream& fn);
+
   Result<std::uint64_t> size();
   // The newest checkpoint; with `fresh`, first signs one for the current size if it grew.
   Result<std::optional<Checkpoint>> checkpoint(bool fresh);
@@ -95,7 +105,17 @@ class AuditLog : public AuditSink {
     std::array<crypto::Sha256Digest, 64> edge{};
   };
   static Result<Frontier> load_frontier(adapters::AuditStore& store, std::uint64_t size);
-  // Appends inside the caller's transaction; returns the tree's new right edge.
+  // One append inside the caller's transaction: begin, add events (any number of times), end.
+  struct Appending {
+    Frontier tree;                              // the right edge after what was added so far
+    std::vector<adapters::AuditNodeRow> nodes;  // the subtree hashes the added leaves closed
+    std::string now;                            // the time of events that came without one
+  };
+  Result<Appending> begin_append(adapters::AuditStore& store);
+  static Status add_events(adapters::AuditStore& store, Appending& a,
+                           const std::vector<AuditEvent*>& events);
+  // Stores the nodes and signs a checkpoint when one is due; returns the tree's new right edge.
+  Result<Frontier> end_append(adapters::AuditStore& store, Appending& a);
   Result<Frontier> append_in(adapters::AuditStore& store, std::vector<AuditEvent*>& events);
   Status write(std::deque<Batch*>& batches);
   Status maybe_checkpoint(adapters::AuditStore& store, std::uint64_t size, bool force);

@@ -3,8 +3,11 @@
 // item read leaves one audit event, durably logged before the page leaves.
 #include <sodium.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include "adapters/stores.h"
@@ -28,8 +31,11 @@ namespace {
 constexpr std::int64_t kDefaultFeedLimit = 100;
 constexpr std::int64_t kMaxFeedLimit = 1000;
 constexpr std::int64_t kMaterializeChunk = 2000;
-// From this many items a page is opened and written on two threads.
+// From this many items a page is opened on two threads; from kStreamedPage on, in chunks of
+// about kChunkItems whose audit events are stored while the next chunks are opened.
 constexpr std::size_t kParallelPage = 64;
+constexpr std::size_t kStreamedPage = 256;
+constexpr std::size_t kChunkItems = 125;
 
 CategorySet category_set(const std::vector<std::string>& names) {
   CategorySet set;
@@ -353,71 +359,118 @@ Answer pull_feed(const ExchangeDeps& d, Call& call) {
   auto domain = crypto::PseudonymDomain::open(d.keys.pseudonym_key(), caller.id);
   if (!domain) return Answer::fail();
   const FeedCursors cursors(d.keys, caller.id);
-  // The answer is written as it goes: {"items": [...], "next_cursor": "N"}.
-  JsonWriter out(static_cast<std::size_t>(limit) * 512);
-  std::vector<AuditEvent> events;
+  // The page and its consent decisions, read in one snapshot; the items are opened after it,
+  // from what it read.
+  std::vector<adapters::FeedEntry> page;
+  std::vector<std::optional<Result<consent::Decision>>> consent;
   std::int64_t next = after;
   const std::string now = d.env.now_rfc3339();
   Status read = d.db.read([&](adapters::Stores& s) {
-    out = JsonWriter(static_cast<std::size_t>(limit) * 512);
-    out.begin_object().key("items").begin_array();
-    events.clear();
     next = after;
-    auto page = s.exchange.feed_page(caller.id, after, limit);
-    if (!page) return page.status();
-    if (!page->empty()) next = page->back().cursor;
-    // Consent first, in this transaction and in order: it reads the database.
-    std::vector<std::optional<Result<consent::Decision>>> consent(page->size());
-    {
-      consent::ConsentRegistry consents(s.consents, [&] { return now; });
-      FlowPlans plans(d.policies);
-      for (std::size_t i = 0; i < page->size(); ++i) {
-        const adapters::FeedEntry& f = (*page)[i];
-        const auto flow = flow_of(d, caller, f);
-        if (!f.sealed || !flow) continue;
-        const auto& plan = plans.get(*flow);
-        if (plan && plan->needs_consent) {
-          consent[i] = consents.permits(f.participant, caller.id, flow->purpose);
-        }
+    consent.clear();
+    auto rows = s.exchange.feed_page(caller.id, after, limit);
+    if (!rows) return rows.status();
+    page = std::move(rows).value();
+    if (!page.empty()) next = page.back().cursor;
+    // Consent in this transaction and in order: it reads the database.
+    consent.resize(page.size());
+    consent::ConsentRegistry consents(s.consents, [&] { return now; });
+    FlowPlans plans(d.policies);
+    for (std::size_t i = 0; i < page.size(); ++i) {
+      const adapters::FeedEntry& f = page[i];
+      const auto flow = flow_of(d, caller, f);
+      if (!f.sealed || !flow) continue;
+      const auto& plan = plans.get(*flow);
+      if (plan && plan->needs_consent) {
+        consent[i] = consents.permits(f.participant, caller.id, flow->purpose);
       }
-    }
-    // Then the items, independent of each other: a large page is split over two threads, each
-    // writing its own part of the answer and its own events, joined in order.
-    const std::size_t n = page->size();
-    const auto day = today(d.env);
-    const std::size_t parts = n >= kParallelPage ? 2 : 1;
-    std::vector<std::unique_ptr<PagePart>> part;
-    for (std::size_t p = 0; p < parts; ++p)
-      part.push_back(std::make_unique<PagePart>(d, n / parts + 1, day));
-    // Nothing may escape a part: an exception leaving the helper thread would end the process,
-    // and one leaving this thread would skip the join.
-    auto work = [&](std::size_t p) noexcept {
-      const std::size_t begin = n * p / parts, end = n * (p + 1) / parts;
-      try {
-        for (std::size_t i = begin; i < end && part[p]->status.is_ok(); ++i) {
-          part[p]->status = feed_item(d, call, consent[i], *part[p], *domain, cursors, (*page)[i]);
-        }
-        part[p]->out.end_array();
-      } catch (...) {
-        // No exception text: it could quote what was being opened.
-        part[p]->status = Status::error(Code::kInternal, "feed page aborted by an exception");
-      }
-    };
-    std::optional<std::thread> helper;
-    if (parts == 2) helper.emplace(work, 1);
-    work(0);
-    if (helper) helper->join();
-    for (auto& p : part) {
-      BRUG_RETURN_IF_ERROR(p->status);
-      out.elements(p->out.array_elements());
-      for (AuditEvent& e : p->events) events.push_back(std::move(e));
     }
     return Status::ok();
   });
   if (!read.is_ok()) return Answer::fail(read);
-  out.end_array().key("next_cursor").value(cursors.encode(next));
-  out.end_object();
-  return Answer::respond(json_response(200, out.take()), std::move(events));
+
+  // The items are independent of each other. A page is cut in chunks that two threads open,
+  // each chunk writing its own part of the answer and its own events. For a large page this
+  // thread hands the chunks' events to the audit log in order as they are done, so the log
+  // stores the first while the last are still being opened; a smaller page's events join the
+  // group commit of the chain's audit step (one statement per page, not per chunk).
+  const std::size_t n = page.size();
+  const auto day = today(d.env);
+  const bool streamed = n >= kStreamedPage;
+  const std::size_t chunks = streamed ? n / kChunkItems : n >= kParallelPage ? 2 : 1;
+  std::vector<std::unique_ptr<PagePart>> part;
+  for (std::size_t c = 0; c < chunks; ++c) {
+    part.push_back(std::make_unique<PagePart>(d, n / chunks + 1, day));
+  }
+  // Nothing may escape a chunk: an exception leaving a helper thread would end the process.
+  auto open = [&](std::size_t c) noexcept {
+    const std::size_t begin = n * c / chunks, end = n * (c + 1) / chunks;
+    PagePart& p = *part[c];
+    try {
+      for (std::size_t i = begin; i < end && p.status.is_ok(); ++i) {
+        p.status = feed_item(d, call, consent[i], p, *domain, cursors, page[i]);
+      }
+      p.out.end_array();
+    } catch (...) {
+      // No exception text: it could quote what was being opened.
+      p.status = Status::error(Code::kInternal, "feed page aborted by an exception");
+    }
+  };
+  auto answer = [&] {
+    JsonWriter out(static_cast<std::size_t>(n) * 512 + 256);
+    out.begin_object().key("items").begin_array();
+    for (auto& p : part) out.elements(p->out.array_elements());
+    out.end_array().key("next_cursor").value(cursors.encode(next));
+    out.end_object();
+    return json_response(200, out.take());
+  };
+  if (!streamed) {
+    {
+      std::optional<std::jthread> helper;
+      if (chunks == 2) helper.emplace(open, 1);
+      open(0);
+    }
+    std::vector<AuditEvent> events;
+    for (auto& p : part) {
+      if (!p->status.is_ok()) return Answer::fail(p->status);
+      for (AuditEvent& e : p->events) events.push_back(std::move(e));
+    }
+    return Answer::respond(answer(), std::move(events));
+  }
+  std::mutex mu;
+  std::condition_variable ready_cv;
+  std::vector<bool> ready(chunks, false);
+  std::atomic<std::size_t> taken{0};
+  std::atomic<bool> abandoned{false};
+  auto opener = [&] {
+    for (std::size_t c; !abandoned && (c = taken.fetch_add(1)) < chunks;) {
+      open(c);
+      {
+        std::lock_guard lock(mu);
+        ready[c] = true;
+      }
+      ready_cv.notify_all();
+    }
+  };
+  Status logged;
+  {
+    // Declared last: joined before anything they use goes away, whatever happens below.
+    std::jthread first(opener), second(opener);
+    logged = d.audit.stream([&](const AuditLog::Emit& emit) {
+      for (std::size_t c = 0; c < chunks; ++c) {
+        {
+          std::unique_lock lock(mu);
+          ready_cv.wait(lock, [&] { return ready[c]; });
+        }
+        BRUG_RETURN_IF_ERROR(part[c]->status);
+        BRUG_RETURN_IF_ERROR(emit(part[c]->events));
+      }
+      return Status::ok();
+    });
+    if (!logged.is_ok()) abandoned = true;
+  }
+  if (!logged.is_ok()) return Answer::fail(logged);
+  return Answer::committed(answer());
 }
 
 }  // namespace brug::gateway

@@ -13,6 +13,7 @@
 #include "crypto/bsn.h"
 #include "crypto/keydir.h"
 #include "crypto/pseudonym.h"
+#include "gateway/disclosure/flow.h"
 #include "tests/support/database_observer.h"
 #include "tests/support/gateway_fixture.h"
 #include "tests/support/test_bsn.h"
@@ -282,6 +283,66 @@ TEST_F(FaultTest, APushWhoseParticipantOrSourceRefChangedWhileItWaitedGoesByTheD
     after = j["next_cursor"];
   }
   EXPECT_EQ(opened, (std::set<std::string>{"f-6a", "f-6b", "f-6c"}));
+}
+
+// A page large enough that its events are stored while its last items are still being opened
+// (gateway/exchange/feed.cc): under each fault no page leaves and no event of it is stored;
+// then the page comes whole, each item with one event, in the order of the items.
+TEST_F(FaultTest, ALargeFeedPageLeavesOnlyWithAllItsEvents) {
+  // The end of the gemeente's feed so far.
+  std::string start = "0";
+  for (int page = 0; page < 100; ++page) {
+    auto j = json(client(kGemeente).get("/v1/feed?limit=1000&after=" + start));
+    if (j["items"].empty()) break;
+    start = j["next_cursor"];
+  }
+  constexpr int kItems = 300;
+  nlohmann::json batch = {{"items", nlohmann::json::array()}};
+  for (int i = 0; i < kItems; ++i) {
+    batch["items"].push_back(
+        {{"source_ref", "f-page-" + std::to_string(i)},
+         {"to", kGemeente},
+         {"purpose", "uitvoering-participatiewet"},
+         {"subject", {{"bsn", test_bsn(600 + i)}}},
+         {"record",
+          {{"voornaam", "P" + std::to_string(i)}, {"doelgroep", "betaald-werk-termijn"}}}});
+  }
+  const auto pushed = client(kLaborijn).post("/v1/referrals", batch.dump());
+  ASSERT_EQ(pushed.status, 200);
+  ASSERT_EQ(json(pushed)["results"][0]["status"], "accepted") << pushed.body.substr(0, 400);
+  // The first pull puts them in the feed; a page of exactly kItems then needs no more.
+  const std::string page = "/v1/feed?limit=" + std::to_string(kItems) + "&after=" + start;
+  ASSERT_EQ(client(kGemeente).get(page).status, 200);
+
+  for (Fault fault : {Fault::kCommitFails, Fault::kDiskFull, Fault::kAuditFails}) {
+    const std::uint64_t events_before = audit_size();
+    faulty_->arm(fault);
+    const auto r = client(kGemeente).get(page);
+    faulty_->disarm();
+    EXPECT_GE(r.status, 500) << static_cast<int>(fault);
+    EXPECT_EQ(r.body.find("\"items\""), std::string::npos) << static_cast<int>(fault);
+    EXPECT_EQ(audit_size(), events_before) << static_cast<int>(fault);
+  }
+
+  const std::uint64_t events_before = audit_size();
+  auto j = json(client(kGemeente).get(page));
+  ASSERT_EQ(j["items"].size(), static_cast<std::size_t>(kItems));
+  ASSERT_EQ(audit_size(), events_before + kItems);
+  auto leaves = observe([&](adapters::Stores& s) {
+    auto all = s.audit.leaves(events_before, events_before + kItems);
+    EXPECT_TRUE(all) << all.message();
+    return all ? *all : std::vector<std::string>{};
+  });
+  ASSERT_EQ(leaves.size(), static_cast<std::size_t>(kItems));
+  for (int i = 0; i < kItems; ++i) {
+    const auto& item = j["items"][i];
+    ASSERT_EQ(item["record"]["voornaam"], "P" + std::to_string(i));
+    const auto leaf = nlohmann::json::parse(leaves[i]);
+    EXPECT_EQ(leaf["action"], "feed.read") << i;
+    EXPECT_EQ(leaf["decision"], "permit") << i;
+    EXPECT_EQ(leaf["subject"], gateway::audit_subject(*keys_, participant(item["subject"]["bsn"])))
+        << i;
+  }
 }
 
 TEST_F(FaultTest, HealthzSaysTheStoreCannotCommitWhenTheDiskIsFullAndLivezStillAnswers) {

@@ -329,11 +329,14 @@ TEST_F(MultiGateway, APostgresOutageIs503AndTheGatewaysRecoverByThemselves) {
   std::mutex mu;
   std::set<std::string> acked;
   std::map<int, int> statuses;
-  std::atomic<bool> outage_seen{false};
+  std::atomic<bool> outage_seen{false}, halted{false};
   std::atomic<int> next{0};
   auto worker = [&](Serve& s) {
     auto c = client(s, kLaborijn);
     for (int i = next++; i < kN; i = next++) {
+      // The last three quarters wait for the outage: on a busy machine they could otherwise
+      // all be stored before PostgreSQL is down.
+      while (i >= kN / 4 && !halted) std::this_thread::sleep_for(1ms);
       for (int attempt = 0; attempt < 100; ++attempt) {
         auto r = c.post("/v1/referrals", referral(i).dump());
         std::lock_guard lock(mu);
@@ -351,7 +354,9 @@ TEST_F(MultiGateway, APostgresOutageIs503AndTheGatewaysRecoverByThemselves) {
   std::thread ta([&] { worker(*a_); });
   std::thread tb([&] { worker(*b_); });
   while (next < kN / 4) std::this_thread::sleep_for(2ms);
-  ASSERT_EQ(script("halt", cluster_->path().string()), 0);
+  const int halt = script("halt", cluster_->path().string());
+  halted = true;
+  ASSERT_EQ(halt, 0);
   // While it is down: 503, for pushes, pulls and health alike.
   {
     auto c = client(*b_, kReconnact);
