@@ -1,6 +1,6 @@
 // A load run over loopback with real mutual TLS against a running gateway (`brug serve`):
 //   brug_load --config DIR/brug.json --participants N [--threads T] [--rate R] [--seconds S]
-//             [--port2 P] [--server-pid PID]
+//             [--port2 P] [--server-pid PID] [--consented K]
 // With --server-pid, each phase also prints the server's CPU time per record (user + system,
 // from /proc): what the gateway costs, whatever else shares the machine.
 // The client does the minimum a consumer must: push bodies are built before the clock starts,
@@ -10,6 +10,8 @@
 // 1. push: the participatiebedrijf pushes N referrals to the gemeente (public task, no consent
 //    needed) in batches of 1000 from T threads, durably stored: records/s.
 // 2. feed: the gemeente pulls everything with limit=100 and with limit=1000: records/s.
+// 2b. with --consented K: K people with consent to a project, referred to it and pulled by it
+//     with limit=1000 (each item's consent looked up): consents/s and records/s.
 // 3. small requests: GET /healthz at R requests/s for S seconds from T threads: p50/p99.
 // Each participant is new (BSNs from a run-specific block), so N is also the number stored.
 #include <Poco/Net/Context.h>
@@ -59,7 +61,8 @@ class Client {
     session_ = std::make_unique<Poco::Net::HTTPSClientSession>("localhost", t.port, ctx_);
     session_->setKeepAlive(true);
   }
-  std::string call(const std::string& method, const std::string& uri, const std::string& body) {
+  std::string call(const std::string& method, const std::string& uri, const std::string& body,
+                   int expect = 200) {
     Poco::Net::HTTPRequest req(method, uri, Poco::Net::HTTPMessage::HTTP_1_1);
     req.setKeepAlive(true);
     if (!body.empty()) {
@@ -70,7 +73,7 @@ class Client {
     Poco::Net::HTTPResponse resp;
     std::string answer;
     Poco::StreamCopier::copyToString(session_->receiveResponse(resp), answer);
-    if (resp.getStatus() != 200) {
+    if (static_cast<int>(resp.getStatus()) != expect) {
       throw std::runtime_error(uri + ": " + std::to_string(static_cast<int>(resp.getStatus())) +
                                " " + answer.substr(0, 200));
     }
@@ -164,7 +167,7 @@ class PageScan : public nlohmann::json_sax<json> {
   std::string key_;
 };
 
-// The gemeente's feed from `after` to the end with pages of `limit`, alternating between `c`
+// A feed from `after` to the end with pages of `limit`, alternating between `c`
 // and `other` when there is one; returns the item count.
 std::int64_t pull_all(Client& c, Client* other, std::string after, int limit) {
   std::int64_t n = 0;
@@ -180,12 +183,23 @@ std::int64_t pull_all(Client& c, Client* other, std::string after, int limit) {
   }
 }
 
+// The cursor at the end of a feed as it is now: a phase then measures its own items only.
+std::string feed_end(Client& c) {
+  std::string after = "0";
+  for (;;) {
+    PageScan page;
+    json::sax_parse(c.call("GET", "/v1/feed?limit=1000&after=" + after, ""), &page);
+    if (page.items == 0) return after;
+    after = page.next_cursor;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string config_file;
   int participants = 10000, threads = 2, rate = 1000, seconds = 10, block = 0, port2 = 0,
-      server_pid = 0;
+      server_pid = 0, consented = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
     if (k == "--config") config_file = v;
@@ -196,6 +210,7 @@ int main(int argc, char** argv) {
     if (k == "--block") block = std::stoi(v);  // offset of the BSN range, for repeated runs
     if (k == "--port2") port2 = std::stoi(v);
     if (k == "--server-pid") server_pid = std::stoi(v);
+    if (k == "--consented") consented = std::stoi(v);
   }
   auto config = brug::gateway::load_config(config_file);
   if (!config) {
@@ -212,33 +227,32 @@ int main(int argc, char** argv) {
   try {
     // The gemeente's cursor before this run, so the pull measures this run's items only.
     Client g(target, "gemeente-oude-ijsselstreek");
-    std::string start = "0";
-    for (;;) {
-      PageScan page;
-      json::sax_parse(g.call("GET", "/v1/feed?limit=1000&after=" + start, ""), &page);
-      if (page.items == 0) break;
-      start = page.next_cursor;
-    }
+    const std::string start = feed_end(g);
+
+    // A fresh person per m: 1xxxxxxxk with the check digit k of the elfproef (when no k fits, m
+    // shares a person with the demo range: harmless for a load run).
+    auto bsn_of = [](int m) {
+      std::string bsn = brug::gateway::synthetic_bsn(m % 1000);
+      char buf[16];
+      for (int k = 0; k < 10; ++k) {
+        std::snprintf(buf, sizeof buf, "%08d%d", 10000000 + m, k);
+        int sum = 0;
+        for (int i = 0; i < 8; ++i) sum += (9 - i) * (buf[i] - '0');
+        if ((sum - k) % 11 == 0) {
+          bsn = buf;
+          break;
+        }
+      }
+      return bsn;
+    };
 
     // 1. push: the bodies first, then the clock
     std::vector<std::string> bodies;
     for (int first = 0; first < participants; first += 1000) {
       json items = json::array();
       for (int n = first; n < std::min(first + 1000, participants); ++n) {
-        // A fresh person per m: 1xxxxxxxk with the check digit k of the elfproef (when no k
-        // fits, m shares a person with the demo range: harmless for a load run).
         const int m = block + n;
-        std::string bsn = brug::gateway::synthetic_bsn(m % 1000);
-        char buf[16];
-        for (int k = 0; k < 10; ++k) {
-          std::snprintf(buf, sizeof buf, "%08d%d", 10000000 + m, k);
-          int sum = 0;
-          for (int i = 0; i < 8; ++i) sum += (9 - i) * (buf[i] - '0');
-          if ((sum - k) % 11 == 0) {
-            bsn = buf;
-            break;
-          }
-        }
+        const std::string bsn = bsn_of(m);
         json rec = brug::gateway::synthetic_referral(m);
         rec.erase("gezondheid");
         items.push_back({{"source_ref", "load-" + std::to_string(m)},
@@ -285,6 +299,69 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "load: the feed delivered %lld of %d records\n",
                      static_cast<long long>(n), participants);
         return 1;
+      }
+    }
+
+    // 2b. the flow a volunteer project sees (--consented K): the gemeente records K consents
+    //     (one request each, from T threads), the participatiebedrijf refers the K people to the
+    //     project, and the project pulls them with limit=1000: each item's consent is looked up.
+    if (consented > 0) {
+      const std::string project = "reconnact-leusden";
+      Client pc(target, project);
+      const std::string from = feed_end(pc);
+      auto person = [&](int i) { return block + participants + i; };
+      std::atomic<int> next_consent{0};
+      const auto c0 = Clock::now();
+      workers.clear();
+      for (int t = 0; t < threads; ++t) {
+        workers.emplace_back([&] {
+          Client c(target, "gemeente-oude-ijsselstreek");
+          for (int i = next_consent++; i < consented; i = next_consent++) {
+            const json body = {{"subject", {{"bsn", bsn_of(person(i))}}},
+                               {"grantee", project},
+                               {"purpose", "begeleiding-naar-werk"},
+                               {"categories", {"contact", "profiel", "segmentatie"}},
+                               {"valid_from", "2026-01-01"},
+                               {"valid_until", "2030-12-31"},
+                               {"evidence", {{"method", "digitaal"}, {"reference", "load"}}}};
+            c.call("POST", "/v1/consents", body.dump(), 201);
+          }
+        });
+      }
+      for (auto& w : workers) w.join();
+      const double consent_s = seconds_since(c0);
+      std::printf("consents: %d in %.2f s = %.0f/s (%d threads, one per request)\n", consented,
+                  consent_s, consented / consent_s, threads);
+      Client l(target, "laborijn");
+      for (int first = 0; first < consented; first += 1000) {
+        json items = json::array();
+        for (int i = first; i < std::min(first + 1000, consented); ++i) {
+          json rec = brug::gateway::synthetic_referral(person(i));
+          rec.erase("gezondheid");
+          items.push_back({{"source_ref", "load-c-" + std::to_string(person(i))},
+                           {"to", project},
+                           {"purpose", "begeleiding-naar-werk"},
+                           {"subject", {{"bsn", bsn_of(person(i))}}},
+                           {"record", rec}});
+        }
+        l.call("POST", "/v1/referrals", json{{"items", items}}.dump());
+      }
+      // The first pass also takes the referrals into the feed; the second reads what is there.
+      for (int pass = 0; pass < 2; ++pass) {
+        cpu0 = cpu_seconds(server_pid);
+        own0 = own_cpu_seconds();
+        const auto t0 = Clock::now();
+        const std::int64_t n = pull_all(pc, nullptr, from, 1000);
+        const double s = seconds_since(t0);
+        std::printf("project feed: %lld records in %.2f s = %.0f records/s (limit=1000, %s)\n",
+                    static_cast<long long>(n), s, static_cast<double>(n) / s,
+                    pass == 0 ? "first pull" : "again");
+        print_cpu(server_pid, cpu_seconds(server_pid) - cpu0, own_cpu_seconds() - own0, n);
+        if (n != consented) {
+          std::fprintf(stderr, "load: the project's feed delivered %lld of %d records\n",
+                       static_cast<long long>(n), consented);
+          return 1;
+        }
       }
     }
 
