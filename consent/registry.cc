@@ -77,4 +77,18 @@ Result<Decision> ConsentRegistry::permits(const std::string& participant,
   return evaluate(*candidates, now_(), category);
 }
 
+Result<std::map<std::string, Decision>> ConsentRegistry::permits_each(
+    const std::vector<std::string>& participants, const std::string& grantee, Purpose purpose) {
+  auto found = store_.for_grants(participants, grantee, purpose);
+  if (!found) return found.status();
+  const std::string now = now_();
+  const std::vector<Consent> none;
+  std::map<std::string, Decision> out;
+  for (const std::string& p : participants) {
+    const auto it = found->find(p);
+    out.emplace(p, evaluate(it == found->end() ? none : it->second, now, std::nullopt));
+  }
+  return out;
+}
+
 }  // namespace brug::consent

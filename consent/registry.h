@@ -42,6 +42,11 @@ class ConsentRegistry {
                            Purpose purpose,
                            std::optional<std::string_view> category = std::nullopt);
 
+  // permits() without a category for each of `participants` (one look-up for all, where the
+  // store can), by participant.
+  Result<std::map<std::string, Decision>> permits_each(const std::vector<std::string>& participants,
+                                                       const std::string& grantee, Purpose purpose);
+
   std::string now() const { return now_(); }
 
  private:

@@ -3,6 +3,7 @@
 // event, in the same transaction that checks there is none yet.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +28,19 @@ class ConsentStore {
   // The consents of one (participant, grantee, purpose): one indexed look-up.
   virtual Result<std::vector<Consent>> for_grant(const std::string& participant,
                                                  const std::string& grantee, Purpose purpose) = 0;
+  // The consents of each of `participants` for one (grantee, purpose), by participant; a
+  // participant without any is absent. For a feed page, whose items each need their consent:
+  // by default for_grant for each, a backend with round trips reads them all at once.
+  virtual Result<std::map<std::string, std::vector<Consent>>> for_grants(
+      const std::vector<std::string>& participants, const std::string& grantee, Purpose purpose) {
+    std::map<std::string, std::vector<Consent>> out;
+    for (const std::string& p : participants) {
+      auto found = for_grant(p, grantee, purpose);
+      if (!found) return found.status();
+      if (!found->empty()) out[p] = std::move(found).value();
+    }
+    return out;
+  }
 };
 
 }  // namespace brug::consent

@@ -56,25 +56,35 @@ Result<Consent> from_row(const Row& r) {
   return c;
 }
 
-// Loads the consents a query selects, each with its events.
+// Loads the consents a query selects, each with its events (read for all of them at once).
 Result<std::vector<Consent>> load(Tx& tx, const std::string& where, std::vector<Value> params) {
   auto rows = tx.query(std::string("SELECT ") + kColumns + " FROM consents WHERE " + where +
                            " ORDER BY recorded_at, id",
                        std::move(params));
   if (!rows) return rows.status();
   std::vector<Consent> out;
+  std::map<std::string, std::size_t> at;
+  std::vector<std::string> ids;
   for (const Row& r : *rows) {
     auto c = from_row(r);
     if (!c) return c.status();
-    auto events = tx.query(
-        "SELECT kind, at, actor FROM consent_events WHERE consent_id = ? ORDER BY seq", {c->id});
-    if (!events) return events.status();
-    for (const Row& e : *events) {
-      auto kind = consent::parse_event_kind(e.text(0));
-      if (!kind) return corrupt(c->id, "event");
-      c->events.push_back({*kind, e.text(1), e.text(2)});
-    }
+    at.emplace(c->id, out.size());
+    ids.push_back(c->id);
     out.push_back(std::move(c).value());
+  }
+  if (out.empty()) return out;
+  auto events = tx.query(std::string("SELECT consent_id, kind, at, actor FROM consent_events "
+                                     "WHERE consent_id = ") +
+                             kAnyKey + " ORDER BY consent_id, seq",
+                         {key_list(ids)});
+  if (!events) return events.status();
+  for (const Row& e : *events) {
+    const auto it = at.find(e.text(0));
+    if (it == at.end()) continue;
+    Consent& c = out[it->second];
+    auto kind = consent::parse_event_kind(e.text(1));
+    if (!kind) return corrupt(c.id, "event");
+    c.events.push_back({*kind, e.text(2), e.text(3)});
   }
   return out;
 }
@@ -130,6 +140,22 @@ Result<std::vector<Consent>> PgConsentStore::for_grant(const std::string& partic
                                                        Purpose purpose) {
   return load(tx_, "participant = ? AND grantee = ? AND purpose = ?",
               {participant, grantee, std::string(to_string(purpose))});
+}
+
+Result<std::map<std::string, std::vector<Consent>>> PgConsentStore::for_grants(
+    const std::vector<std::string>& participants, const std::string& grantee, Purpose purpose) {
+  std::map<std::string, std::vector<Consent>> out;
+  if (participants.empty()) return out;
+  for (const std::string& p : participants) {
+    if (p.find('\x1f') != std::string::npos) {
+      return Status::error(Code::kInvalidArgument, "participant key with a control character");
+    }
+  }
+  auto all = load(tx_, std::string("participant = ") + kAnyKey + " AND grantee = ? AND purpose = ?",
+                  {key_list(participants), grantee, std::string(to_string(purpose))});
+  if (!all) return all.status();
+  for (Consent& c : *all) out[c.participant].push_back(std::move(c));
+  return out;
 }
 
 }  // namespace brug::adapters::pg

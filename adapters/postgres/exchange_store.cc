@@ -361,14 +361,6 @@ std::size_t chunk_size(std::size_t left) {
   return n;
 }
 
-// Keys as one text parameter, split again by the statement:
-// "= ANY(string_to_array(?, chr(31)))". One statement and one plan shape whatever the number of
-// keys, and the index is probed once per key (a generic plan of a long IN list of separate
-// parameters was a scan of the whole table: 0.7 s per chunk at 10^5 referrals; a join with a
-// VALUES list of 512 parameters cost about 5 ms per chunk). Keys never hold the separator, a
-// control character: participants and ids are hex and base32, source_refs printable ASCII.
-constexpr const char* kAnyKey = "ANY(string_to_array(?, chr(31)))";
-
 std::string key_list(const std::vector<std::string>& keys) {
   std::string out;
   for (const std::string& k : keys) {

@@ -1386,6 +1386,43 @@ TEST_P(StoreConformance, ConsentsAreListedPerParticipantOldestFirstAndPerGrant) 
               }).empty());
 }
 
+TEST_P(StoreConformance, ConsentsOfManyParticipantsAreReadPerParticipantForOneGrant) {
+  ASSERT_NO_FATAL_FAILURE(seed(db()));
+  CONFORMANCE_ASSERT_OK(db().write([](Stores& s) {
+    BRUG_RETURN_IF_ERROR(s.consents.insert(
+        consent_of("cns_a", kP1, "proj-p", Purpose::kBegeleidingNaarWerk, "2026-03-01T00:00:00Z")));
+    BRUG_RETURN_IF_ERROR(s.consents.insert(
+        consent_of("cns_b", kP1, "proj-p", Purpose::kBegeleidingNaarWerk, "2026-01-01T00:00:00Z")));
+    // Another grantee and another purpose: not asked for.
+    BRUG_RETURN_IF_ERROR(s.consents.insert(
+        consent_of("cns_c", kP2, "proj-q", Purpose::kBegeleidingNaarWerk, "2026-01-01T00:00:00Z")));
+    BRUG_RETURN_IF_ERROR(s.consents.insert(consent_of(
+        "cns_d", kP2, "proj-p", Purpose::kResultaatverantwoording, "2026-01-01T00:00:00Z")));
+    BRUG_RETURN_IF_ERROR(s.consents.insert(
+        consent_of("cns_e", kP3, "proj-p", Purpose::kBegeleidingNaarWerk, "2026-02-01T00:00:00Z")));
+    return s.consents.withdraw("cns_e", "gem-a", kNow).status();
+  }));
+  const auto found = read_value(db(), [](Stores& s) {
+    return s.consents.for_grants({kP1, kP2, kP3}, "proj-p", Purpose::kBegeleidingNaarWerk);
+  });
+  ASSERT_EQ(found.size(), 2u) << "a participant without a consent for the grant is absent";
+  ASSERT_TRUE(found.count(kP1) == 1 && found.count(kP3) == 1);
+  // The same consents, in the same order and with the same events, as for_grant gives.
+  for (const std::string& p : {kP1, kP3}) {
+    const auto one = read_value(db(), [&](Stores& s) {
+      return s.consents.for_grant(p, "proj-p", Purpose::kBegeleidingNaarWerk);
+    });
+    ASSERT_EQ(ids_of(found.at(p)), ids_of(one)) << p;
+    for (std::size_t i = 0; i < one.size(); ++i) expect_same_consent(found.at(p)[i], one[i]);
+  }
+  EXPECT_EQ(ids_of(found.at(kP1)), (std::vector<std::string>{"cns_b", "cns_a"}));
+  ASSERT_EQ(found.at(kP3).size(), 1u);
+  EXPECT_EQ(found.at(kP3)[0].events.size(), 2u) << "the withdrawal comes with the consent";
+  EXPECT_TRUE(read_value(db(), [](Stores& s) {
+                return s.consents.for_grants({}, "proj-p", Purpose::kBegeleidingNaarWerk);
+              }).empty());
+}
+
 // ---- the audit log -----------------------------------------------------------------------------
 
 TEST_P(StoreConformance, AuditLeavesReadBackByteExactInHalfOpenRanges) {

@@ -3,9 +3,11 @@
 // item read leaves one audit event, durably logged before the page leaves.
 #include <sodium.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -45,6 +47,26 @@ CategorySet category_set(const std::vector<std::string>& names) {
   return set;
 }
 
+// Consent decisions for (purpose, participant) pairs of one grantee, looked up once per purpose
+// for all participants (a feed page or a chunk of pending referrals asks for hundreds).
+using ConsentAsks = std::vector<std::pair<Purpose, std::string>>;
+Result<std::map<std::pair<Purpose, std::string>, consent::Decision>> decide_all(
+    consent::ConsentRegistry& consents, const std::string& grantee, const ConsentAsks& asks) {
+  std::map<Purpose, std::vector<std::string>> by_purpose;
+  for (const auto& [purpose, participant] : asks) by_purpose[purpose].push_back(participant);
+  std::map<std::pair<Purpose, std::string>, consent::Decision> out;
+  for (auto& [purpose, participants] : by_purpose) {
+    std::sort(participants.begin(), participants.end());
+    participants.erase(std::unique(participants.begin(), participants.end()), participants.end());
+    auto decisions = consents.permits_each(participants, grantee, purpose);
+    if (!decisions) return decisions.status();
+    for (auto& [participant, decision] : *decisions) {
+      out.emplace(std::pair{purpose, participant}, std::move(decision));
+    }
+  }
+  return out;
+}
+
 // Puts in the caller's feed what has become deliverable: referrals whose consent now exists (or
 // whose flow rests on a public task), outcomes of participants the caller referred. Referrals
 // are taken in chunks, oldest first, until the page after `after` can hold `want` items or none
@@ -74,7 +96,8 @@ Status materialize(const ExchangeDeps& d, const Organisation& caller, std::int64
       auto rows = s.exchange.pending_referrals(caller.id, after_position, kMaterializeChunk);
       if (!rows) return rows.status();
       pending = std::move(rows).value();
-      consent::ConsentRegistry consents(s.consents, [&] { return now; });
+      std::vector<Deliverable> candidates;
+      ConsentAsks asks;
       for (const auto& p : pending) {
         const auto purpose = parse_purpose(p.purpose);
         const Organisation* from = d.orgs.find(p.source_org);
@@ -82,13 +105,16 @@ Status materialize(const ExchangeDeps& d, const Organisation& caller, std::int64
         auto plan = plan_flow(d.policies,
                               {party_of(*from), party_of(caller), RecordType::kReferral, *purpose});
         if (!plan) continue;
-        bool ok = !plan->needs_consent;
-        if (!ok) {
-          auto decision = consents.permits(p.participant, caller.id, *purpose);
-          if (!decision) return decision.status();
-          ok = decision->permitted;
+        candidates.push_back({&p, *purpose, plan->needs_consent});
+        if (plan->needs_consent) asks.emplace_back(*purpose, p.participant);
+      }
+      consent::ConsentRegistry consents(s.consents, [&] { return now; });
+      auto decisions = decide_all(consents, caller.id, asks);
+      if (!decisions) return decisions.status();
+      for (const Deliverable& c : candidates) {
+        if (!c.needs_consent || decisions->at({c.purpose, c.referral->participant}).permitted) {
+          deliverable.push_back(c);
         }
-        if (ok) deliverable.push_back({&p, *purpose, plan->needs_consent});
       }
       return Status::ok();
     }));
@@ -101,14 +127,18 @@ Status materialize(const ExchangeDeps& d, const Organisation& caller, std::int64
       // feed after the withdrawal's deletion notice.
       BRUG_RETURN_IF_ERROR(d.db.write([&](adapters::Stores& s) {
         consent::ConsentRegistry consents(s.consents, [&] { return now; });
+        ConsentAsks asks;
+        for (const Deliverable& item : deliverable) {
+          if (item.needs_consent) asks.emplace_back(item.purpose, item.referral->participant);
+        }
+        auto decisions = decide_all(consents, caller.id, asks);
+        if (!decisions) return decisions.status();
         std::vector<adapters::NewFeedItem> items;
         items.reserve(deliverable.size());
         for (const Deliverable& item : deliverable) {
           const adapters::PendingReferral* p = item.referral;
-          if (item.needs_consent) {
-            auto decision = consents.permits(p->participant, caller.id, item.purpose);
-            if (!decision) return decision.status();
-            if (!decision->permitted) continue;
+          if (item.needs_consent && !decisions->at({item.purpose, p->participant}).permitted) {
+            continue;
           }
           items.push_back(
               {caller.id, adapters::FeedKind::kReferral, p->participant, p->id, p->purpose, now});
@@ -372,19 +402,25 @@ Answer pull_feed(const ExchangeDeps& d, Call& call) {
     if (!rows) return rows.status();
     page = std::move(rows).value();
     if (!page.empty()) next = page.back().cursor;
-    // Consent in this transaction and in order: it reads the database.
+    // Consent in this transaction: the items whose flow needs it, one look-up per purpose.
     consent.resize(page.size());
     consent::ConsentRegistry consents(s.consents, [&] { return now; });
     FlowPlans plans(d.policies);
+    std::vector<std::size_t> needing;
+    ConsentAsks asks;
     for (std::size_t i = 0; i < page.size(); ++i) {
       const adapters::FeedEntry& f = page[i];
       const auto flow = flow_of(d, caller, f);
       if (!f.sealed || !flow) continue;
       const auto& plan = plans.get(*flow);
       if (plan && plan->needs_consent) {
-        consent[i] = consents.permits(f.participant, caller.id, flow->purpose);
+        needing.push_back(i);
+        asks.emplace_back(flow->purpose, f.participant);
       }
     }
+    auto decisions = decide_all(consents, caller.id, asks);
+    if (!decisions) return decisions.status();
+    for (std::size_t k = 0; k < needing.size(); ++k) consent[needing[k]] = decisions->at(asks[k]);
     return Status::ok();
   });
   if (!read.is_ok()) return Answer::fail(read);
