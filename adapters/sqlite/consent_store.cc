@@ -1,6 +1,7 @@
 #include "adapters/sqlite/sqlite_stores.h"
 
 #include <map>
+#include <nlohmann/json.hpp>
 
 namespace brug::adapters {
 namespace {
@@ -56,25 +57,39 @@ Result<Consent> from_row(const Row& r) {
   return c;
 }
 
-// Loads the consents a query selects, each with its events.
+// The keys as one JSON array parameter, for "IN (SELECT value FROM json_each(?))": one
+// statement whatever the number of keys.
+std::string key_array(const std::vector<std::string>& keys) { return nlohmann::json(keys).dump(); }
+
+// Loads the consents a query selects, each with its events (read for all of them at once).
 Result<std::vector<Consent>> load(Tx& tx, const std::string& where, std::vector<SqlValue> params) {
   auto rows = tx.query(std::string("SELECT ") + kColumns + " FROM consents WHERE " + where +
                            " ORDER BY recorded_at, id",
                        std::move(params));
   if (!rows) return rows.status();
   std::vector<Consent> out;
+  std::map<std::string, std::size_t> at;
+  std::vector<std::string> ids;
   for (const Row& r : *rows) {
     auto c = from_row(r);
     if (!c) return c.status();
-    auto events = tx.query(
-        "SELECT kind, at, actor FROM consent_events WHERE consent_id = ? ORDER BY seq", {c->id});
-    if (!events) return events.status();
-    for (const Row& e : *events) {
-      auto kind = consent::parse_event_kind(e.text(0));
-      if (!kind) return corrupt(c->id, "event");
-      c->events.push_back({*kind, e.text(1), e.text(2)});
-    }
+    at.emplace(c->id, out.size());
+    ids.push_back(c->id);
     out.push_back(std::move(c).value());
+  }
+  if (out.empty()) return out;
+  auto events = tx.query(
+      "SELECT consent_id, kind, at, actor FROM consent_events "
+      "WHERE consent_id IN (SELECT value FROM json_each(?)) ORDER BY consent_id, seq",
+      {key_array(ids)});
+  if (!events) return events.status();
+  for (const Row& e : *events) {
+    const auto it = at.find(e.text(0));
+    if (it == at.end()) continue;
+    Consent& c = out[it->second];
+    auto kind = consent::parse_event_kind(e.text(1));
+    if (!kind) return corrupt(c.id, "event");
+    c.events.push_back({*kind, e.text(2), e.text(3)});
   }
   return out;
 }
@@ -130,6 +145,18 @@ Result<std::vector<Consent>> SqliteConsentStore::for_grant(const std::string& pa
                                                            Purpose purpose) {
   return load(tx_, "participant = ? AND grantee = ? AND purpose = ?",
               {participant, grantee, std::string(to_string(purpose))});
+}
+
+Result<std::map<std::string, std::vector<Consent>>> SqliteConsentStore::for_grants(
+    const std::vector<std::string>& participants, const std::string& grantee, Purpose purpose) {
+  std::map<std::string, std::vector<Consent>> out;
+  if (participants.empty()) return out;
+  auto all =
+      load(tx_, "participant IN (SELECT value FROM json_each(?)) AND grantee = ? AND purpose = ?",
+           {key_array(participants), grantee, std::string(to_string(purpose))});
+  if (!all) return all.status();
+  for (Consent& c : *all) out[c.participant].push_back(std::move(c));
+  return out;
 }
 
 }  // namespace brug::adapters

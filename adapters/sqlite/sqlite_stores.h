@@ -28,6 +28,9 @@ class SqliteConsentStore final : public consent::ConsentStore {
   Result<std::vector<consent::Consent>> for_grant(const std::string& participant,
                                                   const std::string& grantee,
                                                   Purpose purpose) override;
+  Result<std::map<std::string, std::vector<consent::Consent>>> for_grants(
+      const std::vector<std::string>& participants, const std::string& grantee,
+      Purpose purpose) override;
 
  private:
   Tx& tx_;
