@@ -84,8 +84,10 @@ Result<std::vector<Consent>> load(Tx& tx, const std::string& where, std::vector<
       {key_array(ids)});
   if (!events) return events.status();
   for (const Row& e : *events) {
+    // Only events of the loaded consents were asked for: anything else fails closed (a lost
+    // withdrawal would make a consent look given).
     const auto it = at.find(e.text(0));
-    if (it == at.end()) continue;
+    if (it == at.end()) return corrupt(e.text(0), "event");
     Consent& c = out[it->second];
     auto kind = consent::parse_event_kind(e.text(1));
     if (!kind) return corrupt(c.id, "event");

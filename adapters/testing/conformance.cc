@@ -1400,7 +1400,9 @@ TEST_P(StoreConformance, ConsentsOfManyParticipantsAreReadPerParticipantForOneGr
         "cns_d", kP2, "proj-p", Purpose::kResultaatverantwoording, "2026-01-01T00:00:00Z")));
     BRUG_RETURN_IF_ERROR(s.consents.insert(
         consent_of("cns_e", kP3, "proj-p", Purpose::kBegeleidingNaarWerk, "2026-02-01T00:00:00Z")));
-    return s.consents.withdraw("cns_e", "gem-a", kNow).status();
+    BRUG_RETURN_IF_ERROR(s.consents.withdraw("cns_e", "gem-a", kNow).status());
+    // Of kP1's two consents for the grant, the newer is withdrawn.
+    return s.consents.withdraw("cns_a", "gem-a", kNow).status();
   }));
   const auto found = read_value(db(), [](Stores& s) {
     return s.consents.for_grants({kP1, kP2, kP3}, "proj-p", Purpose::kBegeleidingNaarWerk);
@@ -1416,6 +1418,12 @@ TEST_P(StoreConformance, ConsentsOfManyParticipantsAreReadPerParticipantForOneGr
     for (std::size_t i = 0; i < one.size(); ++i) expect_same_consent(found.at(p)[i], one[i]);
   }
   EXPECT_EQ(ids_of(found.at(kP1)), (std::vector<std::string>{"cns_b", "cns_a"}));
+  // Each consent with its own events: the withdrawal on cns_a only.
+  ASSERT_EQ(found.at(kP1)[0].events.size(), 1u);
+  EXPECT_EQ(found.at(kP1)[0].events[0].at, "2026-01-01T00:00:00Z");
+  ASSERT_EQ(found.at(kP1)[1].events.size(), 2u);
+  EXPECT_EQ(found.at(kP1)[1].events[0].at, "2026-03-01T00:00:00Z");
+  EXPECT_EQ(found.at(kP1)[1].events[1].kind, consent::EventKind::kWithdrawn);
   ASSERT_EQ(found.at(kP3).size(), 1u);
   EXPECT_EQ(found.at(kP3)[0].events.size(), 2u) << "the withdrawal comes with the consent";
   EXPECT_TRUE(read_value(db(), [](Stores& s) {

@@ -64,9 +64,10 @@ class AuditLog : public AuditSink {
   // Appends the events `fn` hands to `emit`, in the order handed, in one write transaction that
   // commits when `fn` returns ok (nothing of it when `fn` or `emit` fails). For one large
   // disclosure: its first leaves go to the store while `fn` still makes the next events (a
-  // backend that stores behind, PostgreSQL, works on them meanwhile). `emit` reads the events
-  // and keeps no reference to them. Same rule as record(): `fn` may run more than once, each
-  // run handing over all its events again.
+  // backend that stores behind, PostgreSQL, works on them meanwhile). `emit` fills in the time
+  // of an event that has none (a run after a retry keeps it), reads the rest and keeps no
+  // reference to them. Same rule as record(): `fn` may run more than once, each run handing
+  // over all its events again.
   using Emit = std::function<Status(std::vector<AuditEvent>& events)>;
   using Stream = std::function<Status(const Emit& emit)>;
   Status stream(const Stream& fn);

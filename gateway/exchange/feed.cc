@@ -490,8 +490,14 @@ Answer pull_feed(const ExchangeDeps& d, Call& call) {
   };
   Status logged;
   {
-    // Declared last: joined before anything they use goes away, whatever happens below.
+    // Declared last: joined before anything they use goes away, whatever happens below; the
+    // guard (destroyed first) stops them taking more chunks when the stream ends early, also
+    // by an exception.
     std::jthread first(opener), second(opener);
+    struct StopOpeners {
+      std::atomic<bool>& abandoned;
+      ~StopOpeners() { abandoned = true; }
+    } stop{abandoned};
     logged = d.audit.stream([&](const AuditLog::Emit& emit) {
       for (std::size_t c = 0; c < chunks; ++c) {
         {
@@ -503,7 +509,6 @@ Answer pull_feed(const ExchangeDeps& d, Call& call) {
       }
       return Status::ok();
     });
-    if (!logged.is_ok()) abandoned = true;
   }
   if (!logged.is_ok()) return Answer::fail(logged);
   return Answer::committed(answer());
