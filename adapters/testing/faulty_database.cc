@@ -70,6 +70,17 @@ Status FaultyDatabase::write(const std::function<Status(Stores&)>& fn) {
       std::this_thread::sleep_for(stall_);
       --fired_;  // a stall is not a failure
       return inner_->write(fn);
+    case Fault::kRetried: {
+      // What the backends do on a serialization failure or a lost connection: the callback's
+      // first run is rolled back and the callback runs again (the Database retry rule).
+      const Status first = inner_->write([&](Stores& s) {
+        BRUG_RETURN_IF_ERROR(fn(s));
+        return Status::error(Code::kUnavailable, "injected: conflict, retried");
+      });
+      if (first.code() != Code::kUnavailable) return first;
+      --fired_;  // a retry is not a failure
+      return inner_->write(fn);
+    }
     case Fault::kDiskFull:
       return inner_->write([&](Stores&) { return disk_full(); });
     case Fault::kCommitFails:

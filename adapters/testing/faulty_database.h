@@ -18,6 +18,7 @@ enum class Fault {
   kDiskFull,     // the write fails with "disk full" before anything is stored
   kAuditFails,   // appending audit leaves fails (the rest of the transaction ran)
   kStall,        // the write waits `stall` before it runs, then succeeds
+  kRetried,      // the write runs, is rolled back as a conflict would be, and runs again
 };
 
 class FaultyDatabase final : public Database {
