@@ -73,10 +73,12 @@ Result<std::vector<Consent>> load(Tx& tx, const std::string& where, std::vector<
     out.push_back(std::move(c).value());
   }
   if (out.empty()) return out;
+  auto list = key_list(ids);
+  if (!list) return list.status();
   auto events = tx.query(std::string("SELECT consent_id, kind, at, actor FROM consent_events "
                                      "WHERE consent_id = ") +
                              kAnyKey + " ORDER BY consent_id, seq",
-                         {key_list(ids)});
+                         {*list});
   if (!events) return events.status();
   for (const Row& e : *events) {
     // Only events of the loaded consents were asked for: anything else fails closed (a lost
@@ -148,13 +150,10 @@ Result<std::map<std::string, std::vector<Consent>>> PgConsentStore::for_grants(
     const std::vector<std::string>& participants, const std::string& grantee, Purpose purpose) {
   std::map<std::string, std::vector<Consent>> out;
   if (participants.empty()) return out;
-  for (const std::string& p : participants) {
-    if (p.find('\x1f') != std::string::npos) {
-      return Status::error(Code::kInvalidArgument, "participant key with a control character");
-    }
-  }
+  auto list = key_list(participants);
+  if (!list) return list.status();
   auto all = load(tx_, std::string("participant = ") + kAnyKey + " AND grantee = ? AND purpose = ?",
-                  {key_list(participants), grantee, std::string(to_string(purpose))});
+                  {*list, grantee, std::string(to_string(purpose))});
   if (!all) return all.status();
   for (Consent& c : *all) out[c.participant].push_back(std::move(c));
   return out;

@@ -361,9 +361,13 @@ std::size_t chunk_size(std::size_t left) {
   return n;
 }
 
-std::string key_list(const std::vector<std::string>& keys) {
+Result<std::string> key_list(const std::vector<std::string>& keys) {
   std::string out;
   for (const std::string& k : keys) {
+    // Keys are printable: a control character (the separator among them) is refused.
+    if (std::any_of(k.begin(), k.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; })) {
+      return Status::error(Code::kInvalidArgument, "a key holds a control character");
+    }
     if (!out.empty()) out += '\x1f';
     out += k;
   }
@@ -417,11 +421,13 @@ Result<std::vector<ParticipantRow>> PgExchangeStore::participants(
     const std::vector<std::string>& ps) {
   std::vector<ParticipantRow> out;
   if (ps.empty()) return out;
+  auto list = key_list(ps);
+  if (!list) return list.status();
   auto rows =
       tx_.query(std::string("SELECT participant, wrapped_key, sealed_bsn FROM participants WHERE "
                             "participant = ") +
                     kAnyKey,
-                {key_list(ps)});
+                {*list});
   if (!rows) return rows.status();
   for (const Row& r : *rows) out.push_back({r.text(0), r.optional_blob(1), r.optional_blob(2)});
   return out;
@@ -453,11 +459,13 @@ Result<std::vector<std::pair<std::string, StoredReferral>>> PgExchangeStore::ref
     const std::string& source_org, const std::vector<std::string>& refs) {
   std::vector<std::pair<std::string, StoredReferral>> out;
   if (refs.empty()) return out;
+  auto list = key_list(refs);
+  if (!list) return list.status();
   auto rows = tx_.query(
       std::string("SELECT source_ref, id, recipient, purpose, participant, content_hash FROM "
                   "referrals WHERE source_org = ? AND source_ref = ") +
           kAnyKey,
-      {source_org, key_list(refs)});
+      {source_org, *list});
   if (!rows) return rows.status();
   for (const Row& r : *rows) {
     out.emplace_back(r.text(0), StoredReferral{r.text(1), r.text(2), r.text(3), r.text(4),
@@ -503,6 +511,8 @@ Status PgExchangeStore::route_outcomes_to(const std::vector<std::string>& referr
     const std::vector<std::string> ids(
         referral_ids.begin() + static_cast<std::ptrdiff_t>(first),
         referral_ids.begin() + static_cast<std::ptrdiff_t>(first + n));
+    auto list = key_list(ids);
+    if (!list) return list.status();
     return tx_
         .exec(std::string("INSERT INTO outcome_routes (sender, outcome_seq) "
                           "SELECT r.source_org, o.seq FROM referrals r JOIN outcomes o "
@@ -514,7 +524,7 @@ Status PgExchangeStore::route_outcomes_to(const std::vector<std::string>& referr
                   " AND o.sealed IS NOT NULL AND NOT EXISTS (SELECT 1 FROM feed_items f "
                   "WHERE f.recipient = r.source_org COLLATE \"default\" AND f.ref_id = o.id) "
                   "ON CONFLICT DO NOTHING",
-              {key_list(ids)})
+              {*list})
         .status();
   });
 }
@@ -524,9 +534,11 @@ Result<std::int64_t> PgExchangeStore::feed_referrals(const std::vector<NewFeedIt
   Status s = in_chunks(items.size(), [&](std::size_t first, std::size_t n) -> Status {
     std::vector<std::string> ids;
     for (std::size_t i = first; i < first + n; ++i) ids.push_back(items[i].ref_id);
+    auto list = key_list(ids);
+    if (!list) return list.status();
     auto taken = tx_.query(
         std::string("DELETE FROM referrals_unfed WHERE id = ") + kAnyKey + " RETURNING id",
-        {key_list(ids)});
+        {*list});
     if (!taken) return taken.status();
     std::vector<std::string> fed;
     for (const Row& r : *taken) fed.push_back(r.text(0));

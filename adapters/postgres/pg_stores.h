@@ -25,8 +25,9 @@ Result<std::int64_t> insert_rows(Tx& tx, const std::string& head, std::size_t co
 // VALUES list of 512 parameters cost about 5 ms per chunk). Keys never hold the separator, a
 // control character: participants and ids are hex and base32, source_refs printable ASCII.
 constexpr const char* kAnyKey = "ANY(string_to_array(?, chr(31)))";
-// The keys joined by that separator.
-std::string key_list(const std::vector<std::string>& keys);
+// The keys joined by that separator; a key with a control character is refused
+// (kInvalidArgument).
+Result<std::string> key_list(const std::vector<std::string>& keys);
 // "?, ?, ?" with n placeholders.
 std::string placeholders(std::size_t n);
 

@@ -1030,6 +1030,41 @@ TEST_P(StoreConformance, BatchedReferralsAreAddedFoundBySourceAndRefusedWholeOnA
 
 // Source references are any printable text: quotes, backslashes, commas, braces and spaces are
 // looked up as themselves, never split or unescaped (a batched look-up may encode its keys).
+// A look-up by a list of keys either refuses a key holding a control character or finds
+// nothing for it; it never splits it and finds the rows of its parts.
+template <typename Lookup>
+void expect_refused_or_nothing(Database& db, const char sep, Lookup lookup) {
+  bool found_nothing = false;
+  const Status read = db.read([&](Stores& s) {
+    auto got = lookup(s);
+    if (got) found_nothing = got->empty();
+    return got.status();
+  });
+  if (read.is_ok()) {
+    EXPECT_TRUE(found_nothing) << "separator " << static_cast<int>(sep);
+  } else {
+    EXPECT_EQ(read.code(), Code::kInvalidArgument) << "separator " << static_cast<int>(sep);
+  }
+}
+
+TEST_P(StoreConformance, AKeyHoldingAControlCharacterNeverFindsTheRowsOfItsParts) {
+  ASSERT_NO_FATAL_FAILURE(seed(db()));
+  CONFORMANCE_ASSERT_OK(db().write([&](Stores& s) {
+    return s.exchange.add_referrals({referral("rx1", "gem-a", kP1, "proj-p")});
+  }));
+  for (const char sep : {'\x1f', '\x1e', '\0', ','}) {
+    const std::string joined = std::string(kP1) + sep + kP2;
+    expect_refused_or_nothing(db(), sep,
+                              [&](Stores& s) { return s.exchange.participants({joined}); });
+    expect_refused_or_nothing(db(), sep, [&](Stores& s) {
+      return s.exchange.referrals_by_source("gem-a", {std::string("rx1") + sep + "rx1"});
+    });
+    expect_refused_or_nothing(db(), sep, [&](Stores& s) {
+      return s.consents.for_grants({joined}, "proj-p", Purpose::kBegeleidingNaarWerk);
+    });
+  }
+}
+
 TEST_P(StoreConformance, SourceRefsWithQuotesCommasBracesAndBackslashesAreFoundAsThemselves) {
   ASSERT_NO_FATAL_FAILURE(seed(db()));
   const std::vector<std::string> odd = {"a,b",  "\"q\"", "back\\slash", "{x}", " lead",

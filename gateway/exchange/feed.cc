@@ -244,7 +244,7 @@ struct PagePart {
 // `consent` is the consent decision for the entry's flow when that flow needs one (read
 // before, in the page's transaction).
 Status feed_item(const ExchangeDeps& d, const Call& call,
-                 const std::optional<Result<consent::Decision>>& consent, PagePart& part,
+                 const std::optional<consent::Decision>& consent, PagePart& part,
                  const crypto::PseudonymDomain& domain, const FeedCursors& cursors,
                  const adapters::FeedEntry& f) {
   KeyCache& keys = part.keys;
@@ -309,11 +309,10 @@ Status feed_item(const ExchangeDeps& d, const Call& call,
   CategorySet consented;
   if (plan->needs_consent) {
     if (!consent) return Status::error(Code::kInternal, "feed item without its consent decision");
-    const auto& c = *consent;
-    if (!c) return c.status();
-    if (!c->permitted) return deny(std::string(consent::to_string(c->reason)));
-    consented = category_set(c->categories);
-    e.consent_ids = c->consent_ids;
+    const consent::Decision& c = *consent;
+    if (!c.permitted) return deny(std::string(consent::to_string(c.reason)));
+    consented = category_set(c.categories);
+    e.consent_ids = c.consent_ids;
   }
   e.basis = plan->basis();
   const Decision decision = d.policies.view_for(flow, *record, consented, part.today);
@@ -392,7 +391,7 @@ Answer pull_feed(const ExchangeDeps& d, Call& call) {
   // The page and its consent decisions, read in one snapshot; the items are opened after it,
   // from what it read.
   std::vector<adapters::FeedEntry> page;
-  std::vector<std::optional<Result<consent::Decision>>> consent;
+  std::vector<std::optional<consent::Decision>> consent;
   std::int64_t next = after;
   const std::string now = d.env.now_rfc3339();
   Status read = d.db.read([&](adapters::Stores& s) {
