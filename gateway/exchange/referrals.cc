@@ -276,12 +276,37 @@ Answer push_referrals(const ExchangeDeps& d, Call& call) {
     }
   }
 
-  // 3. One write transaction: check that nothing changed since the snapshot, store the batch
+  // 3. Each item's audit event as far as it does not depend on what the transaction finds, also
+  // made outside the lock.
+  std::vector<AuditEvent> base(parsed.size());
+  for (std::size_t i = 0; i < parsed.size(); ++i) {
+    const ReferralItem& it = parsed[i];
+    AuditEvent& e = base[i];
+    e = call.event();
+    e.record_type = "referral";
+    if (!it.participant.empty()) e.subject = audit_subject(d.keys, it.participant);
+    if (it.to != nullptr) e.recipient = it.to->id;
+    if (it.problem) {
+      e.decision = "deny";
+      e.reason = it.problem->slug;
+    } else {
+      e.purpose = std::string(to_string(it.purpose));
+      e.basis = it.plan.basis();
+      e.policy_ids = it.plan.policy_ids;
+    }
+  }
+
+  // 4. One write transaction: check that nothing changed since the snapshot, store the batch
   // and its audit events. What did change (another push of the same source_ref, a participant
   // created or erased meanwhile) is done here as it would have been without the preparation.
-  ordered_json results;
+  // What each item came to; the answer is written from it after the commit.
+  struct Outcome {
+    const char* status = nullptr;  // accepted, duplicate or rejected
+    std::string id;
+    std::optional<Problem> problem;
+  };
+  std::vector<Outcome> outcome(parsed.size());
   Status stored = d.audit.record([&](adapters::Stores& s, std::vector<AuditEvent>& events) {
-    results = ordered_json::array();
     Snapshot now_held;
     if (!refs.empty()) {
       auto got = look_up(s.exchange, caller.id, refs, people);
@@ -300,83 +325,79 @@ Answer push_referrals(const ExchangeDeps& d, Call& call) {
     }
     std::vector<adapters::ParticipantRow> new_people;
     std::vector<adapters::NewReferral> new_referrals;
+    events.reserve(parsed.size());
     for (std::size_t i = 0; i < parsed.size(); ++i) {
       const ReferralItem& it = parsed[i];
-      ordered_json res = {{"source_ref", it.source_ref}};
-      AuditEvent e = call.event();
-      e.record_type = "referral";
-      auto refuse = [&](const Problem& p) { reject_item(res, e, p); };
-      if (!it.participant.empty()) e.subject = audit_subject(d.keys, it.participant);
-      if (it.to != nullptr) e.recipient = it.to->id;
-      if (it.problem) {
-        refuse(*it.problem);
-      } else {
-        e.purpose = std::string(to_string(it.purpose));
-        e.basis = it.plan.basis();
-        e.policy_ids = it.plan.policy_ids;
-        const adapters::StoredReferral* old = nullptr;
-        if (auto f = now_held.by_source.find(it.source_ref); f != now_held.by_source.end()) {
-          old = &f->second;
-        } else if (auto b = in_batch.find(it.source_ref); b != in_batch.end()) {
-          old = &b->second;
-        }
-        if (old != nullptr) {
-          const bool same = old->content_hash.empty() ? old->recipient == it.to->id &&
-                                                            old->participant == it.participant &&
-                                                            old->purpose == e.purpose
-                                                      : old->content_hash == it.content_hash;
-          if (same) {
-            res["status"] = "duplicate";
-            res["id"] = old->id;
-            e.decision = "permit";
-            e.reason = "duplicate";
-          } else {
-            refuse(idempotency_conflict());
-          }
-        } else {
-          adapters::NewReferral r{{},
-                                  caller.id,
-                                  it.source_ref,
-                                  it.participant,
-                                  it.to->id,
-                                  e.purpose,
-                                  {},
-                                  it.content_hash,
-                                  now};
-          if (prepared[i] && stale.count(it.participant) == 0) {
-            const PreparedParticipant& who = keys_of.at(it.participant);
-            if (who.new_row && created.insert(it.participant).second) {
-              new_people.push_back(*who.new_row);
-            }
-            r.id = prepared[i]->id;
-            r.sealed = prepared[i]->sealed;
-          } else {
-            // Changed since the snapshot: the key as the database holds it now.
-            BRUG_RETURN_IF_ERROR(s.exchange.put_participants(new_people, now));
-            new_people.clear();
-            BRUG_RETURN_IF_ERROR(s.exchange.add_referrals(new_referrals));
-            new_referrals.clear();
-            auto key = participant_key(d, s.exchange, keys, it, now);
-            if (!key) return key.status();
-            r.id = new_record_id(d.env, "ref_");
-            auto sealed = seal_referral(**key, r.id, caller.id, it);
-            if (!sealed) return sealed.status();
-            r.sealed = std::move(sealed).value();
-          }
-          in_batch[it.source_ref] = {r.id, r.recipient, r.purpose, r.participant, r.content_hash};
-          res["status"] = "accepted";
-          res["id"] = r.id;
-          e.decision = "permit";
-          e.fields = it.fields;
-          new_referrals.push_back(std::move(r));
-        }
+      Outcome& out = outcome[i];
+      out = {"rejected", {}, it.problem};
+      AuditEvent& e = events.emplace_back(base[i]);
+      if (it.problem) continue;
+      const adapters::StoredReferral* old = nullptr;
+      if (auto f = now_held.by_source.find(it.source_ref); f != now_held.by_source.end()) {
+        old = &f->second;
+      } else if (auto b = in_batch.find(it.source_ref); b != in_batch.end()) {
+        old = &b->second;
       }
-      results.push_back(std::move(res));
-      events.push_back(std::move(e));
+      if (old != nullptr) {
+        const bool same = old->content_hash.empty()
+                              ? old->recipient == it.to->id && old->participant == it.participant &&
+                                    old->purpose == e.purpose
+                              : old->content_hash == it.content_hash;
+        if (same) {
+          out = {"duplicate", old->id, std::nullopt};
+          e.decision = "permit";
+          e.reason = "duplicate";
+        } else {
+          out.problem = idempotency_conflict();
+          e.decision = "deny";
+          e.reason = out.problem->slug;
+        }
+        continue;
+      }
+      adapters::NewReferral r{
+          {}, caller.id, it.source_ref, it.participant, it.to->id, e.purpose, {}, it.content_hash,
+          now};
+      if (prepared[i] && stale.count(it.participant) == 0) {
+        const PreparedParticipant& who = keys_of.at(it.participant);
+        if (who.new_row && created.insert(it.participant).second) {
+          new_people.push_back(*who.new_row);
+        }
+        r.id = prepared[i]->id;
+        r.sealed = prepared[i]->sealed;
+      } else {
+        // Changed since the snapshot: the key as the database holds it now.
+        BRUG_RETURN_IF_ERROR(s.exchange.put_participants(new_people, now));
+        new_people.clear();
+        BRUG_RETURN_IF_ERROR(s.exchange.add_referrals(new_referrals));
+        new_referrals.clear();
+        auto key = participant_key(d, s.exchange, keys, it, now);
+        if (!key) return key.status();
+        r.id = new_record_id(d.env, "ref_");
+        auto sealed = seal_referral(**key, r.id, caller.id, it);
+        if (!sealed) return sealed.status();
+        r.sealed = std::move(sealed).value();
+      }
+      in_batch[it.source_ref] = {r.id, r.recipient, r.purpose, r.participant, r.content_hash};
+      out = {"accepted", r.id, std::nullopt};
+      e.decision = "permit";
+      e.fields = it.fields;
+      new_referrals.push_back(std::move(r));
     }
     BRUG_RETURN_IF_ERROR(s.exchange.put_participants(new_people, now));
     return s.exchange.add_referrals(new_referrals);
   });
+  if (!stored.is_ok()) return Answer::fail(stored);
+  ordered_json results = ordered_json::array();
+  for (std::size_t i = 0; i < parsed.size(); ++i) {
+    const Outcome& out = outcome[i];
+    ordered_json res = {{"source_ref", parsed[i].source_ref}, {"status", out.status}};
+    if (out.problem) {
+      res["problem"] = problem_json(*out.problem);
+    } else {
+      res["id"] = out.id;
+    }
+    results.push_back(std::move(res));
+  }
   return batch_answer(stored, std::move(results));
 }
 
