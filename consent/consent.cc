@@ -27,12 +27,13 @@ constexpr std::array<std::pair<EventKind, std::string_view>, 3> kEvents{{
     {EventKind::kWithdrawn, "withdrawn"},
     {EventKind::kReaffirmed, "reaffirmed"},
 }};
-constexpr std::array<std::pair<DenyReason, std::string_view>, 5> kReasons{{
+constexpr std::array<std::pair<DenyReason, std::string_view>, 6> kReasons{{
     {DenyReason::kNoConsent, "no-consent"},
     {DenyReason::kWithdrawn, "withdrawn"},
     {DenyReason::kExpired, "expired"},
     {DenyReason::kNotYetValid, "not-yet-valid"},
     {DenyReason::kCategoryNotCovered, "category-not-covered"},
+    {DenyReason::kUnreadable, "consent-unreadable"},
 }};
 
 // Without a readable date the consent cannot be shown to be valid: treat it as expired.

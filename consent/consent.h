@@ -57,7 +57,16 @@ struct Consent {
 };
 
 // Why a disclosure is not permitted.
-enum class DenyReason { kNoConsent, kWithdrawn, kExpired, kNotYetValid, kCategoryNotCovered };
+// kUnreadable: a stored consent of the grant does not read back (damaged or tampered with); it
+// denies, as if there were no consent, for that participant only.
+enum class DenyReason {
+  kNoConsent,
+  kWithdrawn,
+  kExpired,
+  kNotYetValid,
+  kCategoryNotCovered,
+  kUnreadable
+};
 std::string_view to_string(DenyReason r);
 
 // The answer to "may this grantee receive these categories of this participant for this

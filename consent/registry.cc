@@ -3,6 +3,15 @@
 #include <algorithm>
 
 namespace brug::consent {
+namespace {
+
+Decision unreadable() {
+  Decision d;
+  d.reason = DenyReason::kUnreadable;
+  return d;
+}
+
+}  // namespace
 
 ConsentRegistry::ConsentRegistry(ConsentStore& store, std::function<std::string()> now)
     : store_(store), now_(std::move(now)) {}
@@ -73,13 +82,26 @@ Result<Decision> ConsentRegistry::permits(const std::string& participant,
                                           const std::string& grantee, Purpose purpose,
                                           std::optional<std::string_view> category) {
   auto candidates = store_.for_grant(participant, grantee, purpose);
-  if (!candidates) return candidates.status();
+  if (!candidates) {
+    if (candidates.status().code() == Code::kCorrupt) return unreadable();
+    return candidates.status();
+  }
   return evaluate(*candidates, now_(), category);
 }
 
 Result<std::map<std::string, Decision>> ConsentRegistry::permits_each(
     const std::vector<std::string>& participants, const std::string& grantee, Purpose purpose) {
   auto found = store_.for_grants(participants, grantee, purpose);
+  if (!found && found.status().code() == Code::kCorrupt) {
+    // Somebody's consent does not read: asked one by one, only theirs is unreadable.
+    std::map<std::string, Decision> out;
+    for (const std::string& p : participants) {
+      auto decision = permits(p, grantee, purpose);
+      if (!decision) return decision.status();
+      out.emplace(p, std::move(decision).value());
+    }
+    return out;
+  }
   if (!found) return found.status();
   const std::string now = now_();
   const std::vector<Consent> none;

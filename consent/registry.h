@@ -37,13 +37,14 @@ class ConsentRegistry {
   Result<std::vector<Consent>> of_participant(const std::string& participant);
 
   // May `grantee` receive `category` (or, when none is given, anything) of `participant` for
-  // `purpose` now? A storage failure denies (kNoConsent) and is returned as an error.
+  // `purpose` now? A consent of the grant that does not read back denies (kUnreadable); any
+  // other storage failure is returned as an error.
   Result<Decision> permits(const std::string& participant, const std::string& grantee,
                            Purpose purpose,
                            std::optional<std::string_view> category = std::nullopt);
 
   // permits() without a category for each of `participants` (one look-up for all, where the
-  // store can), by participant.
+  // store can), by participant. An unreadable consent denies its own participant only.
   Result<std::map<std::string, Decision>> permits_each(const std::vector<std::string>& participants,
                                                        const std::string& grantee, Purpose purpose);
 

@@ -112,8 +112,16 @@ Status materialize(const ExchangeDeps& d, const Organisation& caller, std::int64
       auto decisions = decide_all(consents, caller.id, asks);
       if (!decisions) return decisions.status();
       for (const Deliverable& c : candidates) {
-        if (!c.needs_consent || decisions->at({c.purpose, c.referral->participant}).permitted) {
+        const consent::Decision* decision =
+            c.needs_consent ? &decisions->at({c.purpose, c.referral->participant}) : nullptr;
+        if (decision == nullptr || decision->permitted) {
           deliverable.push_back(c);
+        } else if (decision->reason == consent::DenyReason::kUnreadable) {
+          // Not delivered while its consent does not read; the operator hears of it, by ids.
+          d.metrics.record_integrity_failure("consent");
+          d.log.error("integrity", {{"recipient", caller.id},
+                                    {"record_id", c.referral->id},
+                                    {"record", std::string("consent")}});
         }
       }
       return Status::ok();
@@ -310,6 +318,9 @@ Status feed_item(const ExchangeDeps& d, const Call& call,
   if (plan->needs_consent) {
     if (!consent) return Status::error(Code::kInternal, "feed item without its consent decision");
     const consent::Decision& c = *consent;
+    if (c.reason == consent::DenyReason::kUnreadable) {
+      return damaged(Status::error(Code::kCorrupt, "consent unreadable"), "consent");
+    }
     if (!c.permitted) return deny(std::string(consent::to_string(c.reason)));
     consented = category_set(c.categories);
     e.consent_ids = c.consent_ids;

@@ -97,6 +97,12 @@ class IntegrityTest : public GatewayFixture {
                     .is_ok())
         << statement;
   }
+  // A schema statement (it changes no rows).
+  static void schema(const std::string& statement) {
+    ASSERT_TRUE(
+        storage_->transact([&](adapters::Tx& tx) { return tx.exec(statement).status(); }).is_ok())
+        << statement;
+  }
   static adapters::Blob blob(const std::string& query, const std::string& param) {
     adapters::Blob out;
     EXPECT_TRUE(storage_
@@ -205,6 +211,43 @@ TEST_F(IntegrityTest, AFlippedByteInAWrappedKeyIsLeftOutAndTheFeedGoesOn) {
   // The gemeente's own feed of outcomes is not blocked either, and a second pull records the
   // damaged item again (it is read again), never a 500.
   EXPECT_EQ(client(kReconnact).get("/v1/feed?limit=1000").status, 200);
+}
+
+// A consent row changed behind the gateway's back (the immutability trigger dropped for it, as
+// an attacker with the database could) denies only that participant: already in the feed, the
+// item is left out with one integrity event; still waiting, the referral is not put in the
+// feed. Everyone else's items flow and no pull fails.
+TEST_F(IntegrityTest, AConsentThatDoesNotReadBackDeniesOnlyItsParticipant) {
+  const std::string fed = test_bsn(906), waiting = test_bsn(907), healthy = test_bsn(908);
+  const std::string fed_consent = consent(fed, kReconnact);
+  push({referral("int-cns-1", fed, kReconnact, "AlGevoed")});
+  ASSERT_TRUE(has(names_in(feed(kReconnact)), "AlGevoed"));  // in the feed now
+  const std::string waiting_consent = consent(waiting, kReconnact);
+  consent(healthy, kReconnact);
+  const std::size_t before = integrity_events_about("consent-does-not-open");
+
+  schema("DROP TRIGGER consents_immutable");
+  sql("UPDATE consents SET valid_until = 'not a date' WHERE id = ?", {fed_consent});
+  sql("UPDATE consents SET evidence_method = 'gefluisterd' WHERE id = ?", {waiting_consent});
+  schema(
+      "CREATE TRIGGER consents_immutable BEFORE UPDATE OF id, participant, grantee, purpose, "
+      "categories, valid_from, valid_until, evidence_method, recorded_by, recorded_at "
+      "ON consents BEGIN SELECT RAISE(ABORT, 'consents are immutable'); END");
+  push({referral("int-cns-2", waiting, kReconnact, "Wachtend"),
+        referral("int-cns-3", healthy, kReconnact, "Gewoon")});
+
+  // The whole feed again: the fed item is read again and left out, the waiting one never enters.
+  const auto names = names_in(feed(kReconnact));
+  EXPECT_FALSE(has(names, "AlGevoed"));
+  EXPECT_FALSE(has(names, "Wachtend"));
+  EXPECT_TRUE(has(names, "Gewoon")) << "one unreadable consent does not stop the feed";
+  EXPECT_EQ(integrity_events_about("consent-does-not-open"), before + 1);
+  auto metrics = client(kAuditor).get("/metrics");
+  EXPECT_NE(metrics.body.find("brug_integrity_failures_total{record=\"consent\"}"),
+            std::string::npos);
+  const std::string log = log_text();
+  EXPECT_EQ(log.find("gefluisterd"), std::string::npos) << "no stored value in the log";
+  EXPECT_EQ(log.find("not a date"), std::string::npos);
 }
 
 // Whether `file` holds `needle` anywhere (a missing file holds nothing). Read by another
