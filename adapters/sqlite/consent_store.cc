@@ -1,5 +1,6 @@
 #include "adapters/sqlite/sqlite_stores.h"
 
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -58,8 +59,16 @@ Result<Consent> from_row(const Row& r) {
 }
 
 // The keys as one JSON array parameter, for "IN (SELECT value FROM json_each(?))": one
-// statement whatever the number of keys.
-std::string key_array(const std::vector<std::string>& keys) { return nlohmann::json(keys).dump(); }
+// statement whatever the number of keys. Keys are printable: json_each cuts a value at an
+// escaped NUL, so a key with a control character is refused (kInvalidArgument).
+Result<std::string> key_array(const std::vector<std::string>& keys) {
+  for (const std::string& k : keys) {
+    if (std::any_of(k.begin(), k.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; })) {
+      return Status::error(Code::kInvalidArgument, "a key holds a control character");
+    }
+  }
+  return nlohmann::json(keys).dump();
+}
 
 // Loads the consents a query selects, each with its events (read for all of them at once).
 Result<std::vector<Consent>> load(Tx& tx, const std::string& where, std::vector<SqlValue> params) {
@@ -78,10 +87,12 @@ Result<std::vector<Consent>> load(Tx& tx, const std::string& where, std::vector<
     out.push_back(std::move(c).value());
   }
   if (out.empty()) return out;
+  auto list = key_array(ids);
+  if (!list) return list.status();
   auto events = tx.query(
       "SELECT consent_id, kind, at, actor FROM consent_events "
       "WHERE consent_id IN (SELECT value FROM json_each(?)) ORDER BY consent_id, seq",
-      {key_array(ids)});
+      {*list});
   if (!events) return events.status();
   for (const Row& e : *events) {
     // Only events of the loaded consents were asked for: anything else fails closed (a lost
@@ -153,9 +164,11 @@ Result<std::map<std::string, std::vector<Consent>>> SqliteConsentStore::for_gran
     const std::vector<std::string>& participants, const std::string& grantee, Purpose purpose) {
   std::map<std::string, std::vector<Consent>> out;
   if (participants.empty()) return out;
+  auto list = key_array(participants);
+  if (!list) return list.status();
   auto all =
       load(tx_, "participant IN (SELECT value FROM json_each(?)) AND grantee = ? AND purpose = ?",
-           {key_array(participants), grantee, std::string(to_string(purpose))});
+           {*list, grantee, std::string(to_string(purpose))});
   if (!all) return all.status();
   for (Consent& c : *all) out[c.participant].push_back(std::move(c));
   return out;

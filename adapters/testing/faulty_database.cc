@@ -79,6 +79,7 @@ Status FaultyDatabase::write(const std::function<Status(Stores&)>& fn) {
       });
       if (first.code() != Code::kUnavailable) return first;
       --fired_;  // a retry is not a failure
+      ++retried_;
       return inner_->write(fn);
     }
     case Fault::kDiskFull:

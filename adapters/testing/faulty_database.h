@@ -31,6 +31,8 @@ class FaultyDatabase final : public Database {
   void disarm();
   // Writes that failed because of an armed fault.
   int faults_fired() const { return fired_.load(); }
+  // Writes run twice by an armed kRetried.
+  int writes_retried() const { return retried_.load(); }
 
   Status write(const std::function<Status(Stores&)>& fn) override;
   Status read(const std::function<Status(Stores&)>& fn) override { return inner_->read(fn); }
@@ -43,6 +45,7 @@ class FaultyDatabase final : public Database {
   std::atomic<Fault> fault_{Fault::kNone};
   std::atomic<int> countdown_{0};
   std::atomic<int> fired_{0};
+  std::atomic<int> retried_{0};
   std::chrono::milliseconds stall_{0};
 };
 

@@ -67,6 +67,16 @@ Result<std::map<std::pair<Purpose, std::string>, consent::Decision>> decide_all(
   return out;
 }
 
+// A consent that does not read back keeps `record_id` out of the caller's feed; the operator
+// hears of it by ids only, at every pull until the row is repaired.
+void note_unreadable_consent(const ExchangeDeps& d, const Organisation& caller,
+                             const std::string& record_id) {
+  d.metrics.record_integrity_failure("consent");
+  d.log.error(
+      "integrity",
+      {{"recipient", caller.id}, {"record_id", record_id}, {"record", std::string("consent")}});
+}
+
 // Puts in the caller's feed what has become deliverable: referrals whose consent now exists (or
 // whose flow rests on a public task), outcomes of participants the caller referred. Referrals
 // are taken in chunks, oldest first, until the page after `after` can hold `want` items or none
@@ -117,11 +127,7 @@ Status materialize(const ExchangeDeps& d, const Organisation& caller, std::int64
         if (decision == nullptr || decision->permitted) {
           deliverable.push_back(c);
         } else if (decision->reason == consent::DenyReason::kUnreadable) {
-          // Not delivered while its consent does not read; the operator hears of it, by ids.
-          d.metrics.record_integrity_failure("consent");
-          d.log.error("integrity", {{"recipient", caller.id},
-                                    {"record_id", c.referral->id},
-                                    {"record", std::string("consent")}});
+          note_unreadable_consent(d, caller, c.referral->id);
         }
       }
       return Status::ok();
@@ -173,7 +179,11 @@ Status materialize(const ExchangeDeps& d, const Organisation& caller, std::int64
     for (auto& o : outcomes) {
       auto decision = consents.permits(o.participant, caller.id, Purpose::kResultaatverantwoording,
                                        "uitkomsten");
-      if (decision && decision->permitted) permitted.push_back(std::move(o));
+      if (decision && decision->permitted) {
+        permitted.push_back(std::move(o));
+      } else if (decision && decision->reason == consent::DenyReason::kUnreadable) {
+        note_unreadable_consent(d, caller, o.id);
+      }
     }
     outcomes = std::move(permitted);
     return Status::ok();

@@ -47,6 +47,11 @@ Result<bool> consent_has_ended(const ExchangeDeps& d, const Organisation& caller
   if (!needs_consent) return false;
   auto decision = consents.permits(participant, caller.id, Purpose::kBegeleidingNaarWerk);
   if (!decision) return decision.status();
+  // A consent that does not read back is not an ended one: the push fails (nothing stored)
+  // rather than refuse the project for a reason that is not true.
+  if (decision->reason == consent::DenyReason::kUnreadable) {
+    return Status::error(Code::kCorrupt, "a consent of the participant does not read back");
+  }
   return !decision->permitted;
 }
 

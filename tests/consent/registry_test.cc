@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <map>
 #include <thread>
 
 #include "adapters/sqlite/storage.h"
@@ -35,6 +36,12 @@ class Registry {
                            std::optional<std::string_view> category = std::nullopt) {
     return run<Decision>(
         false, [&](ConsentRegistry& r) { return r.permits(p, grantee, purpose, category); });
+  }
+  Result<std::map<std::string, Decision>> permits_each(const std::vector<std::string>& ps,
+                                                       const std::string& grantee,
+                                                       Purpose purpose) {
+    return run<std::map<std::string, Decision>>(
+        false, [&](ConsentRegistry& r) { return r.permits_each(ps, grantee, purpose); });
   }
 
  private:
@@ -178,6 +185,44 @@ TEST_F(RegistryTest, InvalidConsentsAreRefusedNamingTheField) {
   auto all = registry_->of_participant(participant_);
   ASSERT_TRUE(all);
   EXPECT_TRUE(all->empty());  // nothing stored half
+}
+
+// A stored consent that does not read back (its immutability trigger dropped, as someone with
+// the database could) denies its own participant with kUnreadable and nobody else.
+TEST_F(RegistryTest, AConsentThatDoesNotReadBackDeniesOnlyItsParticipant) {
+  const std::string other(64, 'e');
+  auto damaged = registry_->record(consent_for("project-b"), "gemeente-a");
+  NewConsent theirs = consent_for("project-b");
+  theirs.participant = other;
+  ASSERT_TRUE(damaged && registry_->record(theirs, "gemeente-a"));
+  for (const std::string& sql :
+       {std::string("DROP TRIGGER consents_immutable"),
+        "UPDATE consents SET valid_from = 'gisteren' WHERE id = '" + damaged->id + "'"}) {
+    ASSERT_TRUE(db_->transact([&](adapters::Tx& tx) { return tx.exec(sql).status(); }).is_ok());
+  }
+  auto one = registry_->permits(participant_, "project-b", Purpose::kBegeleidingNaarWerk);
+  ASSERT_TRUE(one) << one.message();
+  EXPECT_FALSE(one->permitted);
+  EXPECT_EQ(one->reason, DenyReason::kUnreadable);
+  EXPECT_EQ(to_string(one->reason), "consent-unreadable");
+  auto each = registry_->permits_each({participant_, other, std::string(64, 'd')}, "project-b",
+                                      Purpose::kBegeleidingNaarWerk);
+  ASSERT_TRUE(each) << each.message();
+  ASSERT_EQ(each->size(), 3u);
+  EXPECT_EQ(each->at(participant_).reason, DenyReason::kUnreadable);
+  EXPECT_TRUE(each->at(other).permitted) << "the other participant's consent still counts";
+  EXPECT_FALSE(each->at(std::string(64, 'd')).permitted);
+  EXPECT_EQ(each->at(std::string(64, 'd')).reason, DenyReason::kNoConsent);
+}
+
+// Any other storage failure is no decision at all: it is returned, never read as a denial.
+TEST_F(RegistryTest, AStorageFailureIsAnErrorNotADenial) {
+  ASSERT_TRUE(registry_->record(consent_for("project-b"), "gemeente-a"));
+  ASSERT_TRUE(
+      db_->transact([](adapters::Tx& tx) { return tx.exec("DROP TABLE consent_events").status(); })
+          .is_ok());
+  EXPECT_FALSE(registry_->permits(participant_, "project-b", Purpose::kBegeleidingNaarWerk));
+  EXPECT_FALSE(registry_->permits_each({participant_}, "project-b", Purpose::kBegeleidingNaarWerk));
 }
 
 TEST_F(RegistryTest, AnUnknownGranteeIsRefusedByTheStore) {

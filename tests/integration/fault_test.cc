@@ -367,6 +367,81 @@ TEST_F(FaultTest, ALargeFeedPageLeavesOnlyWithAllItsEvents) {
   }
 }
 
+// A push whose write the database runs twice (a conflict retried): every kind of item answers
+// as it would once, each item has one audit event, and the new referral is stored once.
+TEST_F(FaultTest, ARetriedPushAnswersAndAuditsEachItemOnce) {
+  const std::string stored_bsn = test_bsn(905), new_bsn = test_bsn(906);
+  auto first = json(client(kLaborijn).post("/v1/referrals",
+                                           referral("rt-stored", stored_bsn, kReconnact).dump()));
+  const std::string stored_id = first["results"][0]["id"];
+  auto item = [](const std::string& ref, const std::string& bsn, const std::string& to,
+                 const std::string& name) {
+    return nlohmann::json{{"source_ref", ref},
+                          {"to", to},
+                          {"purpose", "begeleiding-naar-werk"},
+                          {"subject", {{"bsn", bsn}}},
+                          {"record", {{"voornaam", name}, {"doelgroep", "betaald-werk-termijn"}}}};
+  };
+  const nlohmann::json body = {
+      {"items",
+       {item("rt-stored", stored_bsn, kReconnact, "Anna"),    // duplicate of a stored one
+        item("rt-new", new_bsn, kReconnact, "Bram"),          // accepted
+        item("rt-new", new_bsn, kReconnact, "Bram"),          // duplicate within the batch
+        item("rt-new", new_bsn, kReconnact, "Cor"),           // conflict within the batch
+        item("rt-bad", new_bsn, "nobody", "Dirk"),            // not a recipient
+        item("rt-stored", stored_bsn, kReconnact, "Eva")}}};  // conflict with a stored one
+  const std::uint64_t events_before = audit_size();
+  const int retried = faulty_->writes_retried();
+  faulty_->arm(Fault::kRetried);
+  auto r = client(kLaborijn).post("/v1/referrals", body.dump());
+  faulty_->disarm();
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(faulty_->writes_retried(), retried + 1) << "the write ran twice";
+  const auto results = json(r)["results"];
+  ASSERT_EQ(results.size(), 6U);
+  const std::vector<std::string> status = {"duplicate", "accepted", "duplicate",
+                                           "rejected",  "rejected", "rejected"};
+  const std::vector<std::string> problem = {
+      "", "", "", "idempotency-conflict", "validation", "idempotency-conflict"};
+  for (std::size_t i = 0; i < 6; ++i) {
+    EXPECT_EQ(results[i]["source_ref"], body["items"][i]["source_ref"]) << i;
+    EXPECT_EQ(results[i]["status"], status[i]) << i;
+    if (problem[i].empty()) {
+      EXPECT_FALSE(results[i].contains("problem")) << i;
+    } else {
+      EXPECT_EQ(results[i]["problem"]["type"], "urn:brug:problem:" + problem[i]) << i;
+      EXPECT_FALSE(results[i].contains("id")) << i;
+    }
+  }
+  EXPECT_EQ(results[0]["id"], stored_id);
+  EXPECT_EQ(results[2]["id"], results[1]["id"]);
+  EXPECT_TRUE(referral_stored("rt-new"));
+  EXPECT_FALSE(referral_stored("rt-bad"));
+  // One event per item, in item order, with the decision and reason of its answer.
+  ASSERT_EQ(audit_size(), events_before + 6);
+  auto leaves = observe([&](adapters::Stores& s) {
+    auto all = s.audit.leaves(events_before, events_before + 6);
+    EXPECT_TRUE(all) << all.message();
+    return all ? *all : std::vector<std::string>{};
+  });
+  ASSERT_EQ(leaves.size(), 6U);
+  const std::vector<std::string> reason = {
+      "duplicate", "", "duplicate", "idempotency-conflict", "validation", "idempotency-conflict"};
+  for (std::size_t i = 0; i < 6; ++i) {
+    const auto leaf = nlohmann::json::parse(leaves[i]);
+    EXPECT_EQ(leaf["action"], "referral.push") << i;
+    EXPECT_EQ(leaf["decision"], i < 3 ? "permit" : "deny") << i;
+    EXPECT_EQ(leaf["reason"], reason[i]) << i;
+    // An item refused before its subject was read (no such recipient) names none.
+    EXPECT_EQ(leaf["subject"],
+              i == 4
+                  ? std::string()
+                  : gateway::audit_subject(*keys_, participant(body["items"][i]["subject"]["bsn"])))
+        << i;
+  }
+  EXPECT_FALSE(nlohmann::json::parse(leaves[1])["fields"].empty()) << "an accepted item's fields";
+}
+
 TEST_F(FaultTest, HealthzSaysTheStoreCannotCommitWhenTheDiskIsFullAndLivezStillAnswers) {
   // The first /healthz of the suite probes with a real write; the disk is full for it.
   const int fired = faulty_->faults_fired();
