@@ -31,6 +31,14 @@ using std::chrono::milliseconds;
 
 constexpr int kDeadlineS = 2;
 constexpr auto kAttack = std::chrono::seconds(7);
+// A probe stalled by the attack would wait for the 2 s deadline; a healthy one is a new TLS
+// connection. Under AddressSanitizer each handshake is several times slower (p50 27 ms, one
+// probe of 99 at 124 ms in a CI run), so the bound that tells the two apart is scaled.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr double kProbeP99Ms = 400.0;
+#else
+constexpr double kProbeP99Ms = 100.0;
+#endif
 constexpr auto kTrickle = std::chrono::seconds(2);
 
 // A TCP connection to the gateway from `source` (a loopback address); -1 when refused.
@@ -142,7 +150,7 @@ class SlowClientTest : public GatewayFixture {
               << " requests, p50 " << ms[ms.size() / 2] << " ms, p99 " << p99 << " ms, max "
               << ms.back() << " ms\n";
     EXPECT_EQ(failures, 0);
-    EXPECT_LT(p99, 100.0);
+    EXPECT_LT(p99, kProbeP99Ms);
   }
 
   // 20 attackers, each from its own address, that come back at once when dropped: `attack`
