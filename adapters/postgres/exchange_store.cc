@@ -1,5 +1,6 @@
 #include <algorithm>
 
+#include "adapters/key_lists.h"
 #include "adapters/postgres/pg_stores.h"
 
 namespace brug::adapters::pg {
@@ -362,12 +363,9 @@ std::size_t chunk_size(std::size_t left) {
 }
 
 Result<std::string> key_list(const std::vector<std::string>& keys) {
+  BRUG_RETURN_IF_ERROR(refuse_control_characters(keys));
   std::string out;
   for (const std::string& k : keys) {
-    // Keys are printable: a control character (the separator among them) is refused.
-    if (std::any_of(k.begin(), k.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; })) {
-      return Status::error(Code::kInvalidArgument, "a key holds a control character");
-    }
     if (!out.empty()) out += '\x1f';
     out += k;
   }

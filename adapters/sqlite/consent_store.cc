@@ -1,25 +1,19 @@
 #include "adapters/sqlite/sqlite_stores.h"
 
-#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "adapters/consent_rows.h"
+#include "adapters/key_lists.h"
 
 namespace brug::adapters {
 namespace {
 
 using consent::Consent;
 
-// The keys as one JSON array parameter, for "IN (SELECT value FROM json_each(?))": one
-// statement whatever the number of keys. Keys are printable: json_each cuts a value at an
-// escaped NUL, so a key with a control character is refused (kInvalidArgument).
+// The keys as one JSON array parameter, for "IN (SELECT value FROM json_each(?))".
 Result<std::string> key_array(const std::vector<std::string>& keys) {
-  for (const std::string& k : keys) {
-    if (std::any_of(k.begin(), k.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; })) {
-      return Status::error(Code::kInvalidArgument, "a key holds a control character");
-    }
-  }
+  BRUG_RETURN_IF_ERROR(refuse_control_characters(keys));
   return nlohmann::json(keys).dump();
 }
 

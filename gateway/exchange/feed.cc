@@ -101,8 +101,10 @@ Status materialize(const ExchangeDeps& d, const Organisation& caller, std::int64
       bool needs_consent;
     };
     std::vector<Deliverable> deliverable;
+    std::vector<std::string> unreadable;  // noted once the read is done: a retry reads again
     BRUG_RETURN_IF_ERROR(d.db.read([&](adapters::Stores& s) {
       deliverable.clear();
+      unreadable.clear();
       auto rows = s.exchange.pending_referrals(caller.id, after_position, kMaterializeChunk);
       if (!rows) return rows.status();
       pending = std::move(rows).value();
@@ -127,11 +129,12 @@ Status materialize(const ExchangeDeps& d, const Organisation& caller, std::int64
         if (decision == nullptr || decision->permitted) {
           deliverable.push_back(c);
         } else if (decision->reason == consent::DenyReason::kUnreadable) {
-          note_unreadable_consent(d, caller, c.referral->id);
+          unreadable.push_back(c.referral->id);
         }
       }
       return Status::ok();
     }));
+    for (const std::string& id : unreadable) note_unreadable_consent(d, caller, id);
     if (pending.empty()) break;
     after_position = pending.back().position;
     std::int64_t added_now = 0;
@@ -170,7 +173,9 @@ Status materialize(const ExchangeDeps& d, const Organisation& caller, std::int64
     return Status::ok();
   }
   std::vector<adapters::OutcomeForSender> outcomes;
+  std::vector<std::string> unreadable;
   BRUG_RETURN_IF_ERROR(d.db.read([&](adapters::Stores& s) {
+    unreadable.clear();
     auto rows = s.exchange.outcomes_for_sender(caller.id, true);
     if (!rows) return rows.status();
     outcomes = std::move(rows).value();
@@ -182,12 +187,13 @@ Status materialize(const ExchangeDeps& d, const Organisation& caller, std::int64
       if (decision && decision->permitted) {
         permitted.push_back(std::move(o));
       } else if (decision && decision->reason == consent::DenyReason::kUnreadable) {
-        note_unreadable_consent(d, caller, o.id);
+        unreadable.push_back(o.id);
       }
     }
     outcomes = std::move(permitted);
     return Status::ok();
   }));
+  for (const std::string& id : unreadable) note_unreadable_consent(d, caller, id);
   if (outcomes.empty()) return Status::ok();
   // An erasure or a withdrawal may have committed since the read: only outcomes of a
   // participant who still has a key and whose consent still holds enter the feed.

@@ -150,6 +150,12 @@ Result<const crypto::DataKey*> participant_key(const ExchangeDeps& d, adapters::
   return keys.get(s, it.participant);
 }
 
+// An item refused: its event says deny, for the problem's stable reason.
+void deny(AuditEvent& event, const Problem& problem) {
+  event.decision = "deny";
+  event.reason = problem.slug;
+}
+
 Problem idempotency_conflict() {
   return {409, "idempotency-conflict", "Idempotency conflict",
           "source_ref: this sender already used it for another referral."};
@@ -287,8 +293,7 @@ Answer push_referrals(const ExchangeDeps& d, Call& call) {
     if (!it.participant.empty()) e.subject = audit_subject(d.keys, it.participant);
     if (it.to != nullptr) e.recipient = it.to->id;
     if (it.problem) {
-      e.decision = "deny";
-      e.reason = it.problem->slug;
+      deny(e, *it.problem);
     } else {
       e.purpose = std::string(to_string(it.purpose));
       e.basis = it.plan.basis();
@@ -349,8 +354,7 @@ Answer push_referrals(const ExchangeDeps& d, Call& call) {
           e.reason = "duplicate";
         } else {
           out.problem = idempotency_conflict();
-          e.decision = "deny";
-          e.reason = out.problem->slug;
+          deny(e, *out.problem);
         }
         continue;
       }
@@ -404,8 +408,7 @@ Answer push_referrals(const ExchangeDeps& d, Call& call) {
 void reject_item(nlohmann::ordered_json& result, AuditEvent& event, const Problem& problem) {
   result["status"] = "rejected";
   result["problem"] = problem_json(problem);
-  event.decision = "deny";
-  event.reason = problem.slug;
+  deny(event, problem);
 }
 
 Answer batch_answer(const Status& stored, nlohmann::ordered_json results) {
