@@ -1,38 +1,93 @@
 #!/usr/bin/env bash
 # The load run of docs/PERFORMANCE.md on SQLite, on PostgreSQL with one gateway process and with
 # two over one database, back to back, each on a fresh setup under /tmp:
-#   [BUILD=build/release] bench/pg-load.sh N      (N participants; needs brug and brug_load built)
+#   [BUILD=build/release] [RUNS=R] bench/pg-load.sh N   (N participants; brug and brug_load built)
 # PostgreSQL runs durable (PG_TEST_DURABLE=1: fsync at every commit) on a throw-away cluster.
+# With RUNS=R (default 1) the three set-ups run R times, interleaved (SQLite, one, two, SQLite,
+# ...), and a table of the medians follows: on a shared VM two runs of one build differ by
+# 10-25%, more than most changes, so one run says little.
 set -u
 cd "$(dirname "$0")/.."
 N=${1:-10000}
 B=${BUILD:-build/release}
+RUNS=${RUNS:-1}
 S=scripts/pg-test-server.sh
-rm -rf /tmp/ld-sq /tmp/ld-pg1 /tmp/ld-pg2
+OUT=$(mktemp /tmp/pg-load.XXXXXX)
 wait_port() { for i in $(seq 100); do (echo >/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.2; done; return 1; }
-echo "== sqlite, one gateway, N=$N"
-$B/gateway/brug init /tmp/ld-sq --port 18600 >/dev/null
-$B/gateway/brug serve --config /tmp/ld-sq/brug.json 2>/tmp/ld-sq.log & P1=$!
-wait_port 18600
-$B/bench/brug_load --config /tmp/ld-sq/brug.json --participants $N --threads 2 --rate 1000 --seconds 5
-kill $P1; wait $P1
-PG_TEST_DURABLE=1 $S start /tmp/pgb >/dev/null
-URL=$(cat /tmp/pgb/url)
-psql -q "$URL" -c 'CREATE DATABASE bench1' -c 'CREATE DATABASE bench2'
-echo "== postgresql (fsync on), one gateway, N=$N"
-$B/gateway/brug init /tmp/ld-pg1 --port 18610 --postgresql "${URL%/postgres}/bench1" >/dev/null
-$B/gateway/brug serve --config /tmp/ld-pg1/brug.json 2>/tmp/ld-pg1.log & P1=$!
-wait_port 18610
-$B/bench/brug_load --config /tmp/ld-pg1/brug.json --participants $N --threads 2 --rate 1000 --seconds 5
-kill $P1; wait $P1
-echo "== postgresql (fsync on), two gateways, N=$N"
-$B/gateway/brug init /tmp/ld-pg2 --port 18620 --postgresql "${URL%/postgres}/bench2" >/dev/null
-sed 's/"port": 18620/"port": 18621/' /tmp/ld-pg2/brug.json > /tmp/ld-pg2/brug2.json
-$B/gateway/brug serve --config /tmp/ld-pg2/brug.json 2>/tmp/ld-pg2a.log & P1=$!
-wait_port 18620
-$B/gateway/brug serve --config /tmp/ld-pg2/brug2.json 2>/tmp/ld-pg2b.log & P2=$!
-wait_port 18621
-$B/bench/brug_load --config /tmp/ld-pg2/brug.json --participants $N --threads 2 --rate 1000 --seconds 5 --port2 18621
-kill $P1 $P2; wait $P1 $P2
-$S stop /tmp/pgb
-uptime
+# brug_load's output of one run, each line prefixed with the set-up's name (for the table).
+load() {
+  local name=$1
+  shift
+  $B/bench/brug_load --participants $N --threads 2 --rate 1000 --seconds 5 "$@" >"$OUT.run"
+  cat "$OUT.run"
+  sed "s/^/$name /" "$OUT.run" >>"$OUT"
+}
+
+sqlite_run() {
+  echo "== sqlite, one gateway, N=$N"
+  rm -rf /tmp/ld-sq
+  $B/gateway/brug init /tmp/ld-sq --port 18600 >/dev/null
+  $B/gateway/brug serve --config /tmp/ld-sq/brug.json 2>/tmp/ld-sq.log & P1=$!
+  wait_port 18600
+  load sqlite --config /tmp/ld-sq/brug.json
+  kill $P1; wait $P1
+}
+
+pg_runs() {
+  rm -rf /tmp/ld-pg1 /tmp/ld-pg2
+  PG_TEST_DURABLE=1 $S start /tmp/pgb >/dev/null
+  URL=$(cat /tmp/pgb/url)
+  psql -q "$URL" -c 'CREATE DATABASE bench1' -c 'CREATE DATABASE bench2'
+  echo "== postgresql (fsync on), one gateway, N=$N"
+  $B/gateway/brug init /tmp/ld-pg1 --port 18610 --postgresql "${URL%/postgres}/bench1" >/dev/null
+  $B/gateway/brug serve --config /tmp/ld-pg1/brug.json 2>/tmp/ld-pg1.log & P1=$!
+  wait_port 18610
+  load pg1 --config /tmp/ld-pg1/brug.json
+  kill $P1; wait $P1
+  echo "== postgresql (fsync on), two gateways, N=$N"
+  $B/gateway/brug init /tmp/ld-pg2 --port 18620 --postgresql "${URL%/postgres}/bench2" >/dev/null
+  sed 's/"port": 18620/"port": 18621/' /tmp/ld-pg2/brug.json >/tmp/ld-pg2/brug2.json
+  $B/gateway/brug serve --config /tmp/ld-pg2/brug.json 2>/tmp/ld-pg2a.log & P1=$!
+  wait_port 18620
+  $B/gateway/brug serve --config /tmp/ld-pg2/brug2.json 2>/tmp/ld-pg2b.log & P2=$!
+  wait_port 18621
+  load pg2 --config /tmp/ld-pg2/brug.json --port2 18621
+  kill $P1 $P2; wait $P1 $P2
+  $S stop /tmp/pgb
+}
+
+for run in $(seq "$RUNS"); do
+  [ "$RUNS" -gt 1 ] && echo "=== run $run of $RUNS"
+  sqlite_run
+  pg_runs
+  uptime
+done
+
+# The medians per set-up: push, feed limit=100 and limit=1000 in records/s, healthz p99 in ms.
+if [ "$RUNS" -gt 1 ]; then
+  awk -v runs="$RUNS" '
+    function median(key,   n, i, j, t, v) {
+      n = split(vals[key], v, " ")
+      for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j-1] + 0 > v[j] + 0; j--) {
+        t = v[j]; v[j] = v[j-1]; v[j-1] = t
+      }
+      if (n == 0) return "-"
+      return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+    }
+    function add(key, x) { vals[key] = vals[key] " " x }
+    function rate(   i) { for (i = 1; i < NF; i++) if ($i == "=") return $(i + 1) }
+    $2 == "push:" { add($1 " push", rate()) }
+    $2 == "feed:" && /limit=100\)/ { add($1 " feed100", rate()) }
+    $2 == "feed:" && /limit=1000\)/ { add($1 " feed1000", rate()) }
+    $2 == "healthz:" { for (i = 1; i <= NF; i++) if ($i == "p99") add($1 " p99", $(i + 1) + 0) }
+    END {
+      printf "\nmedians of %d runs, N=%s: push, feed limit=100, feed limit=1000 (records/s); healthz p99 (ms)\n", runs, N
+      split("sqlite pg1 pg2", names, " ")
+      for (k = 1; k <= 3; k++) {
+        s = names[k]
+        printf "%-7s %8.0f %8.0f %8.0f %7.2f\n", s, median(s " push"), median(s " feed100"),
+               median(s " feed1000"), median(s " p99")
+      }
+    }' N="$N" "$OUT"
+fi
+rm -f "$OUT" "$OUT.run"
