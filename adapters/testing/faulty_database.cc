@@ -100,4 +100,12 @@ Status FaultyDatabase::write(const std::function<Status(Stores&)>& fn) {
   return inner_->write(fn);
 }
 
+Status FaultyDatabase::read(const std::function<Status(Stores&)>& fn) {
+  if (!retry_reads_) return inner_->read(fn);
+  const Status first = inner_->read(fn);
+  if (!first.is_ok()) return first;
+  ++reads_retried_;
+  return inner_->read(fn);
+}
+
 }  // namespace brug::adapters::testing

@@ -33,9 +33,13 @@ class FaultyDatabase final : public Database {
   int faults_fired() const { return fired_.load(); }
   // Writes run twice by an armed kRetried.
   int writes_retried() const { return retried_.load(); }
+  // While on, every read runs its callback to the end, discards that run as a backend does after
+  // a dropped connection, and runs it again in a new snapshot (the Database retry rule).
+  void retry_reads(bool on) { retry_reads_ = on; }
+  int reads_retried() const { return reads_retried_.load(); }
 
   Status write(const std::function<Status(Stores&)>& fn) override;
-  Status read(const std::function<Status(Stores&)>& fn) override { return inner_->read(fn); }
+  Status read(const std::function<Status(Stores&)>& fn) override;
   int schema_version() override { return inner_->schema_version(); }
   std::string_view backend() const override { return inner_->backend(); }
   Status scrub() override { return inner_->scrub(); }
@@ -46,6 +50,8 @@ class FaultyDatabase final : public Database {
   std::atomic<int> countdown_{0};
   std::atomic<int> fired_{0};
   std::atomic<int> retried_{0};
+  std::atomic<bool> retry_reads_{false};
+  std::atomic<int> reads_retried_{0};
   std::chrono::milliseconds stall_{0};
 };
 

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "adapters/sqlite/storage.h"
+#include "adapters/testing/faulty_database.h"
 #include "tests/support/database_observer.h"
 #include "tests/support/gateway_fixture.h"
 #include "tests/support/test_bsn.h"
@@ -19,7 +20,12 @@ namespace {
 class IntegrityTest : public GatewayFixture {
  protected:
   static void SetUpTestSuite() {
-    GatewayFixture::SetUpTestSuite();
+    // Through the fault-injection wrapper, disarmed unless a test retries the reads.
+    start({.wrap_database = [](std::unique_ptr<adapters::Database> db) {
+      auto faulty = std::make_unique<adapters::testing::FaultyDatabase>(std::move(db));
+      faulty_ = faulty.get();
+      return std::unique_ptr<adapters::Database>(std::move(faulty));
+    }});
     observer_ = new DatabaseObserver(*config_);
     auto storage = adapters::open_sqlite_storage({.path = config_->sqlite_path});
     ASSERT_TRUE(storage) << storage.message();
@@ -146,8 +152,28 @@ class IntegrityTest : public GatewayFixture {
     sql("UPDATE " + table + " SET " + column + " = ? WHERE " + key + " = ?", {b, value});
   }
 
+  // Writes `value` into `column` of a stored consent, past the trigger that keeps consents
+  // immutable (put back after).
+  static void damage_consent(const std::string& id, const std::string& column,
+                             const std::string& value) {
+    schema("DROP TRIGGER consents_immutable");
+    sql("UPDATE consents SET " + column + " = ? WHERE id = ?", {value, id});
+    schema(
+        "CREATE TRIGGER consents_immutable BEFORE UPDATE OF id, participant, grantee, purpose, "
+        "categories, valid_from, valid_until, evidence_method, recorded_by, recorded_at "
+        "ON consents BEGIN SELECT RAISE(ABORT, 'consents are immutable'); END");
+  }
+  // The value of the integrity failure counter for consents on /metrics (0 before the first).
+  static long consent_integrity_failures() {
+    const std::string body = client(kAuditor).get("/metrics").body;
+    const std::string name = "brug_integrity_failures_total{record=\"consent\"} ";
+    const auto at = body.find(name);
+    return at == std::string::npos ? 0 : std::stol(body.substr(at + name.size()));
+  }
+
   static inline DatabaseObserver* observer_ = nullptr;
   static inline adapters::Storage* storage_ = nullptr;
+  static inline adapters::testing::FaultyDatabase* faulty_ = nullptr;
 };
 
 TEST_F(IntegrityTest, AReferralReaddressedInTheDatabaseNeverReachesTheOtherProject) {
@@ -226,13 +252,8 @@ TEST_F(IntegrityTest, AConsentThatDoesNotReadBackDeniesOnlyItsParticipant) {
   consent(healthy, kReconnact);
   const std::size_t before = integrity_events_about("consent-does-not-open");
 
-  schema("DROP TRIGGER consents_immutable");
-  sql("UPDATE consents SET valid_until = 'not a date' WHERE id = ?", {fed_consent});
-  sql("UPDATE consents SET evidence_method = 'gefluisterd' WHERE id = ?", {waiting_consent});
-  schema(
-      "CREATE TRIGGER consents_immutable BEFORE UPDATE OF id, participant, grantee, purpose, "
-      "categories, valid_from, valid_until, evidence_method, recorded_by, recorded_at "
-      "ON consents BEGIN SELECT RAISE(ABORT, 'consents are immutable'); END");
+  damage_consent(fed_consent, "valid_until", "not a date");
+  damage_consent(waiting_consent, "evidence_method", "gefluisterd");
   push({referral("int-cns-2", waiting, kReconnact, "Wachtend"),
         referral("int-cns-3", healthy, kReconnact, "Gewoon")});
 
@@ -248,6 +269,41 @@ TEST_F(IntegrityTest, AConsentThatDoesNotReadBackDeniesOnlyItsParticipant) {
   const std::string log = log_text();
   EXPECT_EQ(log.find("gefluisterd"), std::string::npos) << "no stored value in the log";
   EXPECT_EQ(log.find("not a date"), std::string::npos);
+}
+
+// The store may run a read again (PostgreSQL after a dropped connection): a pull whose reads all
+// run twice delivers the same items and notes each unreadable consent as often as one whose
+// reads run once (the read callbacks keep nothing of an earlier run).
+TEST_F(IntegrityTest, APullWhoseReadsAreRetriedNotesAnUnreadableConsentOnce) {
+  const std::string bsn = test_bsn(912), healthy = test_bsn(913);
+  const std::string id = consent(bsn, kJobhulp);
+  consent(healthy, kJobhulp);
+  damage_consent(id, "valid_from", "no date");
+  push({referral("int-retry-1", bsn, kJobhulp, "Onleesbaar"),
+        referral("int-retry-2", healthy, kJobhulp, "Leesbaar")});
+
+  // Two pulls of the same page, the second with every read run twice.
+  auto pull = [] {
+    auto r = client(kJobhulp).get("/v1/feed?limit=1000&after=0");
+    EXPECT_EQ(r.status, 200) << r.body;
+    return names_in(json(r)["items"].get<std::vector<nlohmann::json>>());
+  };
+  const long at_start = consent_integrity_failures();
+  const auto once = pull();
+  const long noted_once = consent_integrity_failures() - at_start;
+  faulty_->retry_reads(true);
+  const int retried_before = faulty_->reads_retried();
+  const auto twice = pull();
+  const int retried = faulty_->reads_retried() - retried_before;
+  faulty_->retry_reads(false);
+  const long noted_twice = consent_integrity_failures() - at_start - noted_once;
+
+  EXPECT_TRUE(has(once, "Leesbaar"));
+  EXPECT_FALSE(has(once, "Onleesbaar"));
+  EXPECT_EQ(twice, once);
+  EXPECT_GT(retried, 0) << "the pull's reads ran twice";
+  EXPECT_GE(noted_once, 1) << "the unreadable consent is noted at every pull";
+  EXPECT_EQ(noted_twice, noted_once);
 }
 
 // Whether `file` holds `needle` anywhere (a missing file holds nothing). Read by another
