@@ -4,7 +4,9 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -51,6 +53,9 @@ class ConsentRegistry {
   std::string now() const { return now_(); }
 
  private:
+  Status decide_each(std::span<const std::string> participants, const std::string& grantee,
+                     Purpose purpose, std::map<std::string, Decision>& out);
+
   ConsentStore& store_;
   std::function<std::string()> now_;
 };

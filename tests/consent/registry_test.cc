@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdio>
 #include <map>
 #include <thread>
 
@@ -213,6 +214,82 @@ TEST_F(RegistryTest, AConsentThatDoesNotReadBackDeniesOnlyItsParticipant) {
   EXPECT_TRUE(each->at(other).permitted) << "the other participant's consent still counts";
   EXPECT_FALSE(each->at(std::string(64, 'd')).permitted);
   EXPECT_EQ(each->at(std::string(64, 'd')).reason, DenyReason::kNoConsent);
+}
+
+// The real store of a transaction, counting the consent look-ups that reach it.
+class CountingStore final : public ConsentStore {
+ public:
+  explicit CountingStore(ConsentStore& inner) : inner_(inner) {}
+  Status insert(const Consent& c) override { return inner_.insert(c); }
+  Result<std::optional<Consent>> find(const std::string& id) override { return inner_.find(id); }
+  Result<Consent> withdraw(const std::string& id, const std::string& actor,
+                           const std::string& at) override {
+    return inner_.withdraw(id, actor, at);
+  }
+  Result<std::vector<Consent>> for_participant(const std::string& p) override {
+    return inner_.for_participant(p);
+  }
+  Result<std::vector<Consent>> for_grant(const std::string& p, const std::string& grantee,
+                                         Purpose purpose) override {
+    ++look_ups;
+    return inner_.for_grant(p, grantee, purpose);
+  }
+  Result<std::map<std::string, std::vector<Consent>>> for_grants(const std::vector<std::string>& ps,
+                                                                 const std::string& grantee,
+                                                                 Purpose purpose) override {
+    ++look_ups;
+    return inner_.for_grants(ps, grantee, purpose);
+  }
+  int look_ups = 0;
+
+ private:
+  ConsentStore& inner_;
+};
+
+// One damaged consent among many: the others are still decided from their own consents, in
+// a few batched look-ups, not one per participant.
+TEST_F(RegistryTest, OneUnreadableConsentAmongManyCostsAFewLookUps) {
+  std::vector<std::string> people;
+  std::string damaged_id;
+  for (int i = 0; i < 128; ++i) {
+    char hex[65];
+    std::snprintf(hex, sizeof hex, "%064x", 0x1000 + i);
+    people.emplace_back(hex);
+    NewConsent c = consent_for("project-b");
+    c.participant = people.back();
+    auto stored = registry_->record(c, "gemeente-a");
+    ASSERT_TRUE(stored) << stored.message();
+    if (i == 77) damaged_id = stored->id;
+  }
+  people.push_back(std::string(64, 'd'));  // no consent at all
+  for (const std::string& sql :
+       {std::string("DROP TRIGGER consents_immutable"),
+        "UPDATE consents SET valid_until = 'morgen' WHERE id = '" + damaged_id + "'"}) {
+    ASSERT_TRUE(db_->transact([&](adapters::Tx& tx) { return tx.exec(sql).status(); }).is_ok());
+  }
+  int look_ups = 0;
+  std::map<std::string, Decision> each;
+  const Status read = database_->read([&](adapters::Stores& st) {
+    CountingStore counting(st.consents);
+    ConsentRegistry r(counting, [this] { return clock_; });
+    auto got = r.permits_each(people, "project-b", Purpose::kBegeleidingNaarWerk);
+    if (!got) return got.status();
+    each = std::move(got).value();
+    look_ups = counting.look_ups;
+    return Status::ok();
+  });
+  ASSERT_TRUE(read.is_ok()) << read.message();
+  ASSERT_EQ(each.size(), people.size());
+  for (std::size_t i = 0; i < 128; ++i) {
+    if (i == 77) {
+      EXPECT_EQ(each.at(people[i]).reason, DenyReason::kUnreadable);
+    } else {
+      EXPECT_TRUE(each.at(people[i]).permitted) << i;
+    }
+  }
+  EXPECT_EQ(each.at(std::string(64, 'd')).reason, DenyReason::kNoConsent);
+  // 129 participants halved down to the damaged one: two look-ups per level, about 16.
+  EXPECT_LE(look_ups, 20);
 }
 
 // Any other storage failure is no decision at all: it is returned, never read as a denial.
