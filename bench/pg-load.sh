@@ -13,14 +13,18 @@ B=${BUILD:-build/release}
 RUNS=${RUNS:-1}
 S=scripts/pg-test-server.sh
 OUT=$(mktemp /tmp/pg-load.XXXXXX)
+trap 'rm -f "$OUT" "$OUT.run"' EXIT
 wait_port() { for i in $(seq 100); do (echo >/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.2; done; return 1; }
 # brug_load's output of one run, each line prefixed with the set-up's name (for the table).
 load() {
   local name=$1
   shift
-  $B/bench/brug_load --participants $N --threads 2 --rate 1000 --seconds 5 "$@" >"$OUT.run"
+  if $B/bench/brug_load --participants $N --threads 2 --rate 1000 --seconds 5 "$@" >"$OUT.run"; then
+    sed "s/^/$name /" "$OUT.run" >>"$OUT"
+  else
+    echo "pg-load: brug_load failed on $name; this run is left out of the medians" >&2
+  fi
   cat "$OUT.run"
-  sed "s/^/$name /" "$OUT.run" >>"$OUT"
 }
 
 sqlite_run() {
@@ -74,6 +78,11 @@ if [ "$RUNS" -gt 1 ]; then
       if (n == 0) return "-"
       return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
     }
+    # A median as text with `digits` decimals; "-" when no run gave a value.
+    function shown(key, digits,   m) {
+      m = median(key)
+      return m == "-" ? m : sprintf("%." digits "f", m)
+    }
     function add(key, x) { vals[key] = vals[key] " " x }
     function rate(   i) { for (i = 1; i < NF; i++) if ($i == "=") return $(i + 1) }
     $2 == "push:" { add($1 " push", rate()) }
@@ -85,9 +94,8 @@ if [ "$RUNS" -gt 1 ]; then
       split("sqlite pg1 pg2", names, " ")
       for (k = 1; k <= 3; k++) {
         s = names[k]
-        printf "%-7s %8.0f %8.0f %8.0f %7.2f\n", s, median(s " push"), median(s " feed100"),
-               median(s " feed1000"), median(s " p99")
+        printf "%-7s %8s %8s %8s %7s\n", s, shown(s " push", 0), shown(s " feed100", 0),
+               shown(s " feed1000", 0), shown(s " p99", 2)
       }
     }' N="$N" "$OUT"
 fi
-rm -f "$OUT" "$OUT.run"
