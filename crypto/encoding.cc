@@ -2,16 +2,27 @@
 
 #include <sodium.h>
 
+#include <array>
+#include <cstdint>
+
 #include "crypto/secret.h"
 
 namespace brug::crypto {
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
+// The value of each lowercase hex digit, -1 for every other byte.
+constexpr std::array<std::int8_t, 256> kHexValue = [] {
+  std::array<std::int8_t, 256> t{};
+  t.fill(-1);
+  for (int c = '0'; c <= '9'; ++c)
+    t[static_cast<std::size_t>(c)] = static_cast<std::int8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) {
+    t[static_cast<std::size_t>(c)] = static_cast<std::int8_t>(c - 'a' + 10);
+  }
+  return t;
+}();
+
+int hex_value(char c) { return kHexValue[static_cast<unsigned char>(c)]; }
 
 Status malformed(std::string_view what, std::string_view form) {
   return Status::error(Code::kInvalidArgument,
@@ -20,15 +31,22 @@ Status malformed(std::string_view what, std::string_view form) {
 
 }  // namespace
 
+bool hex_into(std::string_view hex, std::span<std::uint8_t> out) {
+  if (hex.size() != 2 * out.size()) return false;
+  int bad = 0;  // any digit that is not one: its -1 sets the sign bit
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const int hi = hex_value(hex[2 * i]);
+    const int lo = hex_value(hex[2 * i + 1]);
+    bad |= hi | lo;
+    out[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+  }
+  return bad >= 0;
+}
+
 Result<std::vector<std::uint8_t>> from_hex(std::string_view hex, std::string_view what) {
   if (hex.size() % 2 != 0) return malformed(what, "lowercase hex");
   std::vector<std::uint8_t> out(hex.size() / 2);
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    int hi = hex_value(hex[2 * i]);
-    int lo = hex_value(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return malformed(what, "lowercase hex");
-    out[i] = static_cast<std::uint8_t>(hi << 4 | lo);
-  }
+  if (!hex_into(hex, out)) return malformed(what, "lowercase hex");
   return out;
 }
 

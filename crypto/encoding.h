@@ -20,6 +20,9 @@ inline std::span<const std::uint8_t> bytes_of(std::string_view s) {
 
 // Decodes lowercase hex; `what` names the value in the error (never the input itself).
 Result<std::vector<std::uint8_t>> from_hex(std::string_view hex, std::string_view what);
+// Decodes exactly out.size() bytes of lowercase hex into `out`; false (and `out` undefined) for
+// any other length or a byte that is not a lowercase hex digit. Allocates nothing.
+bool hex_into(std::string_view hex, std::span<std::uint8_t> out);
 
 // Exactly N bytes, or an error saying "<what> must be N bytes".
 template <std::size_t N>
@@ -37,7 +40,9 @@ Result<std::array<std::uint8_t, N>> fixed_bytes(std::span<const std::uint8_t> by
 // Exactly N bytes written as 2N lowercase hex digits.
 template <std::size_t N>
 Result<std::array<std::uint8_t, N>> fixed_from_hex(std::string_view hex, std::string_view what) {
-  auto bytes = from_hex(hex, what);
+  std::array<std::uint8_t, N> out{};
+  if (hex_into(hex, out)) return out;
+  auto bytes = from_hex(hex, what);  // for the error that says what is wrong
   if (!bytes.is_ok()) return bytes.status();
   return fixed_bytes<N>(*bytes, what);
 }

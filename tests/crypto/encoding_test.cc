@@ -17,6 +17,37 @@ TEST(Hex, DecodesLowercaseOnly) {
   EXPECT_FALSE(from_hex("zz", "x").is_ok());
 }
 
+TEST(Hex, EveryByteValueIsADigitOrRefusedInEitherPlace) {
+  for (int c = 0; c < 256; ++c) {
+    const char ch = static_cast<char>(c);
+    const bool digit = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+    for (const std::string& hex : {std::string{ch, '0'}, std::string{'0', ch}}) {
+      std::array<std::uint8_t, 1> one{};
+      EXPECT_EQ(hex_into(hex, one), digit) << "byte " << c;
+      EXPECT_EQ(from_hex(hex, "x").is_ok(), digit) << "byte " << c;
+      if (digit) {
+        const int v = c <= '9' ? c - '0' : c - 'a' + 10;
+        EXPECT_EQ(one[0], hex[0] == '0' ? v : v << 4) << "byte " << c;
+      }
+    }
+  }
+}
+
+TEST(Hex, FixedSizeDecodingSaysWhatIsWrong) {
+  const auto ok = fixed_from_hex<2>("a0ff", "key");
+  ASSERT_TRUE(ok.is_ok());
+  EXPECT_EQ(*ok, (std::array<std::uint8_t, 2>{0xa0, 0xff}));
+  const auto bad_digit = fixed_from_hex<2>("a0fG", "key");
+  ASSERT_FALSE(bad_digit.is_ok());
+  EXPECT_NE(bad_digit.message().find("key is not valid lowercase hex"), std::string::npos);
+  const auto short_one = fixed_from_hex<2>("a0", "key");
+  ASSERT_FALSE(short_one.is_ok());
+  EXPECT_NE(short_one.message().find("key must be 2 bytes"), std::string::npos);
+  std::array<std::uint8_t, 2> out{};
+  EXPECT_FALSE(hex_into("a0f", out));
+  EXPECT_FALSE(hex_into("a0ff00", out));
+}
+
 TEST(Hex, ErrorNamesTheValueNotTheInput) {
   auto b = from_hex("secretzz", "the thing");
   ASSERT_FALSE(b.is_ok());

@@ -70,6 +70,23 @@ TEST(JsonWriter, EscapesLikeTheLibraryAndReplacesBadUtf8) {
     EXPECT_EQ(mine,
               nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
+  // Every kind of byte at every place in and around an eight-byte word, and long plain runs.
+  const std::vector<std::string> odd = {
+      "\"",   "\\",   "\n",           "\x01",         "\x1f",
+      "\x7f", " ",    "\xc3\xa9",     "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+      "\xff", "\xc3", "\xed\xa0\x80", "\xc0\xaf"};
+  for (const std::string& o : odd) {
+    for (std::size_t before = 0; before < 20; ++before) {
+      for (std::size_t after : {0, 1, 7, 8, 9, 17}) {
+        const std::string s = std::string(before, 'a') + o + std::string(after, 'z');
+        std::string mine = "prefix";
+        append_json_string(mine, s);
+        EXPECT_EQ(mine, "prefix" + nlohmann::json(s).dump(-1, ' ', false,
+                                                          nlohmann::json::error_handler_t::replace))
+            << "byte " << static_cast<int>(static_cast<unsigned char>(o[0])) << " after " << before;
+      }
+    }
+  }
   JsonWriter w;
   w.begin_object().key("k\"ey").value("v\nalue").end_object();
   EXPECT_EQ(nlohmann::json::parse(w.text())["k\"ey"], "v\nalue");
