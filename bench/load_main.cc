@@ -1,6 +1,6 @@
 // A load run over loopback with real mutual TLS against a running gateway (`brug serve`):
 //   brug_load --config DIR/brug.json --participants N [--threads T] [--rate R] [--seconds S]
-//             [--port2 P] [--server-pid PID] [--consented K]
+//             [--port2 P] [--server-pid PID] [--consented K] [--reread 1]
 // With --server-pid, each phase also prints the server's CPU time per record (user + system,
 // from /proc): what the gateway costs, whatever else shares the machine.
 // The client does the minimum a consumer must: push bodies are built before the clock starts,
@@ -13,6 +13,9 @@
 // 2b. with --consented K: K people with consent to a project, referred to it and pulled by it
 //     with limit=1000 (each item's consent looked up): consents/s and records/s.
 // 3. small requests: GET /healthz at R requests/s for S seconds from T threads: p50/p99.
+// With --reread 1, only the limit=1000 pull runs, from the start of a feed that an earlier run
+// filled with N items (e.g. the 10^6 of a long run): to measure or profile that phase again
+// without pushing again. Each read is audited again, so the audit log keeps growing.
 // Each participant is new (BSNs from a run-specific block), so N is also the number stored.
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPRequest.h>
@@ -199,7 +202,7 @@ std::string feed_end(Client& c) {
 int main(int argc, char** argv) {
   std::string config_file;
   int participants = 10000, threads = 2, rate = 1000, seconds = 10, block = 0, port2 = 0,
-      server_pid = 0, consented = 0;
+      server_pid = 0, consented = 0, reread = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
     if (k == "--config") config_file = v;
@@ -211,6 +214,7 @@ int main(int argc, char** argv) {
     if (k == "--port2") port2 = std::stoi(v);
     if (k == "--server-pid") server_pid = std::stoi(v);
     if (k == "--consented") consented = std::stoi(v);
+    if (k == "--reread") reread = std::stoi(v);
   }
   auto config = brug::gateway::load_config(config_file);
   if (!config) {
@@ -225,6 +229,17 @@ int main(int argc, char** argv) {
     return port2 != 0 && t % 2 == 1 ? second : target;
   };
   try {
+    if (reread != 0) {
+      Client puller(target, "gemeente-oude-ijsselstreek");
+      const double cpu0 = cpu_seconds(server_pid), own0 = own_cpu_seconds();
+      const auto t0 = Clock::now();
+      const std::int64_t n = pull_all(puller, nullptr, "0", 1000);
+      const double s = seconds_since(t0);
+      std::printf("feed again: %lld records in %.2f s = %.0f records/s (limit=1000)\n",
+                  static_cast<long long>(n), s, static_cast<double>(n) / s);
+      print_cpu(server_pid, cpu_seconds(server_pid) - cpu0, own_cpu_seconds() - own0, n);
+      return n >= participants ? 0 : 1;
+    }
     // The gemeente's cursor before this run, so the pull measures this run's items only.
     Client g(target, "gemeente-oude-ijsselstreek");
     const std::string start = feed_end(g);

@@ -296,7 +296,7 @@ Result<std::vector<FeedEntry>> SqliteExchangeStore::feed_page(const std::string&
       "p.sealed_bsn FROM feed_items f "
       "LEFT JOIN referrals r ON f.kind = 'referral' AND r.id = f.ref_id "
       "LEFT JOIN outcomes o ON f.kind = 'outcome' AND o.id = f.ref_id "
-      "LEFT JOIN participants p ON p.participant = f.participant "
+      "LEFT JOIN participants p ON p.no = f.holder "
       "WHERE f.recipient = ? AND f.seq > ? ORDER BY f.seq LIMIT ?",
       {recipient, after, limit});
   if (!rows) return rows.status();
