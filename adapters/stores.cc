@@ -71,6 +71,21 @@ Result<std::int64_t> ExchangeStore::feed_referrals(const std::vector<NewFeedItem
   return added;
 }
 
+Status ExchangeStore::feed_page_parts(const std::string& recipient, std::int64_t after,
+                                      std::int64_t limit, std::size_t part,
+                                      const std::function<Status(std::vector<FeedEntry>)>& each) {
+  if (part == 0) return Status::error(Code::kInvalidArgument, "feed page part of 0 entries");
+  auto page = feed_page(recipient, after, limit);
+  if (!page) return page.status();
+  for (std::size_t begin = 0; begin < page->size(); begin += part) {
+    const std::size_t end = std::min(page->size(), begin + part);
+    BRUG_RETURN_IF_ERROR(
+        each(std::vector<FeedEntry>(std::make_move_iterator(page->begin() + begin),
+                                    std::make_move_iterator(page->begin() + end))));
+  }
+  return Status::ok();
+}
+
 Blob kek_version_prefix(std::uint32_t version) {
   return {static_cast<std::uint8_t>(version >> 24), static_cast<std::uint8_t>(version >> 16),
           static_cast<std::uint8_t>(version >> 8), static_cast<std::uint8_t>(version)};

@@ -204,6 +204,13 @@ class ExchangeStore {
   // For each item, in order: mark_fed(item.ref_id) and, when that took it, add_feed_item(item).
   // Returns how many entered the feed.
   virtual Result<std::int64_t> feed_referrals(const std::vector<NewFeedItem>& items);
+  // feed_page in parts of `part` entries (the last may be shorter), in order, each handed to
+  // `each` as soon as it is read, so that a caller can work on the first while the rest is
+  // still read. `each` runs inside this transaction and may use the other stores; its error
+  // ends the read and is returned. The default reads the whole page, then hands it out.
+  virtual Status feed_page_parts(const std::string& recipient, std::int64_t after,
+                                 std::int64_t limit, std::size_t part,
+                                 const std::function<Status(std::vector<FeedEntry>)>& each);
 
   // KEK rotation (`brug keys rotate`). A wrapped key names its KEK version in its first 4 bytes,
   // big-endian (crypto/envelope.h); the stores read that prefix, never the rest.

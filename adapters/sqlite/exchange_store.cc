@@ -1,3 +1,5 @@
+#include <utility>
+
 #include "adapters/sqlite/sqlite_stores.h"
 
 namespace brug::adapters {
@@ -287,36 +289,64 @@ Result<std::int64_t> SqliteExchangeStore::feed_count_after(const std::string& re
   return rows->front().integer(0);
 }
 
+namespace {
+
+// A feed page: the items, each with its record and the key row of its participant (found by
+// participant number, feed_by_holder's order, rather than by the keyed hash: a page's look-ups
+// then walk participants_by_no nearly in order instead of all over the primary key).
+constexpr const char* kFeedPage =
+    "SELECT f.seq, f.kind, f.participant, f.ref_id, f.purpose, "
+    "COALESCE(r.sealed, o.sealed), COALESCE(r.source_org, o.project), p.wrapped_key, "
+    "p.sealed_bsn FROM feed_items f "
+    "LEFT JOIN referrals r ON f.kind = 'referral' AND r.id = f.ref_id "
+    "LEFT JOIN outcomes o ON f.kind = 'outcome' AND o.id = f.ref_id "
+    "LEFT JOIN participants p ON p.no = f.holder "
+    "WHERE f.recipient = ? AND f.seq > ? ORDER BY f.seq LIMIT ?";
+
+Result<FeedEntry> feed_entry_of(const Row& r) {
+  auto kind = feed_kind(r.text(1));
+  if (!kind) return kind.status();
+  FeedEntry e;
+  e.cursor = r.integer(0);
+  e.kind = *kind;
+  e.participant = r.text(2);
+  e.ref_id = r.optional_text(3).value_or("");
+  e.purpose = r.text(4);
+  e.sealed = r.optional_blob(5);
+  e.from = r.optional_text(6).value_or("");
+  e.holder = {e.participant, r.optional_blob(7), r.optional_blob(8)};
+  return e;
+}
+
+}  // namespace
+
 Result<std::vector<FeedEntry>> SqliteExchangeStore::feed_page(const std::string& recipient,
                                                               std::int64_t after,
                                                               std::int64_t limit) {
-  auto rows = tx_.query(
-      "SELECT f.seq, f.kind, f.participant, f.ref_id, f.purpose, "
-      "COALESCE(r.sealed, o.sealed), COALESCE(r.source_org, o.project), p.wrapped_key, "
-      "p.sealed_bsn FROM feed_items f "
-      "LEFT JOIN referrals r ON f.kind = 'referral' AND r.id = f.ref_id "
-      "LEFT JOIN outcomes o ON f.kind = 'outcome' AND o.id = f.ref_id "
-      "LEFT JOIN participants p ON p.no = f.holder "
-      "WHERE f.recipient = ? AND f.seq > ? ORDER BY f.seq LIMIT ?",
-      {recipient, after, limit});
-  if (!rows) return rows.status();
   std::vector<FeedEntry> out;
-  out.reserve(rows->size());
-  for (const Row& r : *rows) {
-    auto kind = feed_kind(r.text(1));
-    if (!kind) return kind.status();
-    FeedEntry e;
-    e.cursor = r.integer(0);
-    e.kind = *kind;
-    e.participant = r.text(2);
-    e.ref_id = r.optional_text(3).value_or("");
-    e.purpose = r.text(4);
-    e.sealed = r.optional_blob(5);
-    e.from = r.optional_text(6).value_or("");
-    e.holder = {e.participant, r.optional_blob(7), r.optional_blob(8)};
-    out.push_back(std::move(e));
-  }
+  BRUG_RETURN_IF_ERROR(feed_page_parts(recipient, after, limit,
+                                       static_cast<std::size_t>(std::max<std::int64_t>(limit, 1)),
+                                       [&](std::vector<FeedEntry> part) {
+                                         for (FeedEntry& e : part) out.push_back(std::move(e));
+                                         return Status::ok();
+                                       }));
   return out;
+}
+
+Status SqliteExchangeStore::feed_page_parts(
+    const std::string& recipient, std::int64_t after, std::int64_t limit, std::size_t part,
+    const std::function<Status(std::vector<FeedEntry>)>& each) {
+  if (part == 0) return Status::error(Code::kInvalidArgument, "feed page part of 0 entries");
+  std::vector<FeedEntry> some;
+  BRUG_RETURN_IF_ERROR(tx_.query_each(kFeedPage, {recipient, after, limit}, [&](Row r) {
+    auto e = feed_entry_of(r);
+    if (!e) return e.status();
+    some.push_back(std::move(e).value());
+    if (some.size() < part) return Status::ok();
+    return each(std::exchange(some, {}));
+  }));
+  if (some.empty()) return Status::ok();
+  return each(std::move(some));
 }
 
 Status SqliteExchangeStore::remove_feed_items(const std::string& recipient,

@@ -160,24 +160,37 @@ class SqliteTx final : public Tx {
   Result<std::int64_t> exec(std::string_view sql, std::vector<SqlValue> params) override {
     if (read_only_) return Status::error(Code::kInternal, "a read transaction cannot write");
     std::int64_t changed = 0;
-    BRUG_RETURN_IF_ERROR(step_all(sql, params, nullptr));
+    BRUG_RETURN_IF_ERROR(step_all(sql, params, {}));
     changed = sqlite3_changes64(conn_.db());
     return changed;
   }
 
   Result<std::vector<Row>> query(std::string_view sql, std::vector<SqlValue> params) override {
     std::vector<Row> rows;
-    BRUG_RETURN_IF_ERROR(step_all(sql, params, &rows));
+    BRUG_RETURN_IF_ERROR(step_all(sql, params, [&](Row r) {
+      rows.push_back(std::move(r));
+      return Status::ok();
+    }));
     return rows;
   }
 
+  Status query_each(std::string_view sql, std::vector<SqlValue> params,
+                    const std::function<Status(Row)>& row) override {
+    return step_all(sql, params, row);
+  }
+
  private:
-  // Runs a cached statement to completion, collecting rows when asked; always resets it.
+  // Runs a cached statement to completion, handing each row to `row` when given; always resets
+  // it. A statement that `row` runs meanwhile is another cached statement, unless it is this
+  // one: that would reset this one under its feet, so it is refused.
   Status step_all(std::string_view sql, const std::vector<SqlValue>& params,
-                  std::vector<Row>* rows) {
+                  const std::function<Status(Row)>& row) {
     auto prepared = conn_.prepare(sql);
     if (!prepared) return prepared.status();
     sqlite3_stmt* stmt = *prepared;
+    if (sqlite3_stmt_busy(stmt) != 0) {
+      return Status::error(Code::kInternal, "a statement ran again while it was running");
+    }
     // A read transaction is a snapshot: a statement that would write (even one passed to
     // query(), such as INSERT ... RETURNING) is refused before it runs.
     if (read_only_ && sqlite3_stmt_readonly(stmt) == 0) {
@@ -201,11 +214,11 @@ class SqliteTx final : public Tx {
         if (primary == SQLITE_FULL) return Status::error(Code::kUnavailable, "disk full");
         return sqlite_error("statement failed", conn_.db());
       }
-      if (rows == nullptr) continue;
+      if (!row) continue;
       std::vector<SqlValue> values;
       values.reserve(static_cast<std::size_t>(cols));
       for (int c = 0; c < cols; ++c) values.push_back(column_value(stmt, c));
-      rows->emplace_back(std::move(values));
+      BRUG_RETURN_IF_ERROR(row(Row(std::move(values))));
     }
   }
 

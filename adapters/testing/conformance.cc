@@ -1237,6 +1237,82 @@ TEST_P(StoreConformance, AFeedPageJoinsTheSealedRecordSenderAndParticipantInCurs
               }).empty());
 }
 
+TEST_P(StoreConformance, AFeedPageInPartsIsThePageInOrderAndStopsAtAnError) {
+  ASSERT_NO_FATAL_FAILURE(seed(db()));
+  CONFORMANCE_ASSERT_OK(db().write([](Stores& s) -> Status {
+    for (int i = 1; i <= 7; ++i) {
+      const std::string id = "r" + std::to_string(i);
+      const std::string& who = i % 3 == 0 ? kP3 : i % 2 == 0 ? kP2 : kP1;
+      BRUG_RETURN_IF_ERROR(s.exchange.add_referral(referral(id, "pb-b", who, "gem-a")));
+      auto added = s.exchange.add_feed_item(feed_item("gem-a", FeedKind::kReferral, who, id));
+      if (!added) return added.status();
+    }
+    return Status::ok();
+  }));
+  const auto whole =
+      read_value(db(), [](Stores& s) { return s.exchange.feed_page("gem-a", 0, 100); });
+  ASSERT_EQ(whole.size(), 7u);
+  // The parts, their sizes and what each holds, for a page of `limit` after `after`.
+  auto parts = [&](std::int64_t after, std::int64_t limit, std::size_t part) {
+    std::vector<std::vector<FeedEntry>> out;
+    CONFORMANCE_EXPECT_OK(db().read([&](Stores& s) {
+      out.clear();
+      return s.exchange.feed_page_parts("gem-a", after, limit, part,
+                                        [&](std::vector<FeedEntry> some) {
+                                          // The other stores can be used between parts.
+                                          auto n = s.exchange.feed_count_after("gem-a", 0, 100);
+                                          if (!n) return n.status();
+                                          if (*n != 7) return Status::error(Code::kInternal, "");
+                                          out.push_back(std::move(some));
+                                          return Status::ok();
+                                        });
+    }));
+    return out;
+  };
+  auto sizes = [](const std::vector<std::vector<FeedEntry>>& v) {
+    std::vector<std::size_t> out;
+    for (const auto& p : v) out.push_back(p.size());
+    return out;
+  };
+  auto joined = [](const std::vector<std::vector<FeedEntry>>& v) {
+    std::vector<FeedEntry> out;
+    for (const auto& p : v) out.insert(out.end(), p.begin(), p.end());
+    return out;
+  };
+  const auto in_threes = parts(0, 100, 3);
+  EXPECT_EQ(sizes(in_threes), (std::vector<std::size_t>{3, 3, 1}));
+  const auto again = joined(in_threes);
+  ASSERT_EQ(again.size(), whole.size());
+  for (std::size_t i = 0; i < whole.size(); ++i) {
+    EXPECT_EQ(again[i].cursor, whole[i].cursor);
+    EXPECT_EQ(again[i].ref_id, whole[i].ref_id);
+    EXPECT_EQ(again[i].sealed, whole[i].sealed);
+    EXPECT_EQ(again[i].holder.participant, whole[i].holder.participant);
+    EXPECT_EQ(again[i].holder.wrapped_key, whole[i].holder.wrapped_key);
+  }
+  EXPECT_EQ(sizes(parts(0, 5, 2)), (std::vector<std::size_t>{2, 2, 1}));
+  EXPECT_EQ(ref_ids_of(joined(parts(whole[2].cursor, 100, 4))),
+            (std::vector<std::string>{"r4", "r5", "r6", "r7"}));
+  EXPECT_EQ(sizes(parts(0, 6, 6)), (std::vector<std::size_t>{6}));
+  EXPECT_TRUE(parts(whole[6].cursor, 100, 3).empty());
+
+  // An error from a part ends the read with that error; no part of 0 entries.
+  int calls = 0;
+  const Status stopped = db().read([&](Stores& s) {
+    calls = 0;
+    return s.exchange.feed_page_parts("gem-a", 0, 100, 2, [&](std::vector<FeedEntry>) {
+      return ++calls == 2 ? Status::error(Code::kUnavailable, "stop here") : Status::ok();
+    });
+  });
+  EXPECT_EQ(stopped.code(), Code::kUnavailable);
+  EXPECT_EQ(calls, 2);
+  const Status none = db().read([&](Stores& s) {
+    return s.exchange.feed_page_parts("gem-a", 0, 100, 0,
+                                      [](std::vector<FeedEntry>) { return Status::ok(); });
+  });
+  EXPECT_EQ(none.code(), Code::kInvalidArgument);
+}
+
 TEST_P(StoreConformance, AFeedPageShowsNoSealedRecordAfterPurgeAndNoKeyAfterErasure) {
   ASSERT_NO_FATAL_FAILURE(seed(db()));
   CONFORMANCE_ASSERT_OK(db().write([](Stores& s) -> Status {

@@ -5,12 +5,22 @@
 // subject is the participant's audit pseudonym (its own pseudonym domain, see crypto/).
 #pragma once
 
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "crypto/result.h"
 
 namespace brug::gateway {
+
+// An event's leaf made ahead of its append (prepare_leaf, audit_log.h): the leaf's bytes with
+// index 0 and an all-zero previous hash, and where those two go.
+struct LeafDraft {
+  std::string text;
+  std::size_t index_at = 0;  // the "0" of the index
+  std::size_t prev_at = 0;   // the first of the 64 hex digits of prev
+};
 
 struct AuditEvent {
   std::string time;         // RFC 3339 UTC; the log fills it in when empty
@@ -31,6 +41,9 @@ struct AuditEvent {
   std::vector<std::string> consent_ids;  // the consents that permitted it
   std::string decision;                  // permit or deny
   std::string reason;                    // why it was denied (a stable slug), or empty
+  // Made by prepare_leaf off the appending writer's path, from the members above as they were
+  // then; none: the append makes the leaf itself.
+  std::optional<LeafDraft> draft;
 };
 
 class AuditSink {

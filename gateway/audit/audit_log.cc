@@ -64,23 +64,54 @@ std::string checkpoint_bytes(const Checkpoint& c) {
          c.key_id + "\n";
 }
 
-std::string audit_leaf(const AuditEvent& e, std::uint64_t index, const Sha256Digest& prev) {
+namespace {
+
+// The leaf with index 0 and an all-zero prev, and where those two go.
+LeafDraft draft_leaf(const AuditEvent& e) {
   // Written directly, members in sorted order: byte for byte what nlohmann's sorted compact
   // dump gives (tests/gateway/audit_log_test.cc), at a fraction of the cost.
+  LeafDraft d;
   JsonWriter w(640);
   w.begin_object();
   w.key("action").value(e.action).key("actor").value(e.actor);
   w.key("actor_role").value(e.actor_role).key("basis").value(e.basis);
   w.key("consent_ids").value(e.consent_ids).key("decision").value(e.decision);
-  w.key("fields").value(e.fields).key("index").value(static_cast<std::int64_t>(index));
+  w.key("fields").value(e.fields).key("index");
+  d.index_at = w.text().size();
+  w.value(std::int64_t{0});
   w.key("policy_ids").value(e.policy_ids).key("policy_set").value(e.policy_set);
-  w.key("prev").value(crypto::to_hex(prev)).key("purpose").value(e.purpose);
+  w.key("prev");
+  d.prev_at = w.text().size() + 1;  // after the opening quote
+  w.value(std::string(2 * std::tuple_size_v<Sha256Digest>, '0')).key("purpose").value(e.purpose);
   w.key("reason").value(e.reason).key("recipient").value(e.recipient);
   w.key("record_type").value(e.record_type).key("request_id").value(e.request_id);
   w.key("subject").value(e.subject).key("time").value(e.time);
   w.key("trace_id").value(e.trace_id);
   w.end_object();
-  return w.take();
+  d.text = w.take();
+  return d;
+}
+
+std::string finish_leaf(const LeafDraft& d, std::uint64_t index, const Sha256Digest& prev) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string leaf = d.text;
+  for (std::size_t i = 0; i < prev.size(); ++i) {
+    leaf[d.prev_at + 2 * i] = kHex[prev[i] >> 4];
+    leaf[d.prev_at + 2 * i + 1] = kHex[prev[i] & 15];
+  }
+  leaf.replace(d.index_at, 1, std::to_string(index));  // after prev: this one moves what follows
+  return leaf;
+}
+
+}  // namespace
+
+std::string audit_leaf(const AuditEvent& e, std::uint64_t index, const Sha256Digest& prev) {
+  return finish_leaf(draft_leaf(e), index, prev);
+}
+
+void prepare_leaf(AuditEvent& e, const std::string& now) {
+  if (e.time.empty()) e.time = now;
+  e.draft = draft_leaf(e);
 }
 
 AuditLog::AuditLog(adapters::Database& db, const crypto::SigningKey& key, AuditOptions options,
@@ -226,7 +257,7 @@ Status AuditLog::add_events(AuditStore& store, Appending& a,
   for (AuditEvent* e : events) {
     if (e->time.empty()) e->time = a.now;
     const std::uint64_t n = f.size;
-    std::string leaf = audit_leaf(*e, n, f.last);
+    std::string leaf = e->draft ? finish_leaf(*e->draft, n, f.last) : audit_leaf(*e, n, f.last);
     const Sha256Digest hash = crypto::merkle_leaf_hash(
         std::span(reinterpret_cast<const std::uint8_t*>(leaf.data()), leaf.size()));
     leaves.push_back({n, std::move(leaf), hash, e->time, e->actor, e->action, e->purpose,

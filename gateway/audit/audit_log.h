@@ -139,6 +139,10 @@ class AuditLog : public AuditSink {
 // The canonical leaf bytes of an event at `index` after the leaf with hash `prev` (all zero
 // for the first): compact JSON, keys sorted, every member present.
 std::string audit_leaf(const AuditEvent& e, std::uint64_t index, const crypto::Sha256Digest& prev);
+// Makes the event's leaf but for its place in the log (e.draft), filling in an empty time with
+// `now`, so that a thread other than the one appending does that work. The event must not
+// change afterwards: the append takes the draft as it is.
+void prepare_leaf(AuditEvent& e, const std::string& now);
 
 // Offline verification of an export (DIR/entries.jsonl, DIR/checkpoints.json) against the
 // gateway's public key (hex): every leaf in place and chained, every checkpoint's root

@@ -388,6 +388,261 @@ bool parse_number(const std::string& s, std::int64_t& out) {
   return true;
 }
 
+// The consent decisions of `entries`, in this transaction: for each entry whose flow needs one
+// (one look-up per purpose for all of them), none for the others.
+Status decide_consents(const ExchangeDeps& d, const Organisation& caller,
+                       consent::ConsentRegistry& consents, FlowPlans& plans,
+                       const std::vector<adapters::FeedEntry>& entries,
+                       std::vector<std::optional<consent::Decision>>& out) {
+  out.assign(entries.size(), std::nullopt);
+  std::vector<std::size_t> needing;
+  ConsentAsks asks;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const adapters::FeedEntry& f = entries[i];
+    const auto flow = flow_of(d, caller, f);
+    if (!f.sealed || !flow) continue;
+    const auto& plan = plans.get(*flow);
+    if (plan && plan->needs_consent) {
+      needing.push_back(i);
+      asks.emplace_back(flow->purpose, f.participant);
+    }
+  }
+  auto decisions = decide_all(consents, caller.id, asks);
+  if (!decisions) return decisions.status();
+  for (std::size_t k = 0; k < needing.size(); ++k) out[needing[k]] = decisions->at(asks[k]);
+  return Status::ok();
+}
+
+// Part of a page: its entries and their consent decisions as read, and what opening them made.
+struct PageChunk {
+  std::vector<adapters::FeedEntry> entries;
+  std::vector<std::optional<consent::Decision>> consent;
+  std::unique_ptr<PagePart> part;
+};
+
+// What opening a page's chunks needs, the same for every chunk.
+struct PageContext {
+  const ExchangeDeps& d;
+  const Call& call;
+  const crypto::PseudonymDomain& domain;
+  const FeedCursors& cursors;
+  std::chrono::year_month_day today;
+  std::string now;  // the time of the page's events
+};
+
+// Opens every entry of `chunk` into its part. Nothing may escape: an exception leaving a helper
+// thread would end the process.
+void open_chunk(const PageContext& p, PageChunk& chunk) noexcept {
+  try {
+    chunk.part = std::make_unique<PagePart>(p.d, chunk.entries.size() + 1, p.today);
+    PagePart& part = *chunk.part;
+    for (std::size_t i = 0; i < chunk.entries.size() && part.status.is_ok(); ++i) {
+      part.status =
+          feed_item(p.d, p.call, chunk.consent[i], part, p.domain, p.cursors, chunk.entries[i]);
+    }
+    part.out.end_array();
+    // Their leaves too, here rather than in the thread that appends them in order.
+    for (AuditEvent& e : part.events) prepare_leaf(e, p.now);
+  } catch (...) {
+    // No exception text: it could quote what was being opened.
+    if (!chunk.part) chunk.part = std::make_unique<PagePart>(p.d, 0, p.today);
+    chunk.part->status = Status::error(Code::kInternal, "feed page aborted by an exception");
+  }
+}
+
+Response page_response(const std::vector<PageChunk>& chunks, std::size_t count,
+                       const FeedCursors& cursors, std::int64_t next) {
+  std::size_t items = 0;
+  for (std::size_t c = 0; c < count; ++c) items += chunks[c].entries.size();
+  JsonWriter out(items * 512 + 256);
+  out.begin_object().key("items").begin_array();
+  for (std::size_t c = 0; c < count; ++c) out.elements(chunks[c].part->out.array_elements());
+  out.end_array().key("next_cursor").value(cursors.encode(next));
+  out.end_object();
+  return json_response(200, out.take());
+}
+
+// A page of fewer than kStreamedPage items: read whole, opened on one or two threads, its events
+// left to the chain's audit step (one group commit with other requests' events).
+Answer small_page(const PageContext& p, const Organisation& caller, std::int64_t after,
+                  std::int64_t limit, const std::string& now) {
+  const ExchangeDeps& d = p.d;
+  std::vector<PageChunk> chunks(1);
+  std::int64_t next = after;
+  Status read = d.db.read([&](adapters::Stores& s) {
+    next = after;
+    auto rows = s.exchange.feed_page(caller.id, after, limit);
+    if (!rows) return rows.status();
+    chunks.resize(1);
+    chunks[0].entries = std::move(rows).value();
+    if (!chunks[0].entries.empty()) next = chunks[0].entries.back().cursor;
+    consent::ConsentRegistry consents(s.consents, [&] { return now; });
+    FlowPlans plans(d.policies);
+    return decide_consents(d, caller, consents, plans, chunks[0].entries, chunks[0].consent);
+  });
+  if (!read.is_ok()) return Answer::fail(read);
+  if (chunks[0].entries.size() >= kParallelPage) {
+    // Two halves, on this thread and one more.
+    PageChunk second;
+    const std::size_t half = chunks[0].entries.size() / 2;
+    auto& first = chunks[0];
+    second.entries.assign(std::make_move_iterator(first.entries.begin() + half),
+                          std::make_move_iterator(first.entries.end()));
+    second.consent.assign(first.consent.begin() + half, first.consent.end());
+    first.entries.resize(half);
+    first.consent.resize(half);
+    chunks.push_back(std::move(second));
+  }
+  {
+    std::optional<std::jthread> helper;
+    if (chunks.size() == 2) helper.emplace([&] { open_chunk(p, chunks[1]); });
+    open_chunk(p, chunks[0]);
+  }
+  std::vector<AuditEvent> events;
+  for (PageChunk& c : chunks) {
+    if (!c.part->status.is_ok()) return Answer::fail(c.part->status);
+    for (AuditEvent& e : c.part->events) events.push_back(std::move(e));
+  }
+  return Answer::respond(page_response(chunks, chunks.size(), p.cursors, next), std::move(events));
+}
+
+// A large page (limit of kStreamedPage or more): two threads open its chunks of kChunkItems as
+// the read hands them over, while this thread stores the events of the chunks already opened,
+// in order, in one write transaction. The read, the opening and the audit append overlap.
+Answer streamed_page(const PageContext& p, const Organisation& caller, std::int64_t after,
+                     std::int64_t limit, const std::string& now) {
+  const ExchangeDeps& d = p.d;
+  const auto max_chunks = static_cast<std::size_t>(limit + kChunkItems - 1) / kChunkItems;
+  std::vector<PageChunk> chunks(max_chunks);
+  std::mutex mu;
+  std::condition_variable cv;
+  std::size_t published = 0;  // chunks[0, published) are read and may be opened
+  bool read_over = false;
+  std::vector<bool> ready(max_chunks, false);
+  std::atomic<std::size_t> taken{0};
+  std::atomic<bool> abandoned{false};
+  auto opener = [&] {
+    for (;;) {
+      const std::size_t c = taken.fetch_add(1);
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return abandoned || c < published || read_over; });
+        if (abandoned || c >= published) return;
+      }
+      open_chunk(p, chunks[c]);
+      {
+        std::lock_guard lock(mu);
+        ready[c] = true;
+      }
+      cv.notify_all();
+    }
+  };
+  // The openers, declared after everything they use: stopped and joined before it goes away,
+  // whatever happens below (an exception too).
+  struct Openers {
+    std::atomic<bool>& abandoned;
+    std::mutex& mu;
+    std::condition_variable& cv;
+    std::jthread first, second;
+    void stop() {
+      {
+        std::lock_guard lock(mu);
+        abandoned = true;
+      }
+      cv.notify_all();
+      if (first.joinable()) first.join();
+      if (second.joinable()) second.join();
+    }
+    ~Openers() { stop(); }
+  } openers{abandoned, mu, cv, {}, {}};
+  openers.first = std::jthread(opener);
+  openers.second = std::jthread(opener);
+
+  // A read that runs again (a store may retry one) cannot take back the chunks the first run
+  // handed over: a later run reads into `again`, and those chunks are opened afresh after it.
+  int runs = 0;
+  std::vector<PageChunk> again;
+  Status read = d.db.read([&](adapters::Stores& s) {
+    const bool first_run = ++runs == 1;
+    again.clear();
+    consent::ConsentRegistry consents(s.consents, [&] { return now; });
+    FlowPlans plans(d.policies);
+    return s.exchange.feed_page_parts(
+        caller.id, after, limit, kChunkItems, [&](std::vector<adapters::FeedEntry> entries) {
+          PageChunk chunk;
+          chunk.entries = std::move(entries);
+          BRUG_RETURN_IF_ERROR(
+              decide_consents(d, caller, consents, plans, chunk.entries, chunk.consent));
+          if (!first_run) {
+            again.push_back(std::move(chunk));
+            return Status::ok();
+          }
+          {
+            std::lock_guard lock(mu);
+            if (published == max_chunks) {
+              return Status::error(Code::kInternal, "feed page longer than its limit");
+            }
+            chunks[published] = std::move(chunk);
+            ++published;
+          }
+          cv.notify_all();
+          return Status::ok();
+        });
+  });
+  if (read.is_ok() && runs > 1) {
+    openers.stop();
+    if (again.size() > max_chunks) {
+      read = Status::error(Code::kInternal, "feed page longer than its limit");
+    } else {
+      for (std::size_t c = 0; c < max_chunks; ++c) {
+        chunks[c] = c < again.size() ? std::move(again[c]) : PageChunk{};
+      }
+      published = again.size();
+      ready.assign(max_chunks, false);
+      taken = 0;
+      abandoned = false;
+      openers.first = std::jthread(opener);
+      openers.second = std::jthread(opener);
+    }
+  }
+  {
+    std::lock_guard lock(mu);
+    read_over = true;
+  }
+  cv.notify_all();
+  if (!read.is_ok()) return Answer::fail(read);
+
+  const std::size_t count = published;
+  const std::int64_t next = count == 0 ? after : chunks[count - 1].entries.back().cursor;
+  std::size_t items = 0;
+  for (std::size_t c = 0; c < count; ++c) items += chunks[c].entries.size();
+  auto wait_for = [&](std::size_t c) {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return ready[c]; });
+  };
+  if (items < kStreamedPage) {
+    // As short as a small page after all (a client that asks for 1000 and finds a few): its
+    // events join the chain's group commit, and an empty page writes nothing.
+    std::vector<AuditEvent> events;
+    for (std::size_t c = 0; c < count; ++c) {
+      wait_for(c);
+      if (!chunks[c].part->status.is_ok()) return Answer::fail(chunks[c].part->status);
+      for (AuditEvent& e : chunks[c].part->events) events.push_back(std::move(e));
+    }
+    return Answer::respond(page_response(chunks, count, p.cursors, next), std::move(events));
+  }
+  const Status logged = d.audit.stream([&](const AuditLog::Emit& emit) {
+    for (std::size_t c = 0; c < count; ++c) {
+      wait_for(c);
+      BRUG_RETURN_IF_ERROR(chunks[c].part->status);
+      BRUG_RETURN_IF_ERROR(emit(chunks[c].part->events));
+    }
+    return Status::ok();
+  });
+  if (!logged.is_ok()) return Answer::fail(logged);
+  return Answer::committed(page_response(chunks, count, p.cursors, next));
+}
+
 }  // namespace
 
 Answer pull_feed(const ExchangeDeps& d, Call& call) {
@@ -415,129 +670,11 @@ Answer pull_feed(const ExchangeDeps& d, Call& call) {
   auto domain = crypto::PseudonymDomain::open(d.keys.pseudonym_key(), caller.id);
   if (!domain) return Answer::fail();
   const FeedCursors cursors(d.keys, caller.id);
-  // The page and its consent decisions, read in one snapshot; the items are opened after it,
-  // from what it read.
-  std::vector<adapters::FeedEntry> page;
-  std::vector<std::optional<consent::Decision>> consent;
-  std::int64_t next = after;
   const std::string now = d.env.now_rfc3339();
-  Status read = d.db.read([&](adapters::Stores& s) {
-    next = after;
-    consent.clear();
-    auto rows = s.exchange.feed_page(caller.id, after, limit);
-    if (!rows) return rows.status();
-    page = std::move(rows).value();
-    if (!page.empty()) next = page.back().cursor;
-    // Consent in this transaction: the items whose flow needs it, one look-up per purpose.
-    consent.resize(page.size());
-    consent::ConsentRegistry consents(s.consents, [&] { return now; });
-    FlowPlans plans(d.policies);
-    std::vector<std::size_t> needing;
-    ConsentAsks asks;
-    for (std::size_t i = 0; i < page.size(); ++i) {
-      const adapters::FeedEntry& f = page[i];
-      const auto flow = flow_of(d, caller, f);
-      if (!f.sealed || !flow) continue;
-      const auto& plan = plans.get(*flow);
-      if (plan && plan->needs_consent) {
-        needing.push_back(i);
-        asks.emplace_back(flow->purpose, f.participant);
-      }
-    }
-    auto decisions = decide_all(consents, caller.id, asks);
-    if (!decisions) return decisions.status();
-    for (std::size_t k = 0; k < needing.size(); ++k) consent[needing[k]] = decisions->at(asks[k]);
-    return Status::ok();
-  });
-  if (!read.is_ok()) return Answer::fail(read);
-
-  // The items are independent of each other. A page is cut in chunks that two threads open,
-  // each chunk writing its own part of the answer and its own events. For a large page this
-  // thread hands the chunks' events to the audit log in order as they are done, so the log
-  // stores the first while the last are still being opened; a smaller page's events join the
-  // group commit of the chain's audit step (one statement per page, not per chunk).
-  const std::size_t n = page.size();
-  const auto day = today(d.env);
-  const bool streamed = n >= kStreamedPage;
-  const std::size_t chunks = streamed ? n / kChunkItems : n >= kParallelPage ? 2 : 1;
-  std::vector<std::unique_ptr<PagePart>> part;
-  for (std::size_t c = 0; c < chunks; ++c) {
-    part.push_back(std::make_unique<PagePart>(d, n / chunks + 1, day));
-  }
-  // Nothing may escape a chunk: an exception leaving a helper thread would end the process.
-  auto open = [&](std::size_t c) noexcept {
-    const std::size_t begin = n * c / chunks, end = n * (c + 1) / chunks;
-    PagePart& p = *part[c];
-    try {
-      for (std::size_t i = begin; i < end && p.status.is_ok(); ++i) {
-        p.status = feed_item(d, call, consent[i], p, *domain, cursors, page[i]);
-      }
-      p.out.end_array();
-    } catch (...) {
-      // No exception text: it could quote what was being opened.
-      p.status = Status::error(Code::kInternal, "feed page aborted by an exception");
-    }
-  };
-  auto answer = [&] {
-    JsonWriter out(static_cast<std::size_t>(n) * 512 + 256);
-    out.begin_object().key("items").begin_array();
-    for (auto& p : part) out.elements(p->out.array_elements());
-    out.end_array().key("next_cursor").value(cursors.encode(next));
-    out.end_object();
-    return json_response(200, out.take());
-  };
-  if (!streamed) {
-    {
-      std::optional<std::jthread> helper;
-      if (chunks == 2) helper.emplace(open, 1);
-      open(0);
-    }
-    std::vector<AuditEvent> events;
-    for (auto& p : part) {
-      if (!p->status.is_ok()) return Answer::fail(p->status);
-      for (AuditEvent& e : p->events) events.push_back(std::move(e));
-    }
-    return Answer::respond(answer(), std::move(events));
-  }
-  std::mutex mu;
-  std::condition_variable ready_cv;
-  std::vector<bool> ready(chunks, false);
-  std::atomic<std::size_t> taken{0};
-  std::atomic<bool> abandoned{false};
-  auto opener = [&] {
-    for (std::size_t c; !abandoned && (c = taken.fetch_add(1)) < chunks;) {
-      open(c);
-      {
-        std::lock_guard lock(mu);
-        ready[c] = true;
-      }
-      ready_cv.notify_all();
-    }
-  };
-  Status logged;
-  {
-    // Declared last: joined before anything they use goes away, whatever happens below; the
-    // guard (destroyed first) stops them taking more chunks when the stream ends early, also
-    // by an exception.
-    std::jthread first(opener), second(opener);
-    struct StopOpeners {
-      std::atomic<bool>& abandoned;
-      ~StopOpeners() { abandoned = true; }
-    } stop{abandoned};
-    logged = d.audit.stream([&](const AuditLog::Emit& emit) {
-      for (std::size_t c = 0; c < chunks; ++c) {
-        {
-          std::unique_lock lock(mu);
-          ready_cv.wait(lock, [&] { return ready[c]; });
-        }
-        BRUG_RETURN_IF_ERROR(part[c]->status);
-        BRUG_RETURN_IF_ERROR(emit(part[c]->events));
-      }
-      return Status::ok();
-    });
-  }
-  if (!logged.is_ok()) return Answer::fail(logged);
-  return Answer::committed(answer());
+  const PageContext context{d, call, *domain, cursors, today(d.env), now};
+  return static_cast<std::size_t>(limit) < kStreamedPage
+             ? small_page(context, caller, after, limit, now)
+             : streamed_page(context, caller, after, limit, now);
 }
 
 }  // namespace brug::gateway

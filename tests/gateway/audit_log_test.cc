@@ -180,6 +180,36 @@ TEST_F(AuditLogTest, BatchesOfEverySizeKeepTheTreeAndTheChain) {
   EXPECT_EQ((*latest)->root, crypto::to_hex(root));
 }
 
+TEST_F(AuditLogTest, LeavesPreparedAheadAreStoredAsTheAppendWouldMakeThem) {
+  // The same events, prepared ahead (some with an empty time, filled in then) or not, appended
+  // in batches to two logs: the same leaves, byte for byte, in the same tree.
+  testing::TempDir other_dir;
+  auto other = std::move(adapters::open_sqlite({.path = other_dir.file("audit.db")})).value();
+  AuditLog plain(*db_, keys_.signing_key(), AuditOptions{}, env_);
+  AuditLog prepared(*other, keys_.signing_key(), AuditOptions{}, env_);
+  std::mt19937 rng(20261203);
+  for (int batch : {1, 3, 64, 300, 2}) {
+    std::vector<AuditEvent> as_is, ahead;
+    for (int i = 0; i < batch; ++i) {
+      AuditEvent e = random_event(rng);
+      if (i % 3 == 0) e.time.clear();
+      AuditEvent p = e;
+      prepare_leaf(p, "2026-12-03T08:00:00.000Z");
+      ASSERT_TRUE(p.draft.has_value());
+      if (e.time.empty()) e.time = "2026-12-03T08:00:00.000Z";
+      as_is.push_back(std::move(e));
+      ahead.push_back(std::move(p));
+    }
+    ASSERT_TRUE(plain.append(std::move(as_is)).is_ok());
+    ASSERT_TRUE(prepared.append(std::move(ahead)).is_ok());
+  }
+  const std::uint64_t n = *plain.size();
+  ASSERT_EQ(*prepared.size(), n);
+  EXPECT_EQ(*plain.entries(0, n), *prepared.entries(0, n));
+  EXPECT_EQ(*plain.root(n), *prepared.root(n));
+  EXPECT_EQ(*prepared.root(n), *crypto::merkle_root(replay(prepared), n));
+}
+
 TEST_F(AuditLogTest, TwoWritersOnOneDatabaseExtendTheSameTree) {
   // A second AuditLog on the same file (a CLI command beside the server) appends in between:
   // each writer must notice the log moved and pick up the other's edge of the tree.
