@@ -14,6 +14,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <memory>
@@ -30,6 +31,13 @@
 namespace brug::adapters {
 
 using Blob = std::vector<std::uint8_t>;
+
+// The bytes of `text` as a Blob (one memcpy; a copy by iterator goes byte by byte).
+inline Blob blob_of_text(std::string_view text) {
+  Blob b(text.size());
+  if (!text.empty()) std::memcpy(b.data(), text.data(), text.size());
+  return b;
+}
 
 // ---- organisations -------------------------------------------------------------------------
 
@@ -264,7 +272,8 @@ class AuditStore {
   // Leaves that extend the log exactly at its end; several calls in one transaction append in
   // turn. A backend may store them behind (PostgreSQL: the outcome comes with the next
   // statement or the commit, which then fails).
-  virtual Status add_leaves(const std::vector<AuditLeafRow>& leaves) = 0;
+  // They are the store's to take apart (moved, not copied, into its statements).
+  virtual Status add_leaves(std::vector<AuditLeafRow> leaves) = 0;
   virtual Status add_nodes(const std::vector<AuditNodeRow>& nodes) = 0;
   // The perfect subtree hash at (level, index): level 0 is a leaf hash. kCorrupt when missing.
   virtual Result<std::array<std::uint8_t, 32>> node(unsigned level, std::uint64_t index) = 0;

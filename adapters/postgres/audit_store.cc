@@ -40,17 +40,18 @@ Result<std::uint64_t> PgAuditStore::size() {
   return static_cast<std::uint64_t>(rows->front().integer(0));
 }
 
-Status PgAuditStore::add_leaves(const std::vector<AuditLeafRow>& leaves) {
+Status PgAuditStore::add_leaves(std::vector<AuditLeafRow> leaves) {
   if (leaves.empty()) return Status::ok();
   std::vector<std::vector<Value>> rows;
   rows.reserve(leaves.size());
   for (std::size_t i = 0; i < leaves.size(); ++i) {
-    const AuditLeafRow& l = leaves[i];
+    AuditLeafRow& l = leaves[i];
     if (l.index != leaves.front().index + i) {
       return Status::error(Code::kInvalidArgument, "audit leaves must be consecutive");
     }
-    rows.push_back({i64(l.index), Blob(l.leaf.begin(), l.leaf.end()), blob_of(l.hash), l.time,
-                    l.actor, l.action, l.purpose, l.subject, l.recipient, l.decision});
+    rows.push_back({i64(l.index), blob_of_text(l.leaf), blob_of(l.hash), std::move(l.time),
+                    std::move(l.actor), std::move(l.action), std::move(l.purpose),
+                    std::move(l.subject), std::move(l.recipient), std::move(l.decision)});
   }
   // The leaves extend the tree exactly at its end, or nothing is stored.
   auto moved = tx_.exec("UPDATE audit_head SET size = ? WHERE id = 1 AND size = ?",

@@ -113,7 +113,7 @@ class PgAuditStore final : public AuditStore {
  public:
   explicit PgAuditStore(Tx& tx) : tx_(tx) {}
   Result<std::uint64_t> size() override;
-  Status add_leaves(const std::vector<AuditLeafRow>& leaves) override;
+  Status add_leaves(std::vector<AuditLeafRow> leaves) override;
   Status add_cosignature(std::uint64_t size, const std::string& witness,
                          const std::string& line) override;
   Result<std::vector<std::string>> cosignatures(std::uint64_t size) override;

@@ -37,12 +37,13 @@ Result<std::uint64_t> SqliteAuditStore::size() {
   return static_cast<std::uint64_t>(rows->front().integer(0));
 }
 
-Status SqliteAuditStore::add_leaves(const std::vector<AuditLeafRow>& leaves) {
+Status SqliteAuditStore::add_leaves(std::vector<AuditLeafRow> leaves) {
   std::vector<std::vector<SqlValue>> rows;
   rows.reserve(leaves.size());
-  for (const AuditLeafRow& l : leaves) {
-    rows.push_back({i64(l.index), Blob(l.leaf.begin(), l.leaf.end()), blob_of(l.hash), l.time,
-                    l.actor, l.action, l.purpose, l.subject, l.recipient, l.decision});
+  for (AuditLeafRow& l : leaves) {
+    rows.push_back({i64(l.index), blob_of_text(l.leaf), blob_of(l.hash), std::move(l.time),
+                    std::move(l.actor), std::move(l.action), std::move(l.purpose),
+                    std::move(l.subject), std::move(l.recipient), std::move(l.decision)});
   }
   return insert_rows(tx_,
                      "INSERT INTO audit_events (idx, leaf, leaf_hash, time, actor, action, "

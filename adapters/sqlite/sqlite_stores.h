@@ -86,7 +86,7 @@ class SqliteAuditStore final : public AuditStore {
  public:
   explicit SqliteAuditStore(Tx& tx) : tx_(tx) {}
   Result<std::uint64_t> size() override;
-  Status add_leaves(const std::vector<AuditLeafRow>& leaves) override;
+  Status add_leaves(std::vector<AuditLeafRow> leaves) override;
   Status add_nodes(const std::vector<AuditNodeRow>& nodes) override;
   Result<std::array<std::uint8_t, 32>> node(unsigned level, std::uint64_t index) override;
   Result<std::vector<std::string>> leaves(std::uint64_t start, std::uint64_t end) override;

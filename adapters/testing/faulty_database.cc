@@ -12,7 +12,7 @@ class FailingAuditStore final : public AuditStore {
  public:
   explicit FailingAuditStore(AuditStore& inner) : inner_(inner) {}
   Result<std::uint64_t> size() override { return inner_.size(); }
-  Status add_leaves(const std::vector<AuditLeafRow>&) override {
+  Status add_leaves(std::vector<AuditLeafRow>) override {
     return Status::error(Code::kIo, "injected: the audit store refuses the append");
   }
   Status add_nodes(const std::vector<AuditNodeRow>& n) override { return inner_.add_nodes(n); }

@@ -7,6 +7,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <utility>
 
 #include "crypto/encoding.h"
 #include "crypto/env.h"
@@ -273,19 +274,21 @@ Status AuditLog::add_events(AuditStore& store, Appending& a,
     f.edge[level] = node;
     f.last = hash;
     f.size = n + 1;
-    // Handed over in parts: a backend that stores them behind (PostgreSQL) works through one
-    // part while the next is made.
+    // Handed over in parts, the nodes they completed with them: a backend that stores them
+    // behind (PostgreSQL) works through one part while the next is made, and a long append
+    // (a streamed feed page) leaves little for its end.
     if (leaves.size() == kLeavesPerPart) {
-      BRUG_RETURN_IF_ERROR(store.add_leaves(leaves));
-      leaves.clear();
+      BRUG_RETURN_IF_ERROR(store.add_leaves(std::exchange(leaves, {})));
+      leaves.reserve(kLeavesPerPart);
+      BRUG_RETURN_IF_ERROR(store.add_nodes(std::exchange(a.nodes, {})));
     }
   }
-  return store.add_leaves(leaves);
+  return store.add_leaves(std::move(leaves));
 }
 
 Result<AuditLog::Frontier> AuditLog::end_append(AuditStore& store, Appending& a) {
   BRUG_RETURN_IF_ERROR(store.add_nodes(a.nodes));
-  BRUG_RETURN_IF_ERROR(maybe_checkpoint(store, a.tree.size, false));
+  BRUG_RETURN_IF_ERROR(maybe_checkpoint(store, a.tree.size, false, &a.tree));
   return a.tree;
 }
 
@@ -297,7 +300,8 @@ Result<AuditLog::Frontier> AuditLog::append_in(AuditStore& store,
   return end_append(store, *a);
 }
 
-Status AuditLog::maybe_checkpoint(AuditStore& store, std::uint64_t size, bool force) {
+Status AuditLog::maybe_checkpoint(AuditStore& store, std::uint64_t size, bool force,
+                                  const Frontier* edge) {
   auto last = store.latest_checkpoint();
   if (!last) return last.status();
   const std::uint64_t last_size = *last ? (*last)->size : 0;
@@ -314,9 +318,21 @@ Status AuditLog::maybe_checkpoint(AuditStore& store, std::uint64_t size, bool fo
     due = seconds(now) - seconds((*last)->time) >= options_.checkpoint_every_s;
   }
   if (!due) return Status::ok();
-  const StoredTree tree(store);
-  auto root = crypto::merkle_root(tree, size);
-  if (!root) return root.status();
+  Result<Sha256Digest> root = Sha256Digest{};
+  if (edge != nullptr && edge->size == size) {
+    // RFC 6962's root from the perfect subtrees of the size's set bits, joined from the
+    // smallest (rightmost) up: no stored node read.
+    bool first = true;
+    for (unsigned level = 0; level < 64; ++level) {
+      if (((size >> level) & 1) == 0) continue;
+      *root = first ? edge->edge[level] : crypto::merkle_node_hash(edge->edge[level], *root);
+      first = false;
+    }
+  } else {
+    const StoredTree tree(store);
+    root = crypto::merkle_root(tree, size);
+    if (!root) return root.status();
+  }
   Checkpoint c{size, crypto::to_hex(*root), now, key_.key_id().text(), ""};
   const std::string bytes = checkpoint_bytes(c);
   const crypto::Signature sig =

@@ -119,7 +119,10 @@ class AuditLog : public AuditSink {
   Result<Frontier> end_append(adapters::AuditStore& store, Appending& a);
   Result<Frontier> append_in(adapters::AuditStore& store, std::vector<AuditEvent*>& events);
   Status write(std::deque<Batch*>& batches);
-  Status maybe_checkpoint(adapters::AuditStore& store, std::uint64_t size, bool force);
+  // With `edge` (the right edge at `size`, as an append keeps it), the root comes from it
+  // instead of from the stored subtree hashes.
+  Status maybe_checkpoint(adapters::AuditStore& store, std::uint64_t size, bool force,
+                          const Frontier* edge = nullptr);
   void remember(const std::optional<Frontier>& f);
 
   adapters::Database& db_;

@@ -178,6 +178,14 @@ TEST_F(AuditLogTest, BatchesOfEverySizeKeepTheTreeAndTheChain) {
   ASSERT_TRUE(latest.is_ok() && latest->has_value());
   EXPECT_EQ((*latest)->size, n);
   EXPECT_EQ((*latest)->root, crypto::to_hex(root));
+  // The checkpoints signed along the way (every 50 events, from the appends' right edge) name
+  // the roots the leaves give at their sizes.
+  const auto signed_along = *log.checkpoints();
+  ASSERT_GE(signed_along.size(), 6u);
+  const auto tree = replay(log);
+  for (const Checkpoint& c : signed_along) {
+    EXPECT_EQ(c.root, crypto::to_hex(*crypto::merkle_root(tree, c.size))) << "at " << c.size;
+  }
 }
 
 TEST_F(AuditLogTest, LeavesPreparedAheadAreStoredAsTheAppendWouldMakeThem) {
