@@ -300,6 +300,17 @@ Answer push_referrals(const ExchangeDeps& d, Call& call) {
       e.policy_ids = it.plan.policy_ids;
     }
   }
+  // The event of an item that is stored as it came (nearly every item), its leaf made here too:
+  // under the lock the log only fills in the leaf's place in the tree.
+  const std::string before_lock = d.env.now_rfc3339();
+  std::vector<AuditEvent> accepted(parsed.size());
+  for (std::size_t i = 0; i < parsed.size(); ++i) {
+    if (parsed[i].problem) continue;
+    accepted[i] = base[i];
+    accepted[i].decision = "permit";
+    accepted[i].fields = parsed[i].fields;
+    prepare_leaf(accepted[i], before_lock);
+  }
 
   // 4. One write transaction: check that nothing changed since the snapshot, store the batch
   // and its audit events. What did change (another push of the same source_ref, a participant
@@ -383,8 +394,7 @@ Answer push_referrals(const ExchangeDeps& d, Call& call) {
       }
       in_batch[it.source_ref] = {r.id, r.recipient, r.purpose, r.participant, r.content_hash};
       out = {"accepted", r.id, std::nullopt};
-      e.decision = "permit";
-      e.fields = it.fields;
+      e = accepted[i];
       new_referrals.push_back(std::move(r));
     }
     BRUG_RETURN_IF_ERROR(s.exchange.put_participants(new_people, now));
