@@ -16,6 +16,8 @@
 // With --reread 1, only the limit=1000 pull runs, from the start of a feed that an earlier run
 // filled with N items (e.g. the 10^6 of a long run): to measure or profile that phase again
 // without pushing again. Each read is audited again, so the audit log keeps growing.
+// With --push-only 1, only the push runs (with --block B beyond the BSNs already stored): to
+// measure the push into such a database.
 // Each participant is new (BSNs from a run-specific block), so N is also the number stored.
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPRequest.h>
@@ -202,7 +204,7 @@ std::string feed_end(Client& c) {
 int main(int argc, char** argv) {
   std::string config_file;
   int participants = 10000, threads = 2, rate = 1000, seconds = 10, block = 0, port2 = 0,
-      server_pid = 0, consented = 0, reread = 0;
+      server_pid = 0, consented = 0, reread = 0, push_only = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
     if (k == "--config") config_file = v;
@@ -215,6 +217,7 @@ int main(int argc, char** argv) {
     if (k == "--server-pid") server_pid = std::stoi(v);
     if (k == "--consented") consented = std::stoi(v);
     if (k == "--reread") reread = std::stoi(v);
+    if (k == "--push-only") push_only = std::stoi(v);
   }
   auto config = brug::gateway::load_config(config_file);
   if (!config) {
@@ -242,7 +245,7 @@ int main(int argc, char** argv) {
     }
     // The gemeente's cursor before this run, so the pull measures this run's items only.
     Client g(target, "gemeente-oude-ijsselstreek");
-    const std::string start = feed_end(g);
+    const std::string start = push_only != 0 ? "0" : feed_end(g);
 
     // A fresh person per m: 1xxxxxxxk with the check digit k of the elfproef (when no k fits, m
     // shares a person with the demo range: harmless for a load run).
@@ -296,6 +299,7 @@ int main(int argc, char** argv) {
                 participants, push_s, participants / push_s, threads);
     print_cpu(server_pid, cpu_seconds(server_pid) - cpu0, own_cpu_seconds() - own0, participants);
     bodies.clear();
+    if (push_only != 0) return 0;
 
     // 2. feed pulls, on new connections (a push longer than keep_alive_timeout_s closes g's)
     Client puller(target, "gemeente-oude-ijsselstreek");
