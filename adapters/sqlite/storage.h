@@ -51,7 +51,8 @@ class Tx {
   virtual Result<std::vector<Row>> query(std::string_view sql,
                                          std::vector<SqlValue> params = {}) = 0;
   // Hands each result row to `row` as the statement steps to it; an error from `row` stops the
-  // statement and is returned. `row` may run other statements on this transaction meanwhile.
+  // statement and is returned. `row` may run other statements on this transaction meanwhile,
+  // but not this one, and in a write transaction none that changes the table being read.
   virtual Status query_each(std::string_view sql, std::vector<SqlValue> params,
                             const std::function<Status(Row)>& row) = 0;
   // Whether a statement failed because the database was busy or locked (worth a retry).

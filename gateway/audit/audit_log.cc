@@ -283,7 +283,8 @@ Status AuditLog::add_events(AuditStore& store, Appending& a,
       BRUG_RETURN_IF_ERROR(store.add_nodes(std::exchange(a.nodes, {})));
     }
   }
-  return store.add_leaves(std::move(leaves));
+  BRUG_RETURN_IF_ERROR(store.add_leaves(std::move(leaves)));
+  return store.add_nodes(std::exchange(a.nodes, {}));
 }
 
 Result<AuditLog::Frontier> AuditLog::end_append(AuditStore& store, Appending& a) {

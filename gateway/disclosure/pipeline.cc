@@ -150,7 +150,11 @@ Response Pipeline::serve(Request& r) const {
   if (answer.failure()) return problem_response(failure_problem(*answer.failure()), r.request_id);
   // audit: what is disclosed is durably logged before any of it leaves.
   if (!answer.disclosures().empty()) {
-    for (AuditEvent& e : answer.disclosures()) e.policy_set = policy_set_;
+    for (AuditEvent& e : answer.disclosures()) {
+      if (e.policy_set == policy_set_) continue;
+      e.policy_set = policy_set_;
+      e.draft.reset();  // a leaf made ahead from the event as it was
+    }
     if (Status logged = audit_.append(std::move(answer.disclosures())); !logged.is_ok()) {
       return problem_response(failure_problem(logged.code()), r.request_id);
     }

@@ -260,9 +260,22 @@ struct PagePart {
   FlowPlans plans;
   JsonWriter out;
   std::vector<AuditEvent> events;
+  // Records that did not open (record id, what): logged and counted by the thread that takes
+  // the part, once, not by the opener (a part opened for a read that ran again is dropped).
+  std::vector<std::pair<std::string, std::string>> damaged;
   std::chrono::year_month_day today;  // the clock is read once, before the threads start
   Status status;
 };
+
+void note_damaged(const ExchangeDeps& d, const Call& call, const PagePart& part) {
+  for (const auto& [record_id, what] : part.damaged) {
+    d.metrics.record_integrity_failure(what);
+    d.log.error("integrity", {{"request_id", call.request.request_id},
+                              {"recipient", call.caller.id},
+                              {"record_id", record_id},
+                              {"record", what}});
+  }
+}
 
 // Adds one feed entry to the page if it is still permitted, and its audit event either way.
 // `consent` is the consent decision for the entry's flow when that flow needs one (read
@@ -291,11 +304,7 @@ Status feed_item(const ExchangeDeps& d, const Call& call,
   // on. Any other failure (storage) fails the page.
   auto damaged = [&](const Status& failure, std::string_view what) {
     if (failure.code() != Code::kCorrupt) return failure;
-    d.metrics.record_integrity_failure(std::string(what));
-    d.log.error("integrity", {{"request_id", call.request.request_id},
-                              {"recipient", caller.id},
-                              {"record_id", f.ref_id},
-                              {"record", std::string(what)}});
+    part.damaged.emplace_back(f.ref_id, std::string(what));
     e.action = "integrity";
     return deny(std::string(what) + "-does-not-open");
   };
@@ -433,9 +442,8 @@ struct PageContext {
 // Opens every entry of `chunk` into its part. Nothing may escape: an exception leaving a helper
 // thread would end the process.
 void open_chunk(const PageContext& p, PageChunk& chunk) noexcept {
+  PagePart& part = *chunk.part;  // made by the thread that handed the chunk over
   try {
-    chunk.part = std::make_unique<PagePart>(p.d, chunk.entries.size() + 1, p.today);
-    PagePart& part = *chunk.part;
     for (std::size_t i = 0; i < chunk.entries.size() && part.status.is_ok(); ++i) {
       part.status =
           feed_item(p.d, p.call, chunk.consent[i], part, p.domain, p.cursors, chunk.entries[i]);
@@ -445,9 +453,16 @@ void open_chunk(const PageContext& p, PageChunk& chunk) noexcept {
     for (AuditEvent& e : part.events) prepare_leaf(e, p.now);
   } catch (...) {
     // No exception text: it could quote what was being opened.
-    if (!chunk.part) chunk.part = std::make_unique<PagePart>(p.d, 0, p.today);
-    chunk.part->status = Status::error(Code::kInternal, "feed page aborted by an exception");
+    part.status = Status::error(Code::kInternal, "feed page aborted by an exception");
   }
+}
+
+// A chunk of `entries`, ready to be opened.
+PageChunk chunk_of(const PageContext& p, std::vector<adapters::FeedEntry> entries) {
+  PageChunk chunk;
+  chunk.entries = std::move(entries);
+  chunk.part = std::make_unique<PagePart>(p.d, chunk.entries.size() + 1, p.today);
+  return chunk;
 }
 
 Response page_response(const std::vector<PageChunk>& chunks, std::size_t count,
@@ -493,11 +508,15 @@ Answer small_page(const PageContext& p, const Organisation& caller, std::int64_t
     first.consent.resize(half);
     chunks.push_back(std::move(second));
   }
+  for (PageChunk& c : chunks) {
+    c.part = std::make_unique<PagePart>(d, c.entries.size() + 1, p.today);
+  }
   {
     std::optional<std::jthread> helper;
     if (chunks.size() == 2) helper.emplace([&] { open_chunk(p, chunks[1]); });
     open_chunk(p, chunks[0]);
   }
+  for (const PageChunk& c : chunks) note_damaged(d, p.call, *c.part);
   std::vector<AuditEvent> events;
   for (PageChunk& c : chunks) {
     if (!c.part->status.is_ok()) return Answer::fail(c.part->status);
@@ -569,8 +588,8 @@ Answer streamed_page(const PageContext& p, const Organisation& caller, std::int6
     FlowPlans plans(d.policies);
     return s.exchange.feed_page_parts(
         caller.id, after, limit, kChunkItems, [&](std::vector<adapters::FeedEntry> entries) {
-          PageChunk chunk;
-          chunk.entries = std::move(entries);
+          if (entries.empty()) return Status::ok();
+          PageChunk chunk = chunk_of(p, std::move(entries));
           BRUG_RETURN_IF_ERROR(
               decide_consents(d, caller, consents, plans, chunk.entries, chunk.consent));
           if (!first_run) {
@@ -623,9 +642,10 @@ Answer streamed_page(const PageContext& p, const Organisation& caller, std::int6
   if (items < kStreamedPage) {
     // As short as a small page after all (a client that asks for 1000 and finds a few): its
     // events join the chain's group commit, and an empty page writes nothing.
+    for (std::size_t c = 0; c < count; ++c) wait_for(c);
+    for (std::size_t c = 0; c < count; ++c) note_damaged(d, p.call, *chunks[c].part);
     std::vector<AuditEvent> events;
     for (std::size_t c = 0; c < count; ++c) {
-      wait_for(c);
       if (!chunks[c].part->status.is_ok()) return Answer::fail(chunks[c].part->status);
       for (AuditEvent& e : chunks[c].part->events) events.push_back(std::move(e));
     }
@@ -639,6 +659,11 @@ Answer streamed_page(const PageContext& p, const Organisation& caller, std::int6
     }
     return Status::ok();
   });
+  // Once, whatever the append came to (a write may run its callback again).
+  openers.stop();
+  for (std::size_t c = 0; c < count; ++c) {
+    if (ready[c]) note_damaged(d, p.call, *chunks[c].part);
+  }
   if (!logged.is_ok()) return Answer::fail(logged);
   return Answer::committed(page_response(chunks, count, p.cursors, next));
 }

@@ -284,11 +284,14 @@ Answer push_referrals(const ExchangeDeps& d, Call& call) {
 
   // 3. Each item's audit event as far as it does not depend on what the transaction finds, also
   // made outside the lock.
+  // One time for all of the batch's events, taken before the write lock.
+  const std::string before_lock = d.env.now_rfc3339();
   std::vector<AuditEvent> base(parsed.size());
   for (std::size_t i = 0; i < parsed.size(); ++i) {
     const ReferralItem& it = parsed[i];
     AuditEvent& e = base[i];
     e = call.event();
+    e.time = before_lock;
     e.record_type = "referral";
     if (!it.participant.empty()) e.subject = audit_subject(d.keys, it.participant);
     if (it.to != nullptr) e.recipient = it.to->id;
@@ -300,9 +303,8 @@ Answer push_referrals(const ExchangeDeps& d, Call& call) {
       e.policy_ids = it.plan.policy_ids;
     }
   }
-  // The event of an item that is stored as it came (nearly every item), its leaf made here too:
-  // under the lock the log only fills in the leaf's place in the tree.
-  const std::string before_lock = d.env.now_rfc3339();
+  // The event of an item that is stored (nearly every item), its leaf made here too: under the
+  // lock the log only fills in the leaf's place in the tree.
   std::vector<AuditEvent> accepted(parsed.size());
   for (std::size_t i = 0; i < parsed.size(); ++i) {
     if (parsed[i].problem) continue;

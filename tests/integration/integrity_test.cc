@@ -164,9 +164,10 @@ class IntegrityTest : public GatewayFixture {
         "ON consents BEGIN SELECT RAISE(ABORT, 'consents are immutable'); END");
   }
   // The value of the integrity failure counter for consents on /metrics (0 before the first).
-  static long consent_integrity_failures() {
+  static long consent_integrity_failures() { return integrity_failures("consent"); }
+  static long integrity_failures(const std::string& record) {
     const std::string body = client(kAuditor).get("/metrics").body;
-    const std::string name = "brug_integrity_failures_total{record=\"consent\"} ";
+    const std::string name = "brug_integrity_failures_total{record=\"" + record + "\"} ";
     const auto at = body.find(name);
     return at == std::string::npos ? 0 : std::stol(body.substr(at + name.size()));
   }
@@ -304,6 +305,41 @@ TEST_F(IntegrityTest, APullWhoseReadsAreRetriedNotesAnUnreadableConsentOnce) {
   EXPECT_GT(retried, 0) << "the pull's reads ran twice";
   EXPECT_EQ(noted_once, 1) << "the unreadable consent is noted once at every pull";
   EXPECT_EQ(noted_twice, noted_once);
+}
+
+TEST_F(IntegrityTest, ALargePageWhoseReadsAreRetriedNotesADamagedRecordOnce) {
+  // A page of limit=1000 is opened while it is read; a read run again must not count what the
+  // first run's chunks found a second time.
+  const std::string damaged = test_bsn(914), healthy = test_bsn(915);
+  consent(damaged, kReconnact);
+  consent(healthy, kReconnact);
+  push({referral("int-retry-flip-1", damaged, kReconnact, "Beschadigd"),
+        referral("int-retry-flip-2", healthy, kReconnact, "Gezond")});
+  flip("referrals", "sealed", "source_ref", "int-retry-flip-1", 40);
+  auto pull = [] {
+    auto r = client(kReconnact).get("/v1/feed?limit=1000&after=0");
+    EXPECT_EQ(r.status, 200) << r.body;
+    return names_in(json(r)["items"].get<std::vector<nlohmann::json>>());
+  };
+  const long at_start = integrity_failures("referral");
+  const std::size_t events_at_start = integrity_events_about("referral-does-not-open");
+  const auto once = pull();
+  const long noted_once = integrity_failures("referral") - at_start;
+  faulty_->retry_reads(true);
+  const int retried_before = faulty_->reads_retried();
+  const auto twice = pull();
+  const int retried = faulty_->reads_retried() - retried_before;
+  faulty_->retry_reads(false);
+  const long noted_twice = integrity_failures("referral") - at_start - noted_once;
+
+  EXPECT_TRUE(has(once, "Gezond"));
+  EXPECT_FALSE(has(once, "Beschadigd"));
+  EXPECT_EQ(twice, once);
+  EXPECT_GT(retried, 0) << "the pull's reads ran twice";
+  EXPECT_EQ(noted_once, 1);
+  EXPECT_EQ(noted_twice, 1) << "counted once at every pull, retried reads or not";
+  EXPECT_EQ(integrity_events_about("referral-does-not-open"), events_at_start + 2)
+      << "one audit event per pull";
 }
 
 // Whether `file` holds `needle` anywhere (a missing file holds nothing). Read by another
