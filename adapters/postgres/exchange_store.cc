@@ -1,5 +1,6 @@
 #include <algorithm>
 
+#include "adapters/feed_rows.h"
 #include "adapters/key_lists.h"
 #include "adapters/postgres/pg_stores.h"
 
@@ -9,13 +10,6 @@ namespace {
 Value blob_or_null(const std::optional<Blob>& b) {
   if (!b) return std::monostate{};
   return *b;
-}
-
-Result<FeedKind> feed_kind(const std::string& text) {
-  if (text == "referral") return FeedKind::kReferral;
-  if (text == "outcome") return FeedKind::kOutcome;
-  if (text == "deletion") return FeedKind::kDeletion;
-  return Status::error(Code::kCorrupt, "stored feed item kind");
 }
 
 }  // namespace
@@ -273,18 +267,9 @@ Result<std::vector<FeedEntry>> PgExchangeStore::feed_page(const std::string& rec
   std::vector<FeedEntry> out;
   out.reserve(rows->size());
   for (const Row& r : *rows) {
-    auto kind = feed_kind(r.text(1));
-    if (!kind) return kind.status();
-    FeedEntry e;
-    e.cursor = r.integer(0);
-    e.kind = *kind;
-    e.participant = r.text(2);
-    e.ref_id = r.optional_text(3).value_or("");
-    e.purpose = r.text(4);
-    e.sealed = r.optional_blob(5);
-    e.from = r.optional_text(6).value_or("");
-    e.holder = {e.participant, r.optional_blob(7), r.optional_blob(8)};
-    out.push_back(std::move(e));
+    auto e = feed_rows::from_row(r);
+    if (!e) return e.status();
+    out.push_back(std::move(e).value());
   }
   return out;
 }

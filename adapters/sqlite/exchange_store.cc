@@ -1,5 +1,6 @@
 #include <utility>
 
+#include "adapters/feed_rows.h"
 #include "adapters/sqlite/sqlite_stores.h"
 
 namespace brug::adapters {
@@ -8,13 +9,6 @@ namespace {
 SqlValue blob_or_null(const std::optional<Blob>& b) {
   if (!b) return std::monostate{};
   return *b;
-}
-
-Result<FeedKind> feed_kind(const std::string& text) {
-  if (text == "referral") return FeedKind::kReferral;
-  if (text == "outcome") return FeedKind::kOutcome;
-  if (text == "deletion") return FeedKind::kDeletion;
-  return Status::error(Code::kCorrupt, "stored feed item kind");
 }
 
 }  // namespace
@@ -303,21 +297,6 @@ constexpr const char* kFeedPage =
     "LEFT JOIN participants p ON p.no = f.holder "
     "WHERE f.recipient = ? AND f.seq > ? ORDER BY f.seq LIMIT ?";
 
-Result<FeedEntry> feed_entry_of(const Row& r) {
-  auto kind = feed_kind(r.text(1));
-  if (!kind) return kind.status();
-  FeedEntry e;
-  e.cursor = r.integer(0);
-  e.kind = *kind;
-  e.participant = r.text(2);
-  e.ref_id = r.optional_text(3).value_or("");
-  e.purpose = r.text(4);
-  e.sealed = r.optional_blob(5);
-  e.from = r.optional_text(6).value_or("");
-  e.holder = {e.participant, r.optional_blob(7), r.optional_blob(8)};
-  return e;
-}
-
 }  // namespace
 
 Result<std::vector<FeedEntry>> SqliteExchangeStore::feed_page(const std::string& recipient,
@@ -339,7 +318,7 @@ Status SqliteExchangeStore::feed_page_parts(
   if (part == 0) return Status::error(Code::kInvalidArgument, "feed page part of 0 entries");
   std::vector<FeedEntry> some;
   BRUG_RETURN_IF_ERROR(tx_.query_each(kFeedPage, {recipient, after, limit}, [&](Row r) {
-    auto e = feed_entry_of(r);
+    auto e = feed_rows::from_row(r);
     if (!e) return e.status();
     some.push_back(std::move(e).value());
     if (some.size() < part) return Status::ok();

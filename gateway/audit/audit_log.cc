@@ -255,6 +255,7 @@ Status AuditLog::add_events(AuditStore& store, Appending& a,
   Frontier& f = a.tree;
   std::vector<adapters::AuditLeafRow> leaves;
   leaves.reserve(std::min(events.size(), kLeavesPerPart));
+  std::vector<adapters::AuditNodeRow> nodes;  // the subtree hashes these leaves closed
   for (AuditEvent* e : events) {
     if (e->time.empty()) e->time = a.now;
     const std::uint64_t n = f.size;
@@ -269,7 +270,7 @@ Status AuditLog::add_events(AuditStore& store, Appending& a,
     unsigned level = 0;
     for (; ((n >> level) & 1) == 1; ++level) {
       node = crypto::merkle_node_hash(f.edge[level], node);
-      a.nodes.push_back({level + 1, n >> (level + 1), node});
+      nodes.push_back({level + 1, n >> (level + 1), node});
     }
     f.edge[level] = node;
     f.last = hash;
@@ -280,15 +281,14 @@ Status AuditLog::add_events(AuditStore& store, Appending& a,
     if (leaves.size() == kLeavesPerPart) {
       BRUG_RETURN_IF_ERROR(store.add_leaves(std::exchange(leaves, {})));
       leaves.reserve(kLeavesPerPart);
-      BRUG_RETURN_IF_ERROR(store.add_nodes(std::exchange(a.nodes, {})));
+      BRUG_RETURN_IF_ERROR(store.add_nodes(std::exchange(nodes, {})));
     }
   }
   BRUG_RETURN_IF_ERROR(store.add_leaves(std::move(leaves)));
-  return store.add_nodes(std::exchange(a.nodes, {}));
+  return store.add_nodes(nodes);
 }
 
 Result<AuditLog::Frontier> AuditLog::end_append(AuditStore& store, Appending& a) {
-  BRUG_RETURN_IF_ERROR(store.add_nodes(a.nodes));
   BRUG_RETURN_IF_ERROR(maybe_checkpoint(store, a.tree.size, false, &a.tree));
   return a.tree;
 }

@@ -108,9 +108,8 @@ class AuditLog : public AuditSink {
   static Result<Frontier> load_frontier(adapters::AuditStore& store, std::uint64_t size);
   // One append inside the caller's transaction: begin, add events (any number of times), end.
   struct Appending {
-    Frontier tree;                              // the right edge after what was added so far
-    std::vector<adapters::AuditNodeRow> nodes;  // the subtree hashes the added leaves closed
-    std::string now;                            // the time of events that came without one
+    Frontier tree;    // the right edge after what was added so far
+    std::string now;  // the time of events that came without one
   };
   Result<Appending> begin_append(adapters::AuditStore& store);
   static Status add_events(adapters::AuditStore& store, Appending& a,
