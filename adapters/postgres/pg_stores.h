@@ -87,6 +87,9 @@ class PgExchangeStore final : public ExchangeStore {
                                         std::int64_t limit) override;
   Result<std::vector<FeedEntry>> feed_page(const std::string& recipient, std::int64_t after,
                                            std::int64_t limit) override;
+  Status feed_page_parts(const std::string& recipient, std::int64_t after, std::int64_t limit,
+                         std::size_t part,
+                         const std::function<Status(std::vector<FeedEntry>)>& each) override;
   Status remove_feed_items(const std::string& recipient, const std::string& participant,
                            FeedKind kind) override;
   Result<bool> deletion_is_newest(const std::string& recipient,

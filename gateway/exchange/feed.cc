@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "adapters/stores.h"
@@ -526,8 +527,10 @@ Answer small_page(const PageContext& p, const Organisation& caller, std::int64_t
 }
 
 // A large page (limit of kStreamedPage or more): two threads open its chunks of kChunkItems as
-// the read hands them over, while this thread stores the events of the chunks already opened,
-// in order, in one write transaction. The read, the opening and the audit append overlap.
+// the read hands them over, and a third stores the events of the chunks already opened, in
+// order, in one write transaction, from the moment the page is known to be long. The read, the
+// opening and the audit append overlap (on PostgreSQL, the read and the append are two server
+// processes at work at once).
 Answer streamed_page(const PageContext& p, const Organisation& caller, std::int64_t after,
                      std::int64_t limit, const std::string& now) {
   const ExchangeDeps& d = p.d;
@@ -535,11 +538,12 @@ Answer streamed_page(const PageContext& p, const Organisation& caller, std::int6
   std::vector<PageChunk> chunks(max_chunks);
   std::mutex mu;
   std::condition_variable cv;
-  std::size_t published = 0;  // chunks[0, published) are read and may be opened
+  std::size_t published = 0;        // chunks[0, published) are read and may be opened
+  std::size_t published_items = 0;  // the items in them
   bool read_over = false;
   std::vector<bool> ready(max_chunks, false);
   std::atomic<std::size_t> taken{0};
-  std::atomic<bool> abandoned{false};
+  bool abandoned = false;  // under mu: the threads stop, the append rolls back
   auto opener = [&] {
     for (;;) {
       const std::size_t c = taken.fetch_add(1);
@@ -556,29 +560,61 @@ Answer streamed_page(const PageContext& p, const Organisation& caller, std::int6
       cv.notify_all();
     }
   };
-  // The openers, declared after everything they use: stopped and joined before it goes away,
+  // The append: each chunk's events once it is opened, until the read is over and every chunk
+  // read is stored. A write the store runs again starts from the first chunk again.
+  auto append = [&] {
+    return d.audit.stream([&](const AuditLog::Emit& emit) {
+      for (std::size_t c = 0; c < max_chunks; ++c) {
+        {
+          std::unique_lock lock(mu);
+          cv.wait(lock, [&] { return abandoned || ready[c] || (read_over && c >= published); });
+          if (abandoned) return Status::error(Code::kInternal, "feed page abandoned");
+          if (!ready[c]) break;  // the read is over and c was not in it
+        }
+        BRUG_RETURN_IF_ERROR(chunks[c].part->status);
+        BRUG_RETURN_IF_ERROR(emit(chunks[c].part->events));
+      }
+      return Status::ok();
+    });
+  };
+  std::optional<Status> logged;  // the appender's outcome, when it ran
+  auto appender = [&] {
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return abandoned || read_over || published_items >= kStreamedPage; });
+      // A page as short as a small one (a client that asks for 1000 and finds a few) is not
+      // appended here: its events join the chain's group commit, and an empty page writes
+      // nothing.
+      if (abandoned || published_items < kStreamedPage) return;
+    }
+    logged = append();
+  };
+  // The threads, declared after everything they use: stopped and joined before it goes away,
   // whatever happens below (an exception too).
-  struct Openers {
-    std::atomic<bool>& abandoned;
+  struct Workers {
+    bool& abandoned;
     std::mutex& mu;
     std::condition_variable& cv;
-    std::jthread first, second;
+    std::jthread first, second, appender;
     void stop() {
       {
         std::lock_guard lock(mu);
         abandoned = true;
       }
       cv.notify_all();
-      if (first.joinable()) first.join();
-      if (second.joinable()) second.join();
+      for (std::jthread* t : {&first, &second, &appender}) {
+        if (t->joinable()) t->join();
+      }
     }
-    ~Openers() { stop(); }
-  } openers{abandoned, mu, cv, {}, {}};
-  openers.first = std::jthread(opener);
-  openers.second = std::jthread(opener);
+    ~Workers() { stop(); }
+  } workers{abandoned, mu, cv, {}, {}, {}};
+  workers.first = std::jthread(opener);
+  workers.second = std::jthread(opener);
+  workers.appender = std::jthread(appender);
 
   // A read that runs again (a store may retry one) cannot take back the chunks the first run
-  // handed over: a later run reads into `again`, and those chunks are opened afresh after it.
+  // handed over: a later run reads into `again`, and those chunks are opened and appended afresh
+  // once the first run's append is rolled back.
   int runs = 0;
   std::vector<PageChunk> again;
   Status read = d.db.read([&](adapters::Stores& s) {
@@ -601,6 +637,7 @@ Answer streamed_page(const PageContext& p, const Organisation& caller, std::int6
             if (published == max_chunks) {
               return Status::error(Code::kInternal, "feed page longer than its limit");
             }
+            published_items += chunk.entries.size();
             chunks[published] = std::move(chunk);
             ++published;
           }
@@ -608,40 +645,41 @@ Answer streamed_page(const PageContext& p, const Organisation& caller, std::int6
           return Status::ok();
         });
   });
-  if (read.is_ok() && runs > 1) {
-    openers.stop();
+  if (!read.is_ok()) {
+    workers.stop();  // the append, if it began, rolls back
+    return Answer::fail(read);
+  }
+  if (runs > 1) {
+    workers.stop();
+    logged.reset();
     if (again.size() > max_chunks) {
-      read = Status::error(Code::kInternal, "feed page longer than its limit");
-    } else {
-      for (std::size_t c = 0; c < max_chunks; ++c) {
-        chunks[c] = c < again.size() ? std::move(again[c]) : PageChunk{};
-      }
-      published = again.size();
-      ready.assign(max_chunks, false);
-      taken = 0;
-      abandoned = false;
-      openers.first = std::jthread(opener);
-      openers.second = std::jthread(opener);
+      return Answer::fail(Status::error(Code::kInternal, "feed page longer than its limit"));
     }
+    for (std::size_t c = 0; c < max_chunks; ++c) {
+      chunks[c] = c < again.size() ? std::move(again[c]) : PageChunk{};
+    }
+    published = again.size();
+    published_items = 0;
+    for (std::size_t c = 0; c < published; ++c) published_items += chunks[c].entries.size();
+    ready.assign(max_chunks, false);
+    taken = 0;
+    abandoned = false;
+    workers.first = std::jthread(opener);
+    workers.second = std::jthread(opener);
   }
   {
     std::lock_guard lock(mu);
     read_over = true;
   }
   cv.notify_all();
-  if (!read.is_ok()) return Answer::fail(read);
 
   const std::size_t count = published;
   const std::int64_t next = count == 0 ? after : chunks[count - 1].entries.back().cursor;
-  std::size_t items = 0;
-  for (std::size_t c = 0; c < count; ++c) items += chunks[c].entries.size();
   auto wait_for = [&](std::size_t c) {
     std::unique_lock lock(mu);
     cv.wait(lock, [&] { return ready[c]; });
   };
-  if (items < kStreamedPage) {
-    // As short as a small page after all (a client that asks for 1000 and finds a few): its
-    // events join the chain's group commit, and an empty page writes nothing.
+  if (published_items < kStreamedPage) {
     for (std::size_t c = 0; c < count; ++c) wait_for(c);
     for (std::size_t c = 0; c < count; ++c) note_damaged(d, p.call, *chunks[c].part);
     std::vector<AuditEvent> events;
@@ -651,20 +689,18 @@ Answer streamed_page(const PageContext& p, const Organisation& caller, std::int6
     }
     return Answer::respond(page_response(chunks, count, p.cursors, next), std::move(events));
   }
-  const Status logged = d.audit.stream([&](const AuditLog::Emit& emit) {
-    for (std::size_t c = 0; c < count; ++c) {
-      wait_for(c);
-      BRUG_RETURN_IF_ERROR(chunks[c].part->status);
-      BRUG_RETURN_IF_ERROR(emit(chunks[c].part->events));
-    }
-    return Status::ok();
-  });
+  if (workers.appender.joinable()) {
+    workers.appender.join();
+  } else {
+    logged = append();  // after a read that ran again
+  }
   // Once, whatever the append came to (a write may run its callback again).
-  openers.stop();
+  workers.stop();
   for (std::size_t c = 0; c < count; ++c) {
     if (ready[c]) note_damaged(d, p.call, *chunks[c].part);
   }
-  if (!logged.is_ok()) return Answer::fail(logged);
+  if (!logged) return Answer::fail();
+  if (!logged->is_ok()) return Answer::fail(*logged);
   return Answer::committed(page_response(chunks, count, p.cursors, next));
 }
 

@@ -365,6 +365,31 @@ TEST_F(FaultTest, ALargeFeedPageLeavesOnlyWithAllItsEvents) {
     EXPECT_EQ(leaf["subject"], gateway::audit_subject(*keys_, participant(item["subject"]["bsn"])))
         << i;
   }
+
+  // A read the database runs twice (a store may retry one): the append of the first run's
+  // chunks, begun while the read went on, is rolled back; the page and its events come once.
+  const std::uint64_t before_reads = audit_size();
+  const int retried_before = faulty_->reads_retried();
+  faulty_->retry_reads(true);
+  auto reread = json(client(kGemeente).get(page));
+  faulty_->retry_reads(false);
+  EXPECT_GT(faulty_->reads_retried(), retried_before) << "the page's read ran twice";
+  ASSERT_EQ(reread["items"].size(), static_cast<std::size_t>(kItems));
+  for (int i = 0; i < kItems; ++i) {
+    ASSERT_EQ(reread["items"][i]["record"]["voornaam"], "P" + std::to_string(i));
+  }
+  EXPECT_EQ(audit_size(), before_reads + kItems) << "one event per item";
+  auto reread_leaves = observe([&](adapters::Stores& s) {
+    auto all = s.audit.leaves(before_reads, before_reads + kItems);
+    EXPECT_TRUE(all) << all.message();
+    return all ? *all : std::vector<std::string>{};
+  });
+  ASSERT_EQ(reread_leaves.size(), static_cast<std::size_t>(kItems));
+  for (int i = 0; i < kItems; ++i) {
+    EXPECT_EQ(nlohmann::json::parse(reread_leaves[i])["subject"],
+              gateway::audit_subject(*keys_, participant(reread["items"][i]["subject"]["bsn"])))
+        << i;
+  }
 }
 
 // A push whose write the database runs twice (a conflict retried): every kind of item answers
