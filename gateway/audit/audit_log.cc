@@ -27,12 +27,56 @@ namespace {
 // Leaves handed to the store at a time by one append (see append_in).
 constexpr std::size_t kLeavesPerPart = 256;
 
-// Perfect subtree hashes as stored: level 0 are the leaf hashes.
+// Perfect subtree hashes are stored at every kNodeStride-th level only (level 0, the leaf
+// hashes, with the events): a level between is at most 2^(kNodeStride-1) stored hashes away,
+// and an append writes one node row per 15 leaves instead of one per leaf. Proofs and tiles
+// read a few more rows; appends, which every request makes, write far fewer.
+constexpr unsigned kNodeStride = 4;
+bool stored_level(unsigned level) { return level % kNodeStride == 0; }
+
+// The perfect subtree hashes at positions `at`, in that order, from the stored levels below
+// them: one look-up for all. kCorrupt when a stored hash is missing.
+Result<std::vector<Sha256Digest>> subtree_hashes_at(AuditStore& store,
+                                                    const std::vector<AuditStore::NodeAt>& at) {
+  std::vector<AuditStore::NodeAt> stored;
+  for (const auto& [level, index] : at) {
+    const unsigned up = level % kNodeStride;
+    for (std::uint64_t i = 0; i < (std::uint64_t{1} << up); ++i) {
+      stored.emplace_back(level - up, (index << up) + i);
+    }
+  }
+  auto hashes = store.nodes(stored);
+  if (!hashes) return hashes.status();
+  if (hashes->size() != stored.size()) {
+    return Status::error(Code::kInternal, "audit tree node look-up returned the wrong count");
+  }
+  std::vector<Sha256Digest> out;
+  out.reserve(at.size());
+  std::size_t next = 0;
+  for (const auto& position : at) {
+    const std::size_t width = std::size_t{1} << (position.first % kNodeStride);
+    std::vector<Sha256Digest> row(hashes->begin() + static_cast<std::ptrdiff_t>(next),
+                                  hashes->begin() + static_cast<std::ptrdiff_t>(next + width));
+    next += width;
+    for (; row.size() > 1; row.resize(row.size() / 2)) {
+      for (std::size_t i = 0; i + 1 < row.size(); i += 2) {
+        row[i / 2] = crypto::merkle_node_hash(row[i], row[i + 1]);
+      }
+    }
+    out.push_back(row.front());
+  }
+  return out;
+}
+
+// Perfect subtree hashes as stored (level 0 are the leaf hashes), and the levels between.
 class StoredTree final : public crypto::MerkleHashSource {
  public:
   explicit StoredTree(AuditStore& store) : store_(store) {}
   Result<Sha256Digest> perfect_subtree_hash(unsigned level, std::uint64_t index) const override {
-    return store_.node(level, index);
+    if (stored_level(level)) return store_.node(level, index);
+    auto h = subtree_hashes_at(store_, {{level, index}});
+    if (!h) return h.status();
+    return h->front();
   }
 
  private:
@@ -221,7 +265,7 @@ Result<AuditLog::Frontier> AuditLog::load_frontier(AuditStore& store, std::uint6
   for (unsigned level = 0; level < 64; ++level) {
     if (((size >> level) & 1) != 0) at.emplace_back(level, (size >> level) - 1);
   }
-  auto hashes = store.nodes(at);
+  auto hashes = subtree_hashes_at(store, at);
   if (!hashes) return hashes.status();
   f.last = (*hashes)[0];
   for (std::size_t i = 1; i < at.size(); ++i) f.edge[at[i].first] = (*hashes)[i];
@@ -270,7 +314,7 @@ Status AuditLog::add_events(AuditStore& store, Appending& a,
     unsigned level = 0;
     for (; ((n >> level) & 1) == 1; ++level) {
       node = crypto::merkle_node_hash(f.edge[level], node);
-      nodes.push_back({level + 1, n >> (level + 1), node});
+      if (stored_level(level + 1)) nodes.push_back({level + 1, n >> (level + 1), node});
     }
     f.edge[level] = node;
     f.last = hash;
@@ -281,11 +325,11 @@ Status AuditLog::add_events(AuditStore& store, Appending& a,
     if (leaves.size() == kLeavesPerPart) {
       BRUG_RETURN_IF_ERROR(store.add_leaves(std::exchange(leaves, {})));
       leaves.reserve(kLeavesPerPart);
-      BRUG_RETURN_IF_ERROR(store.add_nodes(std::exchange(nodes, {})));
+      if (!nodes.empty()) BRUG_RETURN_IF_ERROR(store.add_nodes(std::exchange(nodes, {})));
     }
   }
   BRUG_RETURN_IF_ERROR(store.add_leaves(std::move(leaves)));
-  return store.add_nodes(nodes);
+  return nodes.empty() ? Status::ok() : store.add_nodes(nodes);
 }
 
 Result<AuditLog::Frontier> AuditLog::end_append(AuditStore& store, Appending& a) {
@@ -405,8 +449,9 @@ Result<std::vector<Sha256Digest>> AuditLog::subtree_hashes(unsigned level, std::
     }
     out.clear();
     out.reserve(count);
+    const StoredTree tree(s.audit);
     for (std::uint64_t i = 0; i < count; ++i) {
-      auto h = s.audit.node(level, first + i);
+      auto h = tree.perfect_subtree_hash(level, first + i);
       if (!h) return h.status();
       out.push_back(*h);
     }
@@ -815,7 +860,7 @@ Status verify_audit_store(adapters::Database& db, const std::string& public_key_
       }
     }
     // Every stored node, leaf hashes (level 0) included, against what the leaves give.
-    for (unsigned level = 0; level < 64 && (*size >> level) > 0; ++level) {
+    for (unsigned level = 0; level < 64 && (*size >> level) > 0; level += kNodeStride) {
       for (std::uint64_t index = 0; index < (*size >> level); ++index) {
         auto stored = s.audit.node(level, index);
         auto expected = tree.perfect_subtree_hash(level, index);

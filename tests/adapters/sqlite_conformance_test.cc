@@ -105,7 +105,7 @@ TEST(SqliteMigration, ReferralsAndFeedItemsStoredUnderSchema8AreFoundAfterTheUpg
                             "ALTER TABLE participants DROP COLUMN no",
                             "CREATE INDEX referrals_by_participant ON referrals "
                             "(participant, recipient)",
-                            "DELETE FROM schema_migrations WHERE version IN (9, 10, 11)"}) {
+                            "DELETE FROM schema_migrations WHERE version >= 9"}) {
                         BRUG_RETURN_IF_ERROR(tx.exec(sql).status());
                       }
                       return Status::ok();
@@ -163,6 +163,59 @@ TEST(SqliteMigration, ReferralsAndFeedItemsStoredUnderSchema8AreFoundAfterTheUpg
   EXPECT_TRUE(p1_deleted_later);
   EXPECT_EQ(outcomes_left, 0u);
   EXPECT_EQ(waiting, std::vector<std::string>{"o2"});
+}
+
+// Schema 12 keeps subtree hashes at every fourth level only: the upgrade removes the others
+// and keeps those.
+TEST(SqliteMigration, SubtreeHashesBetweenEveryFourthLevelAreRemovedByTheUpgrade) {
+  brug::testing::TempDir dir;
+  const std::string path = dir.file("brug.db");
+  auto hash = [](std::uint8_t b) {
+    std::array<std::uint8_t, 32> h{};
+    h.fill(b);
+    return h;
+  };
+  {
+    auto db = open_sqlite({.path = path});
+    ASSERT_TRUE(db) << db.status().to_string();
+    ASSERT_TRUE((*db)
+                    ->write([&](Stores& s) {
+                      return s.audit.add_nodes({{1, 0, hash(1)},
+                                                {2, 0, hash(2)},
+                                                {3, 0, hash(3)},
+                                                {4, 0, hash(4)},
+                                                {5, 0, hash(5)},
+                                                {8, 0, hash(8)}});
+                    })
+                    .is_ok());
+  }
+  {
+    auto raw = open_sqlite_storage({.path = path});
+    ASSERT_TRUE(raw) << raw.status().to_string();
+    ASSERT_TRUE((*raw)
+                    ->transact([](Tx& tx) {
+                      return tx.exec("DELETE FROM schema_migrations WHERE version >= 12").status();
+                    })
+                    .is_ok());
+  }
+  auto upgraded = open_sqlite({.path = path});
+  ASSERT_TRUE(upgraded) << upgraded.status().to_string();
+  EXPECT_GE((*upgraded)->schema_version(), 12);
+  for (unsigned level : {1u, 2u, 3u, 4u, 5u, 8u}) {
+    Result<std::array<std::uint8_t, 32>> got = Status::ok();
+    ASSERT_TRUE((*upgraded)
+                    ->read([&](Stores& s) {
+                      got = s.audit.node(level, 0);
+                      return Status::ok();
+                    })
+                    .is_ok());
+    if (level % 4 == 0) {
+      ASSERT_TRUE(got.is_ok()) << level;
+      EXPECT_EQ(*got, hash(static_cast<std::uint8_t>(level)));
+    } else {
+      EXPECT_EQ(got.code(), Code::kCorrupt) << "level " << level << " removed";
+    }
+  }
 }
 
 }  // namespace

@@ -188,6 +188,44 @@ TEST_F(AuditLogTest, BatchesOfEverySizeKeepTheTreeAndTheChain) {
   }
 }
 
+// Subtree hashes are stored at levels 0, 4, 8, ... only; every other level comes from them, and
+// a tile, a proof or a root read through them is the tree's.
+TEST_F(AuditLogTest, SubtreeHashesAreStoredAtEveryFourthLevelAndTheLevelsBetweenComeFromThem) {
+  AuditLog log(*db_, keys_.signing_key(), AuditOptions{}, env_);
+  int next = 0;
+  for (int batch : {1, 200, 3, 96, 300}) {
+    std::vector<AuditEvent> events;
+    for (int i = 0; i < batch; ++i) events.push_back(numbered(next++));
+    ASSERT_TRUE(log.append(std::move(events)).is_ok());
+  }
+  const auto n = static_cast<std::uint64_t>(next);
+  const auto tree = replay(log);
+  for (unsigned level = 0; (n >> level) > 0; ++level) {
+    const std::uint64_t count = n >> level;
+    auto hashes = log.subtree_hashes(level, 0, count);
+    ASSERT_TRUE(hashes.is_ok()) << "level " << level << ": " << hashes.status().to_string();
+    ASSERT_EQ(hashes->size(), count);
+    for (std::uint64_t i = 0; i < count; ++i) {
+      EXPECT_EQ((*hashes)[i], *tree.perfect_subtree_hash(level, i)) << level << "/" << i;
+    }
+  }
+  auto code_at = [&](unsigned level, std::uint64_t index) {
+    Code code = Code::kOk;
+    EXPECT_TRUE(db_->read([&](adapters::Stores& s) {
+                     code = s.audit.node(level, index).code();
+                     return Status::ok();
+                   })
+                    .is_ok());
+    return code;
+  };
+  EXPECT_EQ(code_at(4, 0), Code::kOk);
+  EXPECT_EQ(code_at(8, 1), Code::kOk);
+  for (unsigned level : {1u, 2u, 3u, 5u, 7u}) {
+    EXPECT_EQ(code_at(level, 0), Code::kCorrupt) << "level " << level << " is not stored";
+  }
+  EXPECT_EQ(*log.root(n), *crypto::merkle_root(tree, n));
+}
+
 TEST_F(AuditLogTest, LeavesPreparedAheadAreStoredAsTheAppendWouldMakeThem) {
   // The same events, prepared ahead (some with an empty time, filled in then) or not, appended
   // in batches to two logs: the same leaves, byte for byte, in the same tree.

@@ -576,31 +576,33 @@ TEST_F(IntegrityTest, TheAccessReportSaysWhatLeftToWhomAsTheFeedsDeliveredIt) {
 // ---- the audit log at rest -------------------------------------------------------------------
 
 TEST_F(IntegrityTest, AChangedStoredNodeIsCaughtByVerifyAndNeverServedAsAProof) {
-  for (int n = 940; n < 946; ++n) consent(test_bsn(n), kReconnact);  // leaves enough
+  // Nodes are stored at every fourth level: (level 4, index 1) is the first stored node on the
+  // path of leaf 0's inclusion proof, and needs 32 leaves.
+  for (int n = 940; n < 972; ++n) consent(test_bsn(n), kReconnact);
   auto cp = client(kAuditor).get("/v1/audit/checkpoint");
   ASSERT_EQ(cp.status, 200) << cp.body;
   const std::uint64_t size = json(cp)["size"];
-  ASSERT_GE(size, 4U);
+  ASSERT_GE(size, 32U);
   const std::string config = dir_->file("dev/brug.json");
   const auto clean = run_brug({"audit", "verify", "--config", config});
   ASSERT_EQ(clean.exit_code, 0) << clean.output;
 
   const adapters::Blob original =
-      blob("SELECT hash FROM audit_nodes WHERE level = 1 AND idx = ?", "1");
+      blob("SELECT hash FROM audit_nodes WHERE level = 4 AND idx = ?", "1");
   adapters::Blob changed = original;
   changed.at(0) ^= 0x01;
-  sql("UPDATE audit_nodes SET hash = ? WHERE level = 1 AND idx = 1", {changed});
+  sql("UPDATE audit_nodes SET hash = ? WHERE level = 4 AND idx = 1", {changed});
 
   const auto caught = run_brug({"audit", "verify", "--config", config});
   EXPECT_EQ(caught.exit_code, 1) << caught.output;
-  EXPECT_NE(caught.output.find("stored node (level 1, index 1)"), std::string::npos)
+  EXPECT_NE(caught.output.find("stored node (level 4, index 1)"), std::string::npos)
       << caught.output;
   // A proof through that node would not verify against the signed root: never answered.
   auto proof =
       client(kAuditor).get("/v1/audit/proof/inclusion?index=0&size=" + std::to_string(size));
   EXPECT_EQ(proof.status, 500) << proof.body;
 
-  sql("UPDATE audit_nodes SET hash = ? WHERE level = 1 AND idx = 1", {original});
+  sql("UPDATE audit_nodes SET hash = ? WHERE level = 4 AND idx = 1", {original});
   EXPECT_EQ(
       client(kAuditor).get("/v1/audit/proof/inclusion?index=0&size=" + std::to_string(size)).status,
       200);
