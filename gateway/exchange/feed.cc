@@ -574,6 +574,11 @@ Answer streamed_page(const PageContext& p, const Organisation& caller, std::int6
         BRUG_RETURN_IF_ERROR(chunks[c].part->status);
         BRUG_RETURN_IF_ERROR(emit(chunks[c].part->events));
       }
+      // Committed only once the read is over: a page that filled every chunk may still be read
+      // again, and then this append is abandoned.
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return abandoned || read_over; });
+      if (abandoned) return Status::error(Code::kInternal, "feed page abandoned");
       return Status::ok();
     });
   };
