@@ -93,7 +93,7 @@ EOF
     # The benchmark's cluster: durable, sized as docs/DEPLOYMENT.md recommends for a gateway's
     # database (the buffers hold the hot indexes; checkpoints, and the full-page images each
     # one brings into the WAL, come every few GB instead of every 1 GB).
-    printf 'shared_buffers = 1GB\nmax_wal_size = 8GB\ncheckpoint_timeout = 15min\nwal_buffers = 64MB\n' \
+    printf 'shared_buffers = 1GB\nmax_wal_size = 8GB\nmin_wal_size = 2GB\ncheckpoint_timeout = 15min\nwal_buffers = 64MB\n' \
       >>"$data/pgdata/postgresql.conf"
   fi
   for tries in 1 2 3 4 5; do
