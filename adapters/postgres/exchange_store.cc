@@ -303,14 +303,18 @@ Status PgExchangeStore::feed_page_parts(const std::string& recipient, std::int64
   Status read = Status::ok();
   for (;;) {
     auto rows = tx_.query(fetch);
-    if (!rows) return rows.status();  // the transaction has failed, and the cursor with it
+    if (!rows) {
+      read = rows.status();
+      break;
+    }
     if (rows->empty()) break;
     std::vector<FeedEntry> some;
     read = feed_entries(*rows, some);
     if (read.is_ok()) read = each(std::move(some));
     if (!read.is_ok() || rows->size() < part) break;
   }
-  // Closed whatever the parts came to, so the transaction could read another page.
+  // Closed whatever the parts came to, so the transaction could read another page (after a
+  // statement that failed, PostgreSQL has dropped it with the transaction; the error stays).
   const Status closed = tx_.query("CLOSE brug_feed_page").status();
   return read.is_ok() ? closed : read;
 }

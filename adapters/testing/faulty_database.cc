@@ -101,6 +101,11 @@ Status FaultyDatabase::write(const std::function<Status(Stores&)>& fn) {
 }
 
 Status FaultyDatabase::read(const std::function<Status(Stores&)>& fn) {
+  if (const std::int64_t ms = read_stall_ms_.load(); ms > 0) {
+    const Status s = inner_->read(fn);
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    return s;
+  }
   if (!retry_reads_) return inner_->read(fn);
   const Status first = inner_->read(fn);
   if (!first.is_ok()) return first;

@@ -37,6 +37,9 @@ class FaultyDatabase final : public Database {
   // a dropped connection, and runs it again in a new snapshot (the Database retry rule).
   void retry_reads(bool on) { retry_reads_ = on; }
   int reads_retried() const { return reads_retried_.load(); }
+  // While above zero, every read waits this long after its callback ran, before it returns (a
+  // slow snapshot: what the callback handed over is out, the read is not over).
+  void stall_reads(std::chrono::milliseconds stall) { read_stall_ms_ = stall.count(); }
 
   Status write(const std::function<Status(Stores&)>& fn) override;
   Status read(const std::function<Status(Stores&)>& fn) override;
@@ -52,6 +55,7 @@ class FaultyDatabase final : public Database {
   std::atomic<int> retried_{0};
   std::atomic<bool> retry_reads_{false};
   std::atomic<int> reads_retried_{0};
+  std::atomic<std::int64_t> read_stall_ms_{0};
   std::chrono::milliseconds stall_{0};
 };
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -39,6 +40,8 @@ constexpr std::int64_t kMaterializeChunk = 2000;
 constexpr std::size_t kParallelPage = 64;
 constexpr std::size_t kStreamedPage = 256;
 constexpr std::size_t kChunkItems = 125;
+// How long a large page's append, begun beside the read, waits for the read to end.
+constexpr std::chrono::milliseconds kAppendWaitsForRead{500};
 
 CategorySet category_set(const std::vector<std::string>& names) {
   CategorySet set;
@@ -562,12 +565,33 @@ Answer streamed_page(const PageContext& p, const Organisation& caller, std::int6
   };
   // The append: each chunk's events once it is opened, until the read is over and every chunk
   // read is stored. A write the store runs again starts from the first chunk again.
-  auto append = [&] {
+  // Run beside the read (`beside`), it holds the write lock while the read goes on, so it waits
+  // for the read at most kAppendWaitsForRead: past that (a stalled or retried read) it rolls
+  // back and gives up, so other writers are not held up and a read retried on a full connection
+  // pool cannot wait for a connection that a writer queued behind this append holds; the page is
+  // then appended after the read.
+  bool gave_up = false;  // written by the appender, read after it is joined
+  auto append = [&](bool beside) {
+    const auto deadline = std::chrono::steady_clock::now() + kAppendWaitsForRead;
+    // Waits for `done`; beside the read, false when the deadline passed with the read not over.
+    auto wait = [&](std::unique_lock<std::mutex>& lock, const auto& done) {
+      if (beside && !cv.wait_until(lock, deadline, [&] { return done() || read_over; })) {
+        return false;
+      }
+      cv.wait(lock, done);  // the read is over: what is left is the openers' work
+      return true;
+    };
+    auto give_up = [&] {
+      gave_up = true;
+      return Status::error(Code::kUnavailable, "feed page's append gave up waiting for its read");
+    };
     return d.audit.stream([&](const AuditLog::Emit& emit) {
       for (std::size_t c = 0; c < max_chunks; ++c) {
         {
           std::unique_lock lock(mu);
-          cv.wait(lock, [&] { return abandoned || ready[c] || (read_over && c >= published); });
+          if (!wait(lock, [&] { return abandoned || ready[c] || (read_over && c >= published); })) {
+            return give_up();
+          }
           if (abandoned) return Status::error(Code::kInternal, "feed page abandoned");
           if (!ready[c]) break;  // the read is over and c was not in it
         }
@@ -577,13 +601,13 @@ Answer streamed_page(const PageContext& p, const Organisation& caller, std::int6
       // Committed only once the read is over: a page that filled every chunk may still be read
       // again, and then this append is abandoned.
       std::unique_lock lock(mu);
-      cv.wait(lock, [&] { return abandoned || read_over; });
+      if (!wait(lock, [&] { return abandoned || read_over; })) return give_up();
       if (abandoned) return Status::error(Code::kInternal, "feed page abandoned");
       return Status::ok();
     });
   };
   std::optional<Status> logged;  // the appender's outcome, when it ran
-  auto appender = [&] {
+  auto appender = [&]() noexcept {
     {
       std::unique_lock lock(mu);
       cv.wait(lock, [&] { return abandoned || read_over || published_items >= kStreamedPage; });
@@ -592,7 +616,11 @@ Answer streamed_page(const PageContext& p, const Organisation& caller, std::int6
       // nothing.
       if (abandoned || published_items < kStreamedPage) return;
     }
-    logged = append();
+    try {
+      logged = append(true);
+    } catch (...) {
+      logged = Status::error(Code::kInternal, "feed page's append failed");
+    }
   };
   // The threads, declared after everything they use: stopped and joined before it goes away,
   // whatever happens below (an exception too).
@@ -694,11 +722,9 @@ Answer streamed_page(const PageContext& p, const Organisation& caller, std::int6
     }
     return Answer::respond(page_response(chunks, count, p.cursors, next), std::move(events));
   }
-  if (workers.appender.joinable()) {
-    workers.appender.join();
-  } else {
-    logged = append();  // after a read that ran again
-  }
+  if (workers.appender.joinable()) workers.appender.join();
+  // After a read that ran again, or one the append gave up waiting for.
+  if (!logged || gave_up) logged = append(false);
   // Once, whatever the append came to (a write may run its callback again).
   workers.stop();
   for (std::size_t c = 0; c < count; ++c) {

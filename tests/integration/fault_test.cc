@@ -390,6 +390,18 @@ TEST_F(FaultTest, ALargeFeedPageLeavesOnlyWithAllItsEvents) {
               gateway::audit_subject(*keys_, participant(reread["items"][i]["subject"]["bsn"])))
         << i;
   }
+
+  // A read slower than the append will wait beside it (500 ms): that append rolls back, and the
+  // page's events are stored once after the read.
+  const std::uint64_t before_slow = audit_size();
+  faulty_->stall_reads(std::chrono::milliseconds(700));
+  auto slow = json(client(kGemeente).get(page));
+  faulty_->stall_reads(std::chrono::milliseconds(0));
+  ASSERT_EQ(slow["items"].size(), static_cast<std::size_t>(kItems));
+  for (int i = 0; i < kItems; ++i) {
+    ASSERT_EQ(slow["items"][i]["record"]["voornaam"], "P" + std::to_string(i));
+  }
+  EXPECT_EQ(audit_size(), before_slow + kItems) << "one event per item";
 }
 
 // A push whose write the database runs twice (a conflict retried): every kind of item answers
