@@ -447,14 +447,12 @@ Result<std::vector<Sha256Digest>> AuditLog::subtree_hashes(unsigned level, std::
     if (level >= 64 || count == 0 || first > UINT64_MAX - count || first + count > (*n >> level)) {
       return Status::error(Code::kNotFound, "no such subtrees yet");
     }
-    out.clear();
-    out.reserve(count);
-    const StoredTree tree(s.audit);
-    for (std::uint64_t i = 0; i < count; ++i) {
-      auto h = tree.perfect_subtree_hash(level, first + i);
-      if (!h) return h.status();
-      out.push_back(*h);
-    }
+    std::vector<AuditStore::NodeAt> at;
+    at.reserve(count);
+    for (std::uint64_t i = 0; i < count; ++i) at.emplace_back(level, first + i);
+    auto hashes = subtree_hashes_at(s.audit, at);
+    if (!hashes) return hashes.status();
+    out = std::move(hashes).value();
     return Status::ok();
   }));
   return out;

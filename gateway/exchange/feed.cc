@@ -581,6 +581,7 @@ Answer streamed_page(const PageContext& p, const Organisation& caller, std::int6
       cv.wait(lock, done);  // the read is over: what is left is the openers' work
       return true;
     };
+    auto stopped = [] { return Status::error(Code::kInternal, "feed page abandoned"); };
     auto give_up = [&] {
       gave_up = true;
       return Status::error(Code::kUnavailable, "feed page's append gave up waiting for its read");
@@ -592,7 +593,7 @@ Answer streamed_page(const PageContext& p, const Organisation& caller, std::int6
           if (!wait(lock, [&] { return abandoned || ready[c] || (read_over && c >= published); })) {
             return give_up();
           }
-          if (abandoned) return Status::error(Code::kInternal, "feed page abandoned");
+          if (abandoned) return stopped();
           if (!ready[c]) break;  // the read is over and c was not in it
         }
         BRUG_RETURN_IF_ERROR(chunks[c].part->status);
@@ -602,7 +603,7 @@ Answer streamed_page(const PageContext& p, const Organisation& caller, std::int6
       // again, and then this append is abandoned.
       std::unique_lock lock(mu);
       if (!wait(lock, [&] { return abandoned || read_over; })) return give_up();
-      if (abandoned) return Status::error(Code::kInternal, "feed page abandoned");
+      if (abandoned) return stopped();
       return Status::ok();
     });
   };
@@ -730,7 +731,6 @@ Answer streamed_page(const PageContext& p, const Organisation& caller, std::int6
   for (std::size_t c = 0; c < count; ++c) {
     if (ready[c]) note_damaged(d, p.call, *chunks[c].part);
   }
-  if (!logged) return Answer::fail();
   if (!logged->is_ok()) return Answer::fail(*logged);
   return Answer::committed(page_response(chunks, count, p.cursors, next));
 }
