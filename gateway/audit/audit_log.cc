@@ -32,6 +32,11 @@ constexpr std::size_t kLeavesPerPart = 256;
 // and an append writes one node row per 15 leaves instead of one per leaf. Proofs and tiles
 // read a few more rows; appends, which every request makes, write far fewer.
 constexpr unsigned kNodeStride = 4;
+
+// Commits remembered for unchanged_since: more than the writes that can commit between a
+// request's read and its write lock on a busy gateway.
+constexpr std::size_t kRemembered = 256;
+constexpr std::chrono::milliseconds kSettleWait{20};
 bool stored_level(unsigned level) { return level % kNodeStride == 0; }
 
 // The perfect subtree hashes at positions `at`, in that order, from the stored levels below
@@ -191,67 +196,135 @@ Status AuditLog::append(std::vector<AuditEvent> events) {
 }
 
 Status AuditLog::write(std::deque<Batch*>& batches) {
-  std::optional<Frontier> done;
-  Status s = db_.write([&](Stores& stores) {
-    std::vector<AuditEvent*> all;
-    for (Batch* b : batches) {
-      for (AuditEvent& e : b->events) all.push_back(&e);
-    }
-    auto f = append_in(stores.audit, all);
-    if (!f) return f.status();
-    done = *f;
+  return commit(
+      [&](Stores& stores) -> Result<Appended> {
+        std::vector<AuditEvent*> all;
+        for (Batch* b : batches) {
+          for (AuditEvent& e : b->events) all.push_back(&e);
+        }
+        auto f = append_in(stores.audit, all);
+        if (!f) return f.status();
+        return Appended{f->size - all.size(), *f};
+      },
+      Changes::none());
+}
+
+Status AuditLog::record(const Work& fn, Changes changes) {
+  return commit(
+      [&](Stores& stores) -> Result<Appended> {
+        std::vector<AuditEvent> events;
+        BRUG_RETURN_IF_ERROR(fn(stores, events));
+        std::vector<AuditEvent*> all;
+        for (AuditEvent& e : events) all.push_back(&e);
+        auto f = append_in(stores.audit, all);
+        if (!f) return f.status();
+        return Appended{f->size - all.size(), *f};
+      },
+      changes);
+}
+
+Status AuditLog::commit(const std::function<Result<Appended>(Stores&)>& body,
+                        const Changes& changes) {
+  std::optional<Appended> done;
+  bool settling = false;  // this write's transaction may be committing
+  auto settle = [&](bool on) {
+    if (on == settling) return;
+    std::lock_guard lock(frontier_mu_);
+    settling_ += on ? 1 : -1;
+    settling = on;
+    if (!on) settled_.notify_all();
+  };
+  Status s = db_.write([&](Stores& stores) -> Status {
+    done.reset();
+    settle(false);  // a run again: the run before did not commit
+    auto a = body(stores);
+    if (!a) return a.status();
+    done = std::move(a).value();
+    settle(true);
     return Status::ok();
   });
-  remember(s.is_ok() ? done : std::nullopt);
+  {
+    std::lock_guard lock(frontier_mu_);
+    remember(s.is_ok() ? done : std::nullopt, changes);
+    if (settling) {
+      --settling_;
+      settling = false;
+      settled_.notify_all();
+    }
+  }
   return s;
 }
 
-Status AuditLog::record(const Work& fn) {
-  std::optional<Frontier> done;
-  Status s = db_.write([&](Stores& stores) {
-    done.reset();
-    std::vector<AuditEvent> events;
-    BRUG_RETURN_IF_ERROR(fn(stores, events));
-    std::vector<AuditEvent*> all;
-    for (AuditEvent& e : events) all.push_back(&e);
-    auto f = append_in(stores.audit, all);
-    if (!f) return f.status();
-    done = *f;
-    return Status::ok();
-  });
-  remember(s.is_ok() ? done : std::nullopt);
-  return s;
+Changes Changes::of(const std::vector<std::string>& names) {
+  Changes c{false, {}};
+  c.hashes.reserve(names.size());
+  for (const std::string& n : names) c.hashes.push_back(std::hash<std::string>{}(n));
+  std::sort(c.hashes.begin(), c.hashes.end());
+  c.hashes.erase(std::unique(c.hashes.begin(), c.hashes.end()), c.hashes.end());
+  return c;
+}
+
+Result<bool> AuditLog::unchanged_since(AuditStore& store, std::uint64_t seen,
+                                       const Changes& names) {
+  auto size = store.size();
+  if (!size) return size.status();
+  if (names.unknown || *size < seen) return false;
+  std::unique_lock lock(frontier_mu_);
+  // A write of this process that committed just before this one took the write lock may not have
+  // been remembered yet: wait for it a little (a write run again after a failed commit can hold
+  // this up; then the caller reads again).
+  if (!settled_.wait_for(lock, kSettleWait, [&] { return settling_ == 0; })) return false;
+  // Walk the commits from `seen` on: each must be remembered, say what it changed, and share no
+  // name with `names` (both sorted).
+  for (std::uint64_t at = seen; at < *size;) {
+    const auto c = committed_.find(at);
+    if (c == committed_.end() || c->second.changes.unknown) return false;
+    const std::vector<std::uint64_t>& theirs = c->second.changes.hashes;
+    auto a = names.hashes.begin();
+    auto b = theirs.begin();
+    while (a != names.hashes.end() && b != theirs.end()) {
+      if (*a == *b) return false;
+      if (*a < *b) {
+        ++a;
+      } else {
+        ++b;
+      }
+    }
+    at = c->second.to;
+  }
+  return true;
 }
 
 Status AuditLog::stream(const Stream& fn) {
-  std::optional<Frontier> done;
-  Status s = db_.write([&](Stores& stores) {
-    done.reset();
-    auto a = begin_append(stores.audit);
-    if (!a) return a.status();
-    std::vector<AuditEvent*> some;
-    BRUG_RETURN_IF_ERROR(fn([&](std::vector<AuditEvent>& events) {
-      some.clear();
-      for (AuditEvent& e : events) some.push_back(&e);
-      return add_events(stores.audit, *a, some);
-    }));
-    auto f = end_append(stores.audit, *a);
-    if (!f) return f.status();
-    done = *f;
-    return Status::ok();
-  });
-  remember(s.is_ok() ? done : std::nullopt);
-  return s;
+  return commit(
+      [&](Stores& stores) -> Result<Appended> {
+        auto a = begin_append(stores.audit);
+        if (!a) return a.status();
+        const std::uint64_t from = a->tree.size;
+        std::vector<AuditEvent*> some;
+        BRUG_RETURN_IF_ERROR(fn([&](std::vector<AuditEvent>& events) {
+          some.clear();
+          for (AuditEvent& e : events) some.push_back(&e);
+          return add_events(stores.audit, *a, some);
+        }));
+        auto f = end_append(stores.audit, *a);
+        if (!f) return f.status();
+        return Appended{from, *f};
+      },
+      Changes::none());
 }
 
-void AuditLog::remember(const std::optional<Frontier>& f) {
-  std::lock_guard lock(frontier_mu_);
+void AuditLog::remember(const std::optional<Appended>& done, const Changes& changes) {
+  if (done && done->tree.size > done->from) {
+    committed_[done->from] = {done->tree.size, changes};
+    while (committed_.size() > kRemembered) committed_.erase(committed_.begin());
+  }
   // Only a committed append moves the kept edge, and only forwards; a failure makes the next
   // writer read it back.
-  if (!f) {
+  if (!done) {
     frontier_.reset();
-  } else if (!frontier_ || frontier_->size < f->size) {
-    frontier_ = f;
+  } else if (!frontier_ || frontier_->size < done->tree.size) {
+    frontier_ = done->tree;
   }
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -44,6 +45,18 @@ std::string checkpoint_bytes(const Checkpoint& c);
 // What auditors search by (every member optional).
 using AuditFilter = adapters::AuditQuery;
 
+// What a write may change, for a writer that prepared its work from an earlier read snapshot
+// and wants to know under the write lock whether that snapshot still holds (push_referrals seals
+// records with the data keys its snapshot found). Rows are named by strings the writers agree
+// on; only a 64-bit hash of each name is kept, so two names with one hash at worst make a writer
+// read again.
+struct Changes {
+  bool unknown = true;                // the write does not say: it may have changed anything
+  std::vector<std::uint64_t> hashes;  // else the hashes of the names of what it may change, sorted
+  static Changes none() { return {false, {}}; }
+  static Changes of(const std::vector<std::string>& names);
+};
+
 class AuditLog : public AuditSink {
  public:
   AuditLog(adapters::Database& db, const crypto::SigningKey& key, AuditOptions options,
@@ -58,8 +71,20 @@ class AuditLog : public AuditSink {
   // same transaction: what a request stores commits with its audit events or not at all. `fn`
   // follows the Database rule: it may run more than once and must keep no state between runs
   // (`events` is empty at the start of every run).
+  // `changes`: what `fn` may change (see unchanged_since).
   using Work = std::function<Status(adapters::Stores&, std::vector<AuditEvent>& events)>;
-  Status record(const Work& fn);
+  Status record(const Work& fn, Changes changes = {});
+
+  // Inside record()'s `fn`: true when no write that committed since the log held `seen` events
+  // (read in the caller's earlier snapshot) can have changed what `names` name, so that what the
+  // snapshot read of them still holds. That is known only when every commit since then went
+  // through this AuditLog and said what it changed (append() and stream() change nothing but
+  // the log); otherwise (another process, an outcome this process could not see, an old commit
+  // no longer remembered) false, and the caller reads again.
+  // The rule this rests on, kept by every writer: a write that changes a participant or a
+  // referral commits at least one audit event with it, so the log's size moves.
+  Result<bool> unchanged_since(adapters::AuditStore& store, std::uint64_t seen,
+                               const Changes& names);
 
   // Appends the events `fn` hands to `emit`, in the order handed, in one write transaction that
   // commits when `fn` returns ok (nothing of it when `fn` or `emit` fails). For one large
@@ -122,7 +147,18 @@ class AuditLog : public AuditSink {
   // instead of from the stored subtree hashes.
   Status maybe_checkpoint(adapters::AuditStore& store, std::uint64_t size, bool force,
                           const Frontier* edge = nullptr);
-  void remember(const std::optional<Frontier>& f);
+  // What one write appended: the events [from, tree.size), and the edge after them.
+  struct Appended {
+    std::uint64_t from = 0;
+    Frontier tree;
+  };
+  // One write transaction of this log: `body` appends and says what; the commit is remembered
+  // with what the write changed (`changes`).
+  Status commit(const std::function<Result<Appended>(adapters::Stores&)>& body,
+                const Changes& changes);
+  // Under frontier_mu_, after a write: the edge it left and what it appended (none when it
+  // failed).
+  void remember(const std::optional<Appended>& done, const Changes& changes);
 
   adapters::Database& db_;
   const crypto::SigningKey& key_;
@@ -136,6 +172,16 @@ class AuditLog : public AuditSink {
   // use it when the stored size matches, else it reads the edge back from the store.
   std::mutex frontier_mu_;
   std::optional<Frontier> frontier_;
+  // The newest commits of this process by the log size they started at: the size after them
+  // and what they changed (under frontier_mu_; at most kRemembered).
+  struct Committed {
+    std::uint64_t to = 0;
+    Changes changes;
+  };
+  std::map<std::uint64_t, Committed> committed_;
+  // Writes whose transaction may be committing and that are not remembered yet.
+  int settling_ = 0;
+  std::condition_variable settled_;
 };
 
 // The canonical leaf bytes of an event at `index` after the leaf with hash `prev` (all zero

@@ -149,14 +149,16 @@ Answer record(Call& call, const ConsentRouteDeps& d) {
   }
   std::optional<Consent> stored;
   const std::string now = d.env.now_rfc3339();
-  Status s = d.audit.record([&](adapters::Stores& st, std::vector<AuditEvent>& events) {
-    consent::ConsentRegistry consents(st.consents, [&] { return now; });
-    auto c = consents.record(n, caller.id);
-    if (!c) return c.status();
-    stored = std::move(c).value();
-    events.push_back(consent_event(call, *stored, d.keys));
-    return Status::ok();
-  });
+  Status s = d.audit.record(
+      [&](adapters::Stores& st, std::vector<AuditEvent>& events) {
+        consent::ConsentRegistry consents(st.consents, [&] { return now; });
+        auto c = consents.record(n, caller.id);
+        if (!c) return c.status();
+        stored = std::move(c).value();
+        events.push_back(consent_event(call, *stored, d.keys));
+        return Status::ok();
+      },
+      Changes::none());  // a consent only: no participant, no referral
   if (!s.is_ok()) return Answer::fail(s);
   Response out = consent_response(201, *stored, call, d, now);
   out.headers.emplace_back("Location", "/v1/consents/" + stored->id);

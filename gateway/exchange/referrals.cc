@@ -203,6 +203,14 @@ struct Snapshot {
   std::map<std::string, adapters::ParticipantRow> people;
 };
 
+// Names of what a push changes, for AuditLog::unchanged_since (a sender id holds no NUL).
+std::string participant_name(const std::string& participant) {
+  return std::string("participant\0", 12) + participant;
+}
+std::string referral_name(const std::string& sender, const std::string& source_ref) {
+  return std::string("referral\0", 9) + sender + '\0' + source_ref;
+}
+
 Result<Snapshot> look_up(adapters::ExchangeStore& s, const std::string& sender,
                          const std::vector<std::string>& refs,
                          const std::vector<std::string>& people) {
@@ -233,10 +241,14 @@ Answer push_referrals(const ExchangeDeps& d, Call& call) {
   std::sort(people.begin(), people.end());
   people.erase(std::unique(people.begin(), people.end()), people.end());
 
-  // 1. What the database holds now, read without the write lock.
+  // 1. What the database holds now, read without the write lock, with the log's size then.
   Snapshot before;
+  std::uint64_t logged_before = 0;
   if (!refs.empty()) {
     Status read = d.db.read([&](adapters::Stores& s) {
+      auto size = s.audit.size();
+      if (!size) return size.status();
+      logged_before = *size;
       auto got = look_up(s.exchange, caller.id, refs, people);
       if (!got) return got.status();
       before = std::move(got).value();
@@ -244,6 +256,14 @@ Answer push_referrals(const ExchangeDeps& d, Call& call) {
     });
     if (!read.is_ok()) return Answer::fail(read);
   }
+  // What the write below may change: these participants and this sender's source_refs.
+  const Changes changes = [&] {
+    std::vector<std::string> names;
+    names.reserve(people.size() + refs.size());
+    for (const std::string& p : people) names.push_back(participant_name(p));
+    for (const std::string& r : refs) names.push_back(referral_name(caller.id, r));
+    return Changes::of(names);
+  }();
 
   // 2. The cryptography, also outside the lock: data keys (new participants get one, wrapped,
   // with their sealed BSN), record ids and sealed records.
@@ -324,13 +344,22 @@ Answer push_referrals(const ExchangeDeps& d, Call& call) {
     std::optional<Problem> problem;
   };
   std::vector<Outcome> outcome(parsed.size());
-  Status stored = d.audit.record([&](adapters::Stores& s, std::vector<AuditEvent>& events) {
-    Snapshot now_held;
+  auto write = [&](adapters::Stores& s, std::vector<AuditEvent>& events) -> Status {
+    // The snapshot still holds when no write since can have changed these rows; else read
+    // again.
+    Snapshot read_again;
+    const Snapshot* held = &before;
     if (!refs.empty()) {
-      auto got = look_up(s.exchange, caller.id, refs, people);
-      if (!got) return got.status();
-      now_held = std::move(got).value();
+      auto same = d.audit.unchanged_since(s.audit, logged_before, changes);
+      if (!same) return same.status();
+      if (!*same) {
+        auto got = look_up(s.exchange, caller.id, refs, people);
+        if (!got) return got.status();
+        read_again = std::move(got).value();
+        held = &read_again;
+      }
     }
+    const Snapshot& now_held = *held;
     KeyCache keys(d.keys);
     const std::string now = d.env.now_rfc3339();
     std::map<std::string, adapters::StoredReferral> in_batch;
@@ -401,7 +430,8 @@ Answer push_referrals(const ExchangeDeps& d, Call& call) {
     }
     BRUG_RETURN_IF_ERROR(s.exchange.put_participants(new_people, now));
     return s.exchange.add_referrals(new_referrals);
-  });
+  };
+  Status stored = d.audit.record(write, changes);
   if (!stored.is_ok()) return Answer::fail(stored);
   ordered_json results = ordered_json::array();
   for (std::size_t i = 0; i < parsed.size(); ++i) {

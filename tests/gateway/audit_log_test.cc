@@ -367,5 +367,68 @@ TEST_F(AuditLogTest, RecordCommitsTheEventsWithTheDataOrNeither) {
   EXPECT_EQ(active, 1U);
 }
 
+// A writer that read ahead of its write lock (a push) learns whether anything committed since
+// can have changed what it read: only when every commit since went through the same AuditLog,
+// said what it changed, and changed none of it.
+TEST_F(AuditLogTest, UnchangedSinceKnowsOnlyCommitsThatSaidWhatTheyChanged) {
+  AuditLog a(*db_, keys_.signing_key(), AuditOptions{}, env_);
+  AuditLog b(*db_, keys_.signing_key(), AuditOptions{}, env_);
+  int next = 0;
+  auto commit = [&](AuditLog& log, Changes changes) {
+    ASSERT_TRUE(log.record(
+                       [&](adapters::Stores&, std::vector<AuditEvent>& events) {
+                         events.push_back(numbered(next++));
+                         return Status::ok();
+                       },
+                       std::move(changes))
+                    .is_ok());
+  };
+  // Asked under the write lock, as a push asks.
+  auto unchanged = [&](AuditLog& log, std::uint64_t seen, const std::vector<std::string>& names) {
+    bool out = false;
+    EXPECT_TRUE(log.record([&](adapters::Stores& st, std::vector<AuditEvent>&) {
+                     auto same = log.unchanged_since(st.audit, seen, Changes::of(names));
+                     if (!same) return same.status();
+                     out = *same;
+                     return Status::ok();
+                   })
+                    .is_ok());
+    return out;
+  };
+  commit(a, Changes::none());
+  const std::uint64_t seen = *a.size();
+  EXPECT_TRUE(unchanged(a, seen, {"x"})) << "nothing committed since";
+  commit(a, Changes::of({"x", "z"}));
+  ASSERT_TRUE(a.append({numbered(next++), numbered(next++)}).is_ok());
+  EXPECT_TRUE(unchanged(a, seen, {"y", "w"})) << "the commits since changed other rows";
+  EXPECT_FALSE(unchanged(a, seen, {"y", "z"}));
+  EXPECT_FALSE(unchanged(a, seen, {"x"}));
+  // A commit that does not say what it changed.
+  const std::uint64_t later = *a.size();
+  commit(a, Changes{});
+  EXPECT_FALSE(unchanged(a, later, {"y"}));
+  // Another writer on the same database (a second process): a's memory has a gap.
+  const std::uint64_t before_b = *a.size();
+  EXPECT_TRUE(unchanged(a, before_b, {"y"}));
+  ASSERT_TRUE(b.append({numbered(next++)}).is_ok());
+  EXPECT_FALSE(unchanged(a, before_b, {"y"}));
+  // Past that gap a's own commits count again, and a failed write is no commit.
+  const std::uint64_t after_b = *a.size();
+  EXPECT_FALSE(a.record(
+                    [&](adapters::Stores&, std::vector<AuditEvent>& events) {
+                      events.push_back(numbered(1000));
+                      return Status::error(Code::kIo, "failed");
+                    },
+                    Changes::of({"y"}))
+                   .is_ok());
+  commit(a, Changes::of({"x"}));
+  EXPECT_TRUE(unchanged(a, after_b, {"y"}));
+  // Only the newest commits are remembered.
+  const std::uint64_t long_ago = *a.size();
+  for (int i = 0; i < 300; ++i) commit(a, Changes::none());
+  EXPECT_FALSE(unchanged(a, long_ago, {"y"}));
+  EXPECT_TRUE(unchanged(a, *a.size() - 10, {"y"}));
+}
+
 }  // namespace
 }  // namespace brug::gateway
