@@ -1,5 +1,6 @@
 #include <algorithm>
 
+#include "adapters/audit_search.h"
 #include "adapters/postgres/pg_stores.h"
 
 namespace brug::adapters::pg {
@@ -198,27 +199,7 @@ Result<std::vector<std::string>> PgAuditStore::cosignatures(std::uint64_t size) 
 
 Result<std::vector<std::pair<std::uint64_t, std::string>>> PgAuditStore::search(
     const AuditQuery& f) {
-  std::string where = "1 = 1";
-  std::vector<Value> params;
-  auto add = [&](const std::string& value, const char* clause) {
-    if (value.empty()) return;
-    where += clause;
-    params.push_back(value);
-  };
-  add(f.from_time, " AND time >= ?");
-  add(f.to_time, " AND time <= ?");
-  add(f.actor, " AND actor = ?");
-  add(f.purpose, " AND purpose = ?");
-  add(f.decision, " AND decision = ?");
-  add(f.action, " AND action = ?");
-  if (f.from_index > 0) {
-    where += " AND idx >= ?";
-    params.push_back(i64(f.from_index));
-  }
-  const std::uint64_t limit = f.limit;
-  std::vector<std::pair<std::uint64_t, std::string>> out;
-  auto collect = [&](const std::string& sql, std::vector<Value> values) {
-    values.push_back(i64(limit - out.size()));
+  auto run = [&](const std::string& sql, std::vector<Value> values, audit_search::Found& out) {
     auto rows = tx_.query(sql, std::move(values));
     if (!rows) return rows.status();
     for (const Row& r : *rows) {
@@ -226,10 +207,7 @@ Result<std::vector<std::pair<std::uint64_t, std::string>>> PgAuditStore::search(
     }
     return Status::ok();
   };
-  add(f.subject, " AND subject = ?");
-  BRUG_RETURN_IF_ERROR(collect(
-      "SELECT idx, leaf FROM audit_events WHERE " + where + " ORDER BY idx LIMIT ?", params));
-  return out;
+  return audit_search::search<Value>(f, run, [&] { return size(); });
 }
 
 }  // namespace brug::adapters::pg

@@ -1,5 +1,6 @@
 #include <algorithm>
 
+#include "adapters/audit_search.h"
 #include "adapters/sqlite/sqlite_stores.h"
 
 namespace brug::adapters {
@@ -134,27 +135,7 @@ Result<std::vector<CheckpointRow>> SqliteAuditStore::checkpoints() {
 
 Result<std::vector<std::pair<std::uint64_t, std::string>>> SqliteAuditStore::search(
     const AuditQuery& f) {
-  std::string where = "1 = 1";
-  std::vector<SqlValue> params;
-  auto add = [&](const std::string& value, const char* clause) {
-    if (value.empty()) return;
-    where += clause;
-    params.push_back(value);
-  };
-  add(f.from_time, " AND time >= ?");
-  add(f.to_time, " AND time <= ?");
-  add(f.actor, " AND actor = ?");
-  add(f.purpose, " AND purpose = ?");
-  add(f.decision, " AND decision = ?");
-  add(f.action, " AND action = ?");
-  if (f.from_index > 0) {
-    where += " AND idx >= ?";
-    params.push_back(i64(f.from_index));
-  }
-  const std::uint64_t limit = f.limit;
-  std::vector<std::pair<std::uint64_t, std::string>> out;
-  auto collect = [&](const std::string& sql, std::vector<SqlValue> values) {
-    values.push_back(i64(limit - out.size()));
+  auto run = [&](const std::string& sql, std::vector<SqlValue> values, audit_search::Found& out) {
     auto rows = tx_.query(sql, std::move(values));
     if (!rows) return rows.status();
     for (const Row& r : *rows) {
@@ -162,24 +143,7 @@ Result<std::vector<std::pair<std::uint64_t, std::string>>> SqliteAuditStore::sea
     }
     return Status::ok();
   };
-  if (f.subject.empty()) {
-    BRUG_RETURN_IF_ERROR(collect(
-        "SELECT idx, leaf FROM audit_events WHERE " + where + " ORDER BY idx LIMIT ?", params));
-    return out;
-  }
-  // By subject: one seek per block of 4096 events (migration 5's index on idx >> 12).
-  auto n = size();
-  if (!n) return n.status();
-  const std::string sql = "SELECT idx, leaf FROM audit_events WHERE idx >> 12 = ? AND " + where +
-                          " AND subject = ? ORDER BY idx LIMIT ?";
-  for (std::uint64_t block = f.from_index >> 12; (block << 12) < *n && out.size() < limit;
-       ++block) {
-    std::vector<SqlValue> values{i64(block)};
-    values.insert(values.end(), params.begin(), params.end());
-    values.push_back(f.subject);
-    BRUG_RETURN_IF_ERROR(collect(sql, std::move(values)));
-  }
-  return out;
+  return audit_search::search<SqlValue>(f, run, [&] { return size(); });
 }
 
 }  // namespace brug::adapters
