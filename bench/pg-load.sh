@@ -5,7 +5,8 @@
 # PostgreSQL runs durable (PG_TEST_DURABLE=1: fsync at every commit) on a throw-away cluster.
 # With RUNS=R (default 1) the three set-ups run R times, interleaved (SQLite, one, two, SQLite,
 # ...), and a table of the medians follows: on a shared VM two runs of one build differ by
-# 10-25%, more than most changes, so one run says little.
+# 10-25%, more than most changes, so one run says little. First the machine's free memory is
+# written once (MEM_WARM=0 skips that; see below).
 set -u
 cd "$(dirname "$0")/.."
 N=${1:-10000}
@@ -68,6 +69,26 @@ pg_runs() {
   kill $P1 $P2; wait $P1 $P2
   $S stop /tmp/pgb
 }
+
+# A VM's memory may be backed by its host only when first written: there each page a run takes
+# for the first time since boot (PostgreSQL's shared buffers, the page cache of a growing
+# database) costs a fault in the host, several times the work of the page itself. On the VM of
+# docs/PERFORMANCE.md 16 GB took 44.6 s to write the first time, 7.7 s the second. Writing the
+# free memory once first measures what a machine that has run a while does; MEM_WARM=0 skips it.
+if [ "${MEM_WARM:-1}" != 0 ]; then
+  python3 - <<'PY'
+import mmap
+with open("/proc/meminfo") as f:
+    free = {l.split(":")[0]: int(l.split()[1]) * 1024 for l in f}["MemAvailable"]
+size = max(0, free - (2 << 30)) // (1 << 20) * (1 << 20)
+if size:
+    m = mmap.mmap(-1, size)
+    chunk = b"\1" * (1 << 20)
+    for _ in range(size >> 20):
+        m.write(chunk)
+    m.close()
+PY
+fi
 
 for run in $(seq "$RUNS"); do
   [ "$RUNS" -gt 1 ] && echo "=== run $run of $RUNS"
