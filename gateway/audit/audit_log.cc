@@ -225,33 +225,40 @@ Status AuditLog::record(const Work& fn, Changes changes) {
 
 Status AuditLog::commit(const std::function<Result<Appended>(Stores&)>& body,
                         const Changes& changes) {
+  // While this write's transaction may be committing, the log size it began at is in
+  // settling_: unchanged_since, finding no commit remembered there, waits for remember()
+  // instead of taking it for another process's. Cleared however this function ends.
+  struct Settling {
+    AuditLog& log;
+    std::optional<std::uint64_t> from;
+    void set(std::optional<std::uint64_t> f) {  // under frontier_mu_
+      if (from) log.settling_.erase(log.settling_.find(*from));
+      from = f;
+      if (from) log.settling_.insert(*from);
+      log.settled_.notify_all();
+    }
+    ~Settling() {
+      std::lock_guard lock(log.frontier_mu_);
+      set(std::nullopt);
+    }
+  } settling{*this, std::nullopt};
   std::optional<Appended> done;
-  bool settling = false;  // this write's transaction may be committing
-  auto settle = [&](bool on) {
-    if (on == settling) return;
-    std::lock_guard lock(frontier_mu_);
-    settling_ += on ? 1 : -1;
-    settling = on;
-    if (!on) settled_.notify_all();
-  };
   Status s = db_.write([&](Stores& stores) -> Status {
     done.reset();
-    settle(false);  // a run again: the run before did not commit
+    {
+      std::lock_guard lock(frontier_mu_);
+      settling.set(std::nullopt);  // a run again: the run before did not commit
+    }
     auto a = body(stores);
     if (!a) return a.status();
     done = std::move(a).value();
-    settle(true);
+    std::lock_guard lock(frontier_mu_);
+    settling.set(done->from);
     return Status::ok();
   });
-  {
-    std::lock_guard lock(frontier_mu_);
-    remember(s.is_ok() ? done : std::nullopt, changes);
-    if (settling) {
-      --settling_;
-      settling = false;
-      settled_.notify_all();
-    }
-  }
+  std::lock_guard lock(frontier_mu_);
+  remember(s.is_ok() ? done : std::nullopt, changes);
+  settling.set(std::nullopt);
   return s;
 }
 
@@ -270,15 +277,24 @@ Result<bool> AuditLog::unchanged_since(AuditStore& store, std::uint64_t seen,
   if (!size) return size.status();
   if (names.unknown || *size < seen) return false;
   std::unique_lock lock(frontier_mu_);
-  // A write of this process that committed just before this one took the write lock may not have
-  // been remembered yet: wait for it a little (a write run again after a failed commit can hold
-  // this up; then the caller reads again).
-  if (!settled_.wait_for(lock, kSettleWait, [&] { return settling_ == 0; })) return false;
+  const auto deadline = std::chrono::steady_clock::now() + kSettleWait;
   // Walk the commits from `seen` on: each must be remembered, say what it changed, and share no
   // name with `names` (both sorted).
   for (std::uint64_t at = seen; at < *size;) {
     const auto c = committed_.find(at);
-    if (c == committed_.end() || c->second.changes.unknown) return false;
+    if (c == committed_.end()) {
+      // A write of this process that began here may have committed just before this one took
+      // the write lock and not be remembered yet: wait for it a little (one run again after a
+      // failed commit holds this up until the deadline; then the caller reads again).
+      if (settling_.count(at) == 0) return false;
+      if (!settled_.wait_until(lock, deadline, [&] {
+            return committed_.count(at) > 0 || settling_.count(at) == 0;
+          })) {
+        return false;
+      }
+      continue;
+    }
+    if (c->second.changes.unknown) return false;
     const std::vector<std::uint64_t>& theirs = c->second.changes.hashes;
     auto a = names.hashes.begin();
     auto b = theirs.begin();

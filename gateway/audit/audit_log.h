@@ -11,6 +11,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -81,8 +82,10 @@ class AuditLog : public AuditSink {
   // through this AuditLog and said what it changed (append() and stream() change nothing but
   // the log); otherwise (another process, an outcome this process could not see, an old commit
   // no longer remembered) false, and the caller reads again.
-  // The rule this rests on, kept by every writer: a write that changes a participant or a
-  // referral commits at least one audit event with it, so the log's size moves.
+  // The rule this rests on, kept by every writer: a write that changes what a push looks up
+  // (a participant's row; a referral's id, sender, source_ref, recipient, purpose, participant
+  // or content hash) commits at least one audit event with it, so the log's size moves. Putting
+  // referrals in a feed (marking them fed) changes none of that and has no event of its own.
   Result<bool> unchanged_since(adapters::AuditStore& store, std::uint64_t seen,
                                const Changes& names);
 
@@ -179,8 +182,9 @@ class AuditLog : public AuditSink {
     Changes changes;
   };
   std::map<std::uint64_t, Committed> committed_;
-  // Writes whose transaction may be committing and that are not remembered yet.
-  int settling_ = 0;
+  // The log sizes at which writes of this process began whose transaction may be committing
+  // and that are not remembered yet.
+  std::multiset<std::uint64_t> settling_;
   std::condition_variable settled_;
 };
 

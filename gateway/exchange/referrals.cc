@@ -348,7 +348,7 @@ Answer push_referrals(const ExchangeDeps& d, Call& call) {
     // The snapshot still holds when no write since can have changed these rows; else read
     // again.
     Snapshot read_again;
-    const Snapshot* held = &before;
+    const Snapshot* current = &before;
     if (!refs.empty()) {
       auto same = d.audit.unchanged_since(s.audit, logged_before, changes);
       if (!same) return same.status();
@@ -356,10 +356,10 @@ Answer push_referrals(const ExchangeDeps& d, Call& call) {
         auto got = look_up(s.exchange, caller.id, refs, people);
         if (!got) return got.status();
         read_again = std::move(got).value();
-        held = &read_again;
+        current = &read_again;
       }
     }
-    const Snapshot& now_held = *held;
+    const Snapshot& now_held = *current;
     KeyCache keys(d.keys);
     const std::string now = d.env.now_rfc3339();
     std::map<std::string, adapters::StoredReferral> in_batch;
