@@ -82,6 +82,12 @@ Status FaultyDatabase::write(const std::function<Status(Stores&)>& fn) {
       ++retried_;
       return inner_->write(fn);
     }
+    case Fault::kSlowReturn: {
+      const Status s = inner_->write(fn);
+      std::this_thread::sleep_for(stall_);
+      --fired_;  // not a failure either
+      return s;
+    }
     case Fault::kDiskFull:
       return inner_->write([&](Stores&) { return disk_full(); });
     case Fault::kCommitFails:

@@ -19,6 +19,7 @@ enum class Fault {
   kAuditFails,   // appending audit leaves fails (the rest of the transaction ran)
   kStall,        // the write waits `stall` before it runs, then succeeds
   kRetried,      // the write runs, is rolled back as a conflict would be, and runs again
+  kSlowReturn,   // the write commits, then waits `stall` before it returns (lock already free)
 };
 
 class FaultyDatabase final : public Database {

@@ -4,8 +4,10 @@
 
 #include <nlohmann/json.hpp>
 #include <random>
+#include <thread>
 
 #include "adapters/stores.h"
+#include "adapters/testing/faulty_database.h"
 #include "crypto/env.h"
 #include "crypto/keydir.h"
 #include "crypto/merkle.h"
@@ -428,6 +430,54 @@ TEST_F(AuditLogTest, UnchangedSinceKnowsOnlyCommitsThatSaidWhatTheyChanged) {
   for (int i = 0; i < 300; ++i) commit(a, Changes::none());
   EXPECT_FALSE(unchanged(a, long_ago, {"y"}));
   EXPECT_TRUE(unchanged(a, *a.size() - 10, {"y"}));
+}
+
+// A write of the same process that has committed but not yet returned (its thread not yet
+// scheduled) is no gap: the check waits for it a little, and no longer than that.
+TEST_F(AuditLogTest, UnchangedSinceWaitsBrieflyForACommitNotYetRemembered) {
+  auto* faulty = new adapters::testing::FaultyDatabase(std::move(db_));
+  std::unique_ptr<adapters::Database> owned(faulty);
+  AuditLog log(*faulty, keys_.signing_key(), AuditOptions{}, env_);
+  int next = 0;
+  ASSERT_TRUE(log.append({numbered(next++)}).is_ok());
+  // Another thread's write commits, then returns `stall` later; meanwhile this thread checks.
+  auto check_beside = [&](std::chrono::milliseconds stall, std::chrono::nanoseconds& took) {
+    const std::uint64_t seen = *log.size();
+    faulty->arm(adapters::testing::Fault::kSlowReturn, 1, stall);
+    std::thread slow([&] {
+      EXPECT_TRUE(log.record(
+                         [&](adapters::Stores&, std::vector<AuditEvent>& events) {
+                           events.push_back(numbered(next++));
+                           return Status::ok();
+                         },
+                         Changes::of({"x"}))
+                      .is_ok());
+    });
+    while (*log.size() == seen) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    bool same = false;
+    const auto started = std::chrono::steady_clock::now();
+    EXPECT_TRUE(log.record([&](adapters::Stores& st, std::vector<AuditEvent>&) {
+                     auto u = log.unchanged_since(st.audit, seen, Changes::of({"y"}));
+                     if (!u) return u.status();
+                     same = *u;
+                     return Status::ok();
+                   })
+                    .is_ok());
+    took = std::chrono::steady_clock::now() - started;
+    slow.join();
+    return same;
+  };
+  // Returning 10 ms after its commit: waited for (a busy machine may delay that thread past the
+  // wait, so one of three tries is enough; without the wait none passes).
+  std::chrono::nanoseconds took{};
+  bool waited = false;
+  for (int attempt = 0; attempt < 3 && !waited; ++attempt) {
+    waited = check_beside(std::chrono::milliseconds(10), took);
+  }
+  EXPECT_TRUE(waited);
+  // Returning 400 ms after: a gap after the short wait, not a 400 ms stall under the lock.
+  EXPECT_FALSE(check_beside(std::chrono::milliseconds(400), took));
+  EXPECT_LT(took, std::chrono::milliseconds(200));
 }
 
 }  // namespace
