@@ -32,12 +32,13 @@ constexpr std::size_t kLeavesPerPart = 256;
 // and an append writes one node row per 15 leaves instead of one per leaf. Proofs and tiles
 // read a few more rows; appends, which every request makes, write far fewer.
 constexpr unsigned kNodeStride = 4;
+bool stored_level(unsigned level) { return level % kNodeStride == 0; }
 
 // Commits remembered for unchanged_since: more than the writes that can commit between a
-// request's read and its write lock on a busy gateway.
+// request's read and its write lock on a busy gateway. How long it waits for a write of this
+// process that has committed but is not remembered yet.
 constexpr std::size_t kRemembered = 256;
 constexpr std::chrono::milliseconds kSettleWait{20};
-bool stored_level(unsigned level) { return level % kNodeStride == 0; }
 
 // The perfect subtree hashes at positions `at`, in that order, from the stored levels below
 // them: one look-up for all. kCorrupt when a stored hash is missing.
@@ -202,9 +203,7 @@ Status AuditLog::write(std::deque<Batch*>& batches) {
         for (Batch* b : batches) {
           for (AuditEvent& e : b->events) all.push_back(&e);
         }
-        auto f = append_in(stores.audit, all);
-        if (!f) return f.status();
-        return Appended{f->size - all.size(), *f};
+        return append_in(stores.audit, all);
       },
       Changes::none());
 }
@@ -216,9 +215,7 @@ Status AuditLog::record(const Work& fn, Changes changes) {
         BRUG_RETURN_IF_ERROR(fn(stores, events));
         std::vector<AuditEvent*> all;
         for (AuditEvent& e : events) all.push_back(&e);
-        auto f = append_in(stores.audit, all);
-        if (!f) return f.status();
-        return Appended{f->size - all.size(), *f};
+        return append_in(stores.audit, all);
       },
       changes);
 }
@@ -426,12 +423,15 @@ Result<AuditLog::Frontier> AuditLog::end_append(AuditStore& store, Appending& a)
   return a.tree;
 }
 
-Result<AuditLog::Frontier> AuditLog::append_in(AuditStore& store,
+Result<AuditLog::Appended> AuditLog::append_in(AuditStore& store,
                                                std::vector<AuditEvent*>& events) {
   auto a = begin_append(store);
   if (!a) return a.status();
+  const std::uint64_t from = a->tree.size;
   BRUG_RETURN_IF_ERROR(add_events(store, *a, events));
-  return end_append(store, *a);
+  auto f = end_append(store, *a);
+  if (!f) return f.status();
+  return Appended{from, *f};
 }
 
 Status AuditLog::maybe_checkpoint(AuditStore& store, std::uint64_t size, bool force,

@@ -144,17 +144,18 @@ class AuditLog : public AuditSink {
                            const std::vector<AuditEvent*>& events);
   // Stores the nodes and signs a checkpoint when one is due; returns the tree's new right edge.
   Result<Frontier> end_append(adapters::AuditStore& store, Appending& a);
-  Result<Frontier> append_in(adapters::AuditStore& store, std::vector<AuditEvent*>& events);
-  Status write(std::deque<Batch*>& batches);
-  // With `edge` (the right edge at `size`, as an append keeps it), the root comes from it
-  // instead of from the stored subtree hashes.
-  Status maybe_checkpoint(adapters::AuditStore& store, std::uint64_t size, bool force,
-                          const Frontier* edge = nullptr);
   // What one write appended: the events [from, tree.size), and the edge after them.
   struct Appended {
     std::uint64_t from = 0;
     Frontier tree;
   };
+  // begin_append, add_events and end_append for one list of events.
+  Result<Appended> append_in(adapters::AuditStore& store, std::vector<AuditEvent*>& events);
+  Status write(std::deque<Batch*>& batches);
+  // With `edge` (the right edge at `size`, as an append keeps it), the root comes from it
+  // instead of from the stored subtree hashes.
+  Status maybe_checkpoint(adapters::AuditStore& store, std::uint64_t size, bool force,
+                          const Frontier* edge = nullptr);
   // One write transaction of this log: `body` appends and says what; the commit is remembered
   // with what the write changed (`changes`).
   Status commit(const std::function<Result<Appended>(adapters::Stores&)>& body,
