@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -324,6 +325,15 @@ class SqliteStorage final : public Storage {
     return sqlite_error("checkpoint", (*lease).db());
   }
 
+  // Sizes the checkpoint cadence for the database as opened (the checkpointer keeps it up).
+  Status size_checkpoints_now() {
+    auto taken = take();
+    if (!taken) return taken.status();
+    Lease lease(*this, std::move(taken).value());
+    size_checkpoints(*lease);
+    return Status::ok();
+  }
+
   Status migrate() {
     return transact([](Tx& tx) {
       auto created = tx.exec(
@@ -415,8 +425,32 @@ class SqliteStorage final : public Storage {
 
   // After each commit in WAL mode, with the number of frames in the log.
   static int on_wal_commit(void* self, sqlite3* /*db*/, const char* /*name*/, int frames) {
-    if (frames >= kCheckpointFrames) static_cast<SqliteStorage*>(self)->request_checkpoint();
+    auto* storage = static_cast<SqliteStorage*>(self);
+    if (frames >= storage->checkpoint_frames_.load(std::memory_order_relaxed)) {
+      storage->request_checkpoint();
+    }
     return SQLITE_OK;
+  }
+
+  // How many frames the WAL gathers before the checkpointer copies them: an eighth of the
+  // database's pages, at least kMinCheckpointFrames. A checkpoint writes each page once however
+  // often the WAL holds it, at a random place in the database file. An insert at a random key
+  // (the participants' pseudonym index) touches about one page of its own; at 10^6 participants
+  // that index has about 18,000 pages, and checkpointing every 1000 frames wrote each of them
+  // back once per insert. Writing back random pages is slow (2000 took 59 ms to fsync on the
+  // benchmark machine: docs/PERFORMANCE.md). Checkpointing after a share of the database lets
+  // many inserts land on one page before it is written back. The WAL is restarted at four
+  // times this (half the database), which bounds its size and the time to recover it.
+  void size_checkpoints(Connection& conn) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(conn.db(), "PRAGMA page_count", -1, &stmt, nullptr) != SQLITE_OK) return;
+    if (sqlite3_step(stmt) == SQLITE_ROW) {
+      const std::int64_t pages = sqlite3_column_int64(stmt, 0);
+      const std::int64_t frames = std::clamp<std::int64_t>(
+          pages / kCheckpointShare, kMinCheckpointFrames, kMaxCheckpointFrames);
+      checkpoint_frames_.store(static_cast<int>(frames), std::memory_order_relaxed);
+    }
+    sqlite3_finalize(stmt);
   }
 
   void request_checkpoint() {
@@ -459,6 +493,7 @@ class SqliteStorage final : public Storage {
         int frames = 0;
         (void)sqlite3_wal_checkpoint_v2(own->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &frames,
                                         nullptr);
+        size_checkpoints(*own);
         // A writer starts the WAL again from its beginning only when everything in it is
         // copied: under writes without pause a passive checkpoint never catches up, and the WAL
         // grew to 13 GB in a load run of 10^6 referrals. Past the limit, this process's writers
@@ -466,7 +501,8 @@ class SqliteStorage final : public Storage {
         // WAL emptied (tens of milliseconds). Waiting on SQLite's busy handler alone is not
         // enough: readers that overlap without pause keep an old read mark in use and the
         // checkpoint never finishes.
-        if (frames >= options_.wal_restart_frames) {
+        if (frames >= std::max(options_.wal_restart_frames,
+                               kRestartPerCheckpoint * checkpoint_frames_.load())) {
           std::lock_guard writers(write_mu_);
           if (readers_.close(std::chrono::seconds(1))) {
             (void)sqlite3_wal_checkpoint_v2(own->db(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr,
@@ -529,8 +565,12 @@ class SqliteStorage final : public Storage {
     return result;
   }
 
-  // SQLite's own automatic checkpoint runs at 1000 frames; so does ours, on its own thread.
-  static constexpr int kCheckpointFrames = 1000;
+  // The checkpoint cadence (size_checkpoints). SQLite's own automatic checkpoint runs at 1000
+  // frames: so does ours on a small database.
+  static constexpr std::int64_t kMinCheckpointFrames = 1000;
+  static constexpr std::int64_t kMaxCheckpointFrames = 1 << 17;  // 512 MiB of WAL
+  static constexpr std::int64_t kCheckpointShare = 8;
+  static constexpr int kRestartPerCheckpoint = 4;
 
   SqliteOptions options_;
   std::mutex mu_;
@@ -545,6 +585,7 @@ class SqliteStorage final : public Storage {
   std::condition_variable checkpoint_cv_;
   bool checkpoint_wanted_ = false;
   bool stopping_ = false;
+  std::atomic<int> checkpoint_frames_{kMinCheckpointFrames};
   std::thread checkpointer_;
 };
 
@@ -592,6 +633,7 @@ Result<std::unique_ptr<Storage>> open_sqlite_storage(const SqliteOptions& option
   }
   auto storage = std::make_unique<SqliteStorage>(options);
   BRUG_RETURN_IF_ERROR(storage->migrate());
+  BRUG_RETURN_IF_ERROR(storage->size_checkpoints_now());
   return std::unique_ptr<Storage>(std::move(storage));
 }
 

@@ -5,6 +5,8 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <thread>
 
@@ -293,6 +295,71 @@ TEST_F(StorageTest, TheWalStaysBoundedWhileWritersAndReadersNeverPause) {
   // 3000 rows wrote about 9000 frames; the WAL holds a few thousand at most.
   const auto wal = std::filesystem::file_size(dir_.file("brug.db") + "-wal");
   EXPECT_LT(wal, 4u * kRestart * 4120u) << wal;
+}
+
+// The checkpointer copies the WAL into the database only once the WAL holds an eighth of the
+// database's pages (at least 1000 frames): writes at random places then reach the database file
+// once per checkpoint, not once per commit.
+TEST_F(StorageTest, TheCheckpointWaitsUntilTheWalHoldsAnEighthOfTheDatabase) {
+  const std::string path = dir_.file("brug.db");
+  constexpr int kRows = 16000;  // one 4 KiB page each: the database has about 16,000 pages
+  const Blob page(4000, 0x5a);
+  {
+    auto opened = open_sqlite_storage({.path = path, .synchronous_full = false});
+    ASSERT_TRUE(opened) << opened.status().to_string();
+    ASSERT_TRUE(
+        (*opened)
+            ->transact([](Tx& tx) {
+              return tx.exec("CREATE TABLE filler (id INTEGER PRIMARY KEY, b BLOB)").status();
+            })
+            .is_ok());
+    for (int first = 0; first < kRows; first += 1000) {
+      ASSERT_TRUE((*opened)
+                      ->transact([&](Tx& tx) {
+                        for (int i = 0; i < 1000; ++i) {
+                          auto done = tx.exec("INSERT INTO filler (b) VALUES (?)", {page});
+                          if (!done) return done.status();
+                        }
+                        return Status::ok();
+                      })
+                      .is_ok());
+    }
+  }  // closing the last connection copies the WAL into the database
+  auto read_file = [&] {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  auto opened = open_sqlite_storage({.path = path, .synchronous_full = false});
+  ASSERT_TRUE(opened) << opened.status().to_string();
+  auto& db = **opened;
+  const std::string before = read_file();
+  ASSERT_GT(before.size(), kRows * 4096u);
+  // Rewrites rows [first, first + n), far apart: about one frame each, in commits of 100.
+  auto rewrite = [&](int first, int n) {
+    const Blob other(4000, 0xa5);
+    for (int done = 0; done < n; done += 100) {
+      ASSERT_TRUE(db.transact([&](Tx& tx) {
+                      for (int i = done; i < std::min(n, done + 100); ++i) {
+                        auto r = tx.exec("UPDATE filler SET b = ? WHERE id = ?",
+                                         {other, std::int64_t{1 + (first + i) * 7 % kRows}});
+                        if (!r) return r.status();
+                      }
+                      return Status::ok();
+                    }).is_ok());
+    }
+  };
+  // About 1500 frames: past SQLite's 1000, short of an eighth of 16,000 pages.
+  rewrite(0, 1500);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_TRUE(read_file() == before) << "checkpointed before the WAL held 2000 frames";
+  // Past 2000 frames: the checkpointer copies them (on its own thread, soon).
+  rewrite(1500, 1000);
+  bool copied = false;
+  for (int i = 0; i < 100 && !copied; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    copied = read_file() != before;
+  }
+  EXPECT_TRUE(copied) << "no checkpoint after the WAL held more than 2000 frames";
 }
 
 TEST_F(StorageTest, AnUnwritablePathIsAClearError) {
