@@ -329,9 +329,10 @@ struct SqliteOptions {
   int busy_timeout_ms = 5000;    // how long a writer waits for the lock
   int max_connections = 8;       // pool size
   bool synchronous_full = true;  // fsync the WAL at every commit (durable audit)
-  // Past this many frames in the WAL (4 KiB each), or four times the checkpoint cadence if that
-  // is more (an eighth of the database's pages), the checkpointer holds this process's writers
-  // back until the WAL is copied into the database and emptied (adapters/sqlite).
+  // Past this many frames in the WAL (4 KiB each) the checkpointer holds this process's writers
+  // back until the WAL is copied into the database and emptied (adapters/sqlite). On a database
+  // large enough to checkpoint less often than every 1000 frames, the limit is at least four
+  // times that cadence (half the database's pages, at most 2 GiB of WAL).
   int wal_restart_frames = 16384;
 };
 

@@ -316,9 +316,17 @@ class SqliteStorage final : public Storage {
     auto taken = take();
     if (!taken) return taken.status();
     Lease lease(*this, std::move(taken).value());
+    // Copy what is there first without holding writers up (the WAL may hold half the database:
+    // size_checkpoints); the truncating checkpoint, which writers wait for, then copies only
+    // what committed meanwhile.
+    (void)sqlite3_wal_checkpoint_v2((*lease).db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                    nullptr);
     const int rc = sqlite3_wal_checkpoint_v2((*lease).db(), nullptr, SQLITE_CHECKPOINT_TRUNCATE,
                                              nullptr, nullptr);
-    if (rc == SQLITE_OK) return Status::ok();
+    if (rc == SQLITE_OK) {
+      copied_frames_.store(0, std::memory_order_relaxed);
+      return Status::ok();
+    }
     if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
       return Status::error(Code::kUnavailable, "checkpoint kept from finishing by a reader");
     }
@@ -426,21 +434,24 @@ class SqliteStorage final : public Storage {
   // After each commit in WAL mode, with the number of frames in the log.
   static int on_wal_commit(void* self, sqlite3* /*db*/, const char* /*name*/, int frames) {
     auto* storage = static_cast<SqliteStorage*>(self);
-    if (frames >= storage->checkpoint_frames_.load(std::memory_order_relaxed)) {
+    // Frames not copied yet; fewer frames than were copied means the WAL started again since.
+    const int copied = storage->copied_frames_.load(std::memory_order_relaxed);
+    const int waiting = frames >= copied ? frames - copied : frames;
+    if (waiting >= storage->checkpoint_frames_.load(std::memory_order_relaxed)) {
       storage->request_checkpoint();
     }
     return SQLITE_OK;
   }
 
-  // How many frames the WAL gathers before the checkpointer copies them: an eighth of the
-  // database's pages, at least kMinCheckpointFrames. A checkpoint writes each page once however
-  // often the WAL holds it, at a random place in the database file. An insert at a random key
-  // (the participants' pseudonym index) touches about one page of its own; at 10^6 participants
-  // that index has about 18,000 pages, and checkpointing every 1000 frames wrote each of them
-  // back once per insert. Writing back random pages is slow (2000 took 59 ms to fsync on the
-  // benchmark machine: docs/PERFORMANCE.md). Checkpointing after a share of the database lets
-  // many inserts land on one page before it is written back. The WAL is restarted at four
-  // times this (half the database), which bounds its size and the time to recover it.
+  // How many frames the WAL gathers, not yet copied, before the checkpointer copies them: an
+  // eighth of the database's pages, between kMinCheckpointFrames and kMaxCheckpointFrames. A
+  // checkpoint writes each page once however often the WAL holds it, at a random place in the
+  // database file. An insert at a random key (the participants' pseudonym index) touches about
+  // one page of its own; at 10^6 participants that index has about 18,000 pages, and
+  // checkpointing every 1000 frames wrote each of them back once per insert. Writing back random
+  // pages is slow (2000 took 59 ms to fsync on the benchmark machine: docs/PERFORMANCE.md).
+  // Checkpointing after a share of the database lets many inserts land on one page before it is
+  // written back. restart_frames() bounds the WAL's size, and so the time to recover it.
   void size_checkpoints(Connection& conn) {
     sqlite3_stmt* stmt = nullptr;
     if (sqlite3_prepare_v2(conn.db(), "PRAGMA page_count", -1, &stmt, nullptr) != SQLITE_OK) return;
@@ -451,6 +462,15 @@ class SqliteStorage final : public Storage {
       checkpoint_frames_.store(static_cast<int>(frames), std::memory_order_relaxed);
     }
     sqlite3_finalize(stmt);
+  }
+
+  // Past this many frames the checkpointer empties the WAL, holding writers back: the
+  // configured limit, or four checkpoints' worth once the cadence has grown past its minimum.
+  int restart_frames() const {
+    const int cadence = checkpoint_frames_.load(std::memory_order_relaxed);
+    return cadence > kMinCheckpointFrames
+               ? std::max(options_.wal_restart_frames, kRestartPerCheckpoint * cadence)
+               : options_.wal_restart_frames;
   }
 
   void request_checkpoint() {
@@ -491,8 +511,10 @@ class SqliteStorage final : public Storage {
       if (own) {
         std::lock_guard one_at_a_time(checkpointing_);
         int frames = 0;
+        int copied = 0;
         (void)sqlite3_wal_checkpoint_v2(own->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &frames,
-                                        nullptr);
+                                        &copied);
+        copied_frames_.store(std::max(copied, 0), std::memory_order_relaxed);
         size_checkpoints(*own);
         // A writer starts the WAL again from its beginning only when everything in it is
         // copied: under writes without pause a passive checkpoint never catches up, and the WAL
@@ -501,12 +523,12 @@ class SqliteStorage final : public Storage {
         // WAL emptied (tens of milliseconds). Waiting on SQLite's busy handler alone is not
         // enough: readers that overlap without pause keep an old read mark in use and the
         // checkpoint never finishes.
-        if (frames >= std::max(options_.wal_restart_frames,
-                               kRestartPerCheckpoint * checkpoint_frames_.load())) {
+        if (frames >= restart_frames()) {
           std::lock_guard writers(write_mu_);
-          if (readers_.close(std::chrono::seconds(1))) {
-            (void)sqlite3_wal_checkpoint_v2(own->db(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr,
-                                            nullptr);
+          if (readers_.close(std::chrono::seconds(1)) &&
+              sqlite3_wal_checkpoint_v2(own->db(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr,
+                                        nullptr) == SQLITE_OK) {
+            copied_frames_.store(0, std::memory_order_relaxed);
           }
           readers_.open();
         }
@@ -586,6 +608,7 @@ class SqliteStorage final : public Storage {
   bool checkpoint_wanted_ = false;
   bool stopping_ = false;
   std::atomic<int> checkpoint_frames_{kMinCheckpointFrames};
+  std::atomic<int> copied_frames_{0};  // of the WAL's frames, as the last checkpoint left them
   std::thread checkpointer_;
 };
 

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <iterator>
 #include <stdexcept>
 #include <thread>
@@ -292,7 +293,7 @@ TEST_F(StorageTest, TheWalStaysBoundedWhileWritersAndReadersNeverPause) {
   for (auto& w : writers) w.join();
   writing = false;
   for (auto& r : readers) r.join();
-  // 3000 rows wrote about 9000 frames; the WAL holds a few thousand at most.
+  // 3000 rows wrote over 10,000 frames; the WAL holds a few thousand at most.
   const auto wal = std::filesystem::file_size(dir_.file("brug.db") + "-wal");
   EXPECT_LT(wal, 4u * kRestart * 4120u) << wal;
 }
@@ -352,14 +353,41 @@ TEST_F(StorageTest, TheCheckpointWaitsUntilTheWalHoldsAnEighthOfTheDatabase) {
   rewrite(0, 1500);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   EXPECT_TRUE(read_file() == before) << "checkpointed before the WAL held 2000 frames";
-  // Past 2000 frames: the checkpointer copies them (on its own thread, soon).
+  // A reader holds a snapshot of the WAL as it is now: no checkpoint copies past it, and the WAL
+  // cannot start again from its beginning while it reads.
+  std::promise<void> release;
+  std::promise<void> reading;
+  std::thread reader([&] {
+    (void)db.read([&](Tx& tx) {
+      auto n = tx.query("SELECT COUNT(*) FROM filler");
+      reading.set_value();
+      release.get_future().wait();
+      return n.status();
+    });
+  });
+  reading.get_future().wait();
+  // Past 2000 frames: the checkpointer copies what the reader allows (on its own thread, soon).
   rewrite(1500, 1000);
-  bool copied = false;
-  for (int i = 0; i < 100 && !copied; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    copied = read_file() != before;
-  }
-  EXPECT_TRUE(copied) << "no checkpoint after the WAL held more than 2000 frames";
+  auto changes_from = [&](const std::string& was) {
+    for (int i = 0; i < 100; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      if (read_file() != was) return true;
+    }
+    return false;
+  };
+  const bool checkpointed = changes_from(before);
+  release.set_value();
+  reader.join();
+  ASSERT_TRUE(checkpointed) << "no checkpoint after the WAL held more than 2000 frames";
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const std::string copied = read_file();
+  // The count starts again from what was copied: the 1000 frames of the second rewrite wait,
+  // with 400 more; 1000 more after those are copied.
+  rewrite(2500, 400);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_TRUE(read_file() == copied) << "checkpointed 1400 frames after the last checkpoint";
+  rewrite(2900, 1000);
+  EXPECT_TRUE(changes_from(copied)) << "no checkpoint 2400 frames after the last one";
 }
 
 TEST_F(StorageTest, AnUnwritablePathIsAClearError) {
