@@ -49,7 +49,8 @@ Status SqliteAuditStore::add_leaves(std::vector<AuditLeafRow> leaves) {
   return insert_rows(tx_,
                      "INSERT INTO audit_events (idx, leaf, leaf_hash, time, actor, action, "
                      "purpose, subject, recipient, decision)",
-                     10, std::move(rows));
+                     10, std::move(rows))
+      .status();
 }
 
 Status SqliteAuditStore::add_nodes(const std::vector<AuditNodeRow>& nodes) {
@@ -58,7 +59,8 @@ Status SqliteAuditStore::add_nodes(const std::vector<AuditNodeRow>& nodes) {
   for (const AuditNodeRow& n : nodes) {
     rows.push_back({std::int64_t{n.level}, i64(n.index), blob_of(n.hash)});
   }
-  return insert_rows(tx_, "INSERT INTO audit_nodes (level, idx, hash)", 3, std::move(rows));
+  return insert_rows(tx_, "INSERT INTO audit_nodes (level, idx, hash)", 3, std::move(rows))
+      .status();
 }
 
 Result<Hash> SqliteAuditStore::node(unsigned level, std::uint64_t index) {

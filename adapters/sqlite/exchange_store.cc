@@ -1,3 +1,4 @@
+#include <set>
 #include <utility>
 
 #include "adapters/feed_rows.h"
@@ -54,10 +55,11 @@ Status SqliteExchangeStore::put_participants(const std::vector<ParticipantRow>& 
         {r.participant, blob_or_null(r.wrapped_key), blob_or_null(r.sealed_bsn), now, (*no)++});
   }
   return insert_rows(
-      tx_, "INSERT INTO participants (participant, wrapped_key, sealed_bsn, created_at, no)", 5,
-      std::move(values),
-      "ON CONFLICT (participant) DO UPDATE SET wrapped_key = excluded.wrapped_key, "
-      "sealed_bsn = excluded.sealed_bsn, erased_at = NULL");
+             tx_, "INSERT INTO participants (participant, wrapped_key, sealed_bsn, created_at, no)",
+             5, std::move(values),
+             "ON CONFLICT (participant) DO UPDATE SET wrapped_key = excluded.wrapped_key, "
+             "sealed_bsn = excluded.sealed_bsn, erased_at = NULL")
+      .status();
 }
 
 Result<bool> SqliteExchangeStore::erase_participant(const std::string& p, const std::string& now) {
@@ -113,7 +115,8 @@ Status SqliteExchangeStore::add_referrals(const std::vector<NewReferral>& referr
                   "purpose, sealed, content_hash, received_at, holder)",
                   10, std::move(values), "",
                   "(?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                  "(SELECT no FROM participants WHERE participant = ?))"));
+                  "(SELECT no FROM participants WHERE participant = ?))")
+          .status());
   // An outcome the project already reported about the participant now has this sender too.
   return tx_
       .exec(
@@ -146,6 +149,41 @@ Result<bool> SqliteExchangeStore::mark_fed(const std::string& id) {
       "UPDATE referrals SET fed = 1 WHERE id = ? AND fed = 0 AND sealed IS NOT NULL", {id});
   if (!changed) return changed.status();
   return *changed > 0;
+}
+
+Result<std::int64_t> SqliteExchangeStore::feed_referrals(const std::vector<NewFeedItem>& items) {
+  std::int64_t added = 0;
+  for (std::size_t first = 0, n = 0; first < items.size(); first += n) {
+    n = rows_per_statement(items.size() - first);
+    std::string take =
+        "UPDATE referrals SET fed = 1 WHERE fed = 0 AND sealed IS NOT NULL AND id IN (?";
+    std::vector<SqlValue> ids{items[first].ref_id};
+    for (std::size_t i = first + 1; i < first + n; ++i) {
+      take += ", ?";
+      ids.emplace_back(items[i].ref_id);
+    }
+    take += ") RETURNING id";
+    auto taken = tx_.query(take, std::move(ids));
+    if (!taken) return taken.status();
+    std::set<std::string> fed;
+    for (const Row& r : *taken) fed.insert(r.text(0));
+    // In the order given; the holder is the referral's own (no look-up by keyed hash).
+    std::vector<std::vector<SqlValue>> rows;
+    for (std::size_t i = first; i < first + n; ++i) {
+      const NewFeedItem& item = items[i];
+      if (fed.count(item.ref_id) == 0) continue;
+      rows.push_back({item.recipient, std::string(to_string(item.kind)), item.participant,
+                      item.ref_id, item.purpose, item.created_at, item.ref_id});
+    }
+    auto in = insert_rows(tx_,
+                          "INSERT OR IGNORE INTO feed_items (recipient, kind, participant, ref_id, "
+                          "purpose, created_at, holder)",
+                          7, std::move(rows), "",
+                          "(?, ?, ?, ?, ?, ?, (SELECT holder FROM referrals WHERE id = ?))");
+    if (!in) return in.status();
+    added += *in;
+  }
+  return added;
 }
 
 Result<std::vector<std::string>> SqliteExchangeStore::referrers(const std::string& participant,

@@ -614,19 +614,25 @@ class SqliteStorage final : public Storage {
 
 }  // namespace
 
-Status insert_rows(Tx& tx, const std::string& head, std::size_t columns,
-                   std::vector<std::vector<SqlValue>> rows, const std::string& tail,
-                   const std::string& row) {
+std::size_t rows_per_statement(std::size_t left) {
   constexpr std::size_t kMaxRows = 64;
+  std::size_t n = 1;
+  while (n * 2 <= left && n * 2 <= kMaxRows) n *= 2;
+  return n;
+}
+
+Result<std::int64_t> insert_rows(Tx& tx, const std::string& head, std::size_t columns,
+                                 std::vector<std::vector<SqlValue>> rows, const std::string& tail,
+                                 const std::string& row) {
   std::string one = row;
   if (one.empty()) {
     one = "(";
     for (std::size_t c = 0; c < columns; ++c) one += c == 0 ? "?" : ", ?";
     one += ")";
   }
+  std::int64_t changed = 0;
   for (std::size_t start = 0, n = 0; start < rows.size(); start += n) {
-    n = 1;
-    while (n * 2 <= rows.size() - start && n * 2 <= kMaxRows) n *= 2;
+    n = rows_per_statement(rows.size() - start);
     std::string sql = head;
     std::vector<SqlValue> params;
     params.reserve(n * columns);
@@ -636,9 +642,11 @@ Status insert_rows(Tx& tx, const std::string& head, std::size_t columns,
       for (SqlValue& v : rows[start + i]) params.push_back(std::move(v));
     }
     if (!tail.empty()) sql += " " + tail;
-    BRUG_RETURN_IF_ERROR(tx.exec(sql, std::move(params)).status());
+    auto done = tx.exec(sql, std::move(params));
+    if (!done) return done.status();
+    changed += *done;
   }
-  return Status::ok();
+  return changed;
 }
 
 Result<std::unique_ptr<Storage>> open_sqlite_storage(const SqliteOptions& options) {

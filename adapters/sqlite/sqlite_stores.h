@@ -61,6 +61,10 @@ class SqliteExchangeStore final : public ExchangeStore {
   Result<std::vector<OutcomeForSender>> outcomes_for_sender(const std::string& sender,
                                                             bool undelivered) override;
   Result<bool> add_feed_item(const NewFeedItem& item) override;
+  // A chunk's referrals taken in one statement and their items added in another, each numbered
+  // by its referral's holder: per item, add_feed_item looks the holder up by the participant's
+  // keyed hash, a random page of that index (at 10^6 participants one read per item).
+  Result<std::int64_t> feed_referrals(const std::vector<NewFeedItem>& items) override;
   Result<std::int64_t> feed_count_after(const std::string& recipient, std::int64_t after,
                                         std::int64_t limit) override;
   Result<std::vector<FeedEntry>> feed_page(const std::string& recipient, std::int64_t after,

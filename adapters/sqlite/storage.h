@@ -59,13 +59,17 @@ class Tx {
   virtual bool busy() const = 0;
 };
 
+// How many of `left` rows (or keys) one statement takes: up to 64, a power of two, so that a
+// connection caches only a few statement shapes.
+std::size_t rows_per_statement(std::size_t left);
+
 // Inserts `rows` of `columns` values each after `head` ("INSERT INTO t (a, b)") and before
-// `tail` (e.g. an upsert clause), several rows per statement (up to 64, in powers of two: a few
-// cached statement shapes), which saves the per-statement work of one INSERT per row. `one`
-// replaces a row's "(?, ?, ...)" where a value is an expression over the parameters.
-Status insert_rows(Tx& tx, const std::string& head, std::size_t columns,
-                   std::vector<std::vector<SqlValue>> rows, const std::string& tail = "",
-                   const std::string& one = "");
+// `tail` (e.g. an upsert clause), rows_per_statement() rows per statement, which saves the
+// per-statement work of one INSERT per row. `one` replaces a row's "(?, ?, ...)" where a value
+// is an expression over the parameters. Returns how many rows the statements changed.
+Result<std::int64_t> insert_rows(Tx& tx, const std::string& head, std::size_t columns,
+                                 std::vector<std::vector<SqlValue>> rows,
+                                 const std::string& tail = "", const std::string& one = "");
 
 struct BadColumn : std::runtime_error {
   using std::runtime_error::runtime_error;

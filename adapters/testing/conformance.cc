@@ -1103,8 +1103,10 @@ TEST_P(StoreConformance, SourceRefsWithQuotesCommasBracesAndBackslashesAreFoundA
 TEST_P(StoreConformance, FeedingReferralsInABatchTakesEachOnceInOrderAndNeverAPurgedOne) {
   ASSERT_NO_FATAL_FAILURE(seed(db()));
   std::vector<NewReferral> batch;
+  // Two participants taking turns: each item must come with its own participant's key row.
+  auto person = [](int i) { return i == 99 ? kP3 : i % 2 == 0 ? kP1 : kP2; };
   for (int i = 0; i < 100; ++i)
-    batch.push_back(referral("rf" + std::to_string(i), "gem-a", i < 99 ? kP1 : kP3, "proj-p"));
+    batch.push_back(referral("rf" + std::to_string(i), "gem-a", person(i), "proj-p"));
   CONFORMANCE_ASSERT_OK(db().write([&](Stores& s) {
     BRUG_RETURN_IF_ERROR(s.exchange.add_referrals(batch));
     return s.exchange.mark_fed("rf10").status();  // already taken by another reader
@@ -1115,8 +1117,7 @@ TEST_P(StoreConformance, FeedingReferralsInABatchTakesEachOnceInOrderAndNeverAPu
       1);
   std::vector<NewFeedItem> items;
   for (int i = 99; i >= 0; --i)
-    items.push_back(
-        feed_item("proj-p", FeedKind::kReferral, i < 99 ? kP1 : kP3, "rf" + std::to_string(i)));
+    items.push_back(feed_item("proj-p", FeedKind::kReferral, person(i), "rf" + std::to_string(i)));
   EXPECT_EQ(write_value(db(), [&](Stores& s) { return s.exchange.feed_referrals(items); }), 98);
   EXPECT_EQ(write_value(db(), [&](Stores& s) { return s.exchange.feed_referrals(items); }), 0)
       << "once";
@@ -1125,10 +1126,22 @@ TEST_P(StoreConformance, FeedingReferralsInABatchTakesEachOnceInOrderAndNeverAPu
   ASSERT_EQ(page.size(), 98u);
   EXPECT_EQ(page.front().ref_id, "rf98") << "the order given";
   EXPECT_EQ(page.back().ref_id, "rf0");
-  for (const auto& e : page) EXPECT_NE(e.ref_id, "rf10");
+  for (const auto& e : page) {
+    EXPECT_NE(e.ref_id, "rf10");
+    EXPECT_EQ(e.holder.wrapped_key,
+              participant_row(person(std::stoi(e.ref_id.substr(2)))).wrapped_key)
+        << e.ref_id;
+  }
   EXPECT_TRUE(read_value(db(), [](Stores& s) {
                 return s.exchange.pending_referrals("proj-p", 0, 1000);
               }).empty());
+  // Found by their participant's number: removing one participant's items leaves the other's.
+  CONFORMANCE_ASSERT_OK(db().write(
+      [](Stores& s) { return s.exchange.remove_feed_items("proj-p", kP2, FeedKind::kReferral); }));
+  const auto left =
+      read_value(db(), [](Stores& s) { return s.exchange.feed_page("proj-p", 0, 1000); });
+  EXPECT_EQ(left.size(), 49u);
+  for (const auto& e : left) EXPECT_EQ(e.participant, kP1) << e.ref_id;
 }
 
 TEST_P(StoreConformance, AFeedTakesEachRecordOnceButDeletionNoticesAgain) {
