@@ -210,6 +210,7 @@ class ExchangeStore {
   // add_referral for each, in order (the first that fails fails the batch).
   virtual Status add_referrals(const std::vector<NewReferral>& referrals);
   // For each item, in order: mark_fed(item.ref_id) and, when that took it, add_feed_item(item).
+  // Each item's participant is its referral's (a backend may number the item by the referral).
   // Returns how many entered the feed.
   virtual Result<std::int64_t> feed_referrals(const std::vector<NewFeedItem>& items);
   // feed_page in parts of `part` entries (the last may be shorter), in order, each handed to

@@ -171,7 +171,7 @@ Result<std::int64_t> SqliteExchangeStore::feed_referrals(const std::vector<NewFe
     std::vector<std::vector<SqlValue>> rows;
     for (std::size_t i = first; i < first + n; ++i) {
       const NewFeedItem& item = items[i];
-      if (fed.count(item.ref_id) == 0) continue;
+      if (fed.erase(item.ref_id) == 0) continue;  // an id given twice is taken once
       rows.push_back({item.recipient, std::string(to_string(item.kind)), item.participant,
                       item.ref_id, item.purpose, item.created_at, item.ref_id});
     }

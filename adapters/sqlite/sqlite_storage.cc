@@ -228,10 +228,10 @@ class SqliteTx final : public Tx {
   bool busy_ = false;
 };
 
-// Lets read transactions in, except while the checkpointer empties the WAL: close() stops new
+// Lets read transactions in, except while the checkpointer restarts the WAL: close() stops new
 // readers and waits (at most `patience`) for those inside to leave; open() lets them in again.
 // A read that starts a nested read inside itself while the gate closes only delays the
-// checkpoint by `patience`: close() then gives up and the WAL is emptied another time.
+// checkpoint by `patience`: close() then gives up and the WAL is restarted another time.
 class ReaderGate {
  public:
   class Pass {
@@ -425,6 +425,11 @@ class SqliteStorage final : public Storage {
         std::to_string(options_.busy_timeout_ms) +
         "; PRAGMA synchronous=" + (options_.synchronous_full ? "FULL" : "NORMAL") + ";";
     BRUG_RETURN_IF_ERROR(conn->run_plain(pragmas.c_str()));
+    // The WAL keeps its size between restarts (checkpoint_loop), but not a size it reached only
+    // when a restart had to wait (a reader of another process): past this the first commit after
+    // a restart trims it.
+    const std::string limit = "PRAGMA journal_size_limit=" + std::to_string(wal_size_limit()) + ";";
+    BRUG_RETURN_IF_ERROR(conn->run_plain(limit.c_str()));
     // No checkpoint inside a commit: this hook (which replaces SQLite's automatic checkpoint)
     // hands it to the checkpointer thread, off the writers' path.
     sqlite3_wal_hook(conn->db(), &SqliteStorage::on_wal_commit, this);
@@ -453,7 +458,7 @@ class SqliteStorage final : public Storage {
   // Checkpointing after a share of the database lets many inserts land on one page before it is
   // written back. restart_frames() bounds the WAL's size, and so the time to recover it. Both
   // stay small enough for reads: a WAL of up to 1 GiB (an eighth of the pages at 10^6, restarted
-  // at four times that) slowed a feed page at 10^6 by 15-25% against 256 MiB, for 5% more push
+  // at four times that) slowed a feed page at 10^6 by 10-20% against 256 MiB, for 5% more push
   // (docs/PERFORMANCE.md): every read looks its pages up in the WAL's index, and each frame of a
   // WAL that grows into new file space is a page the kernel allocates and zeroes first.
   void size_checkpoints(Connection& conn) {
@@ -468,13 +473,20 @@ class SqliteStorage final : public Storage {
     sqlite3_finalize(stmt);
   }
 
-  // Past this many frames the checkpointer empties the WAL, holding writers back: the
+  // Past this many frames the checkpointer restarts the WAL, holding writers back: the
   // configured limit, or two checkpoints' worth once the cadence has grown past its minimum.
   int restart_frames() const {
     const int cadence = checkpoint_frames_.load(std::memory_order_relaxed);
     return cadence > kMinCheckpointFrames
                ? std::max(options_.wal_restart_frames, kRestartPerCheckpoint * cadence)
                : options_.wal_restart_frames;
+  }
+
+  // Bytes: the most frames the WAL holds when restarts keep up, with a quarter more.
+  std::int64_t wal_size_limit() const {
+    const std::int64_t frames = std::max<std::int64_t>(
+        options_.wal_restart_frames, kRestartPerCheckpoint * kMaxCheckpointFrames);
+    return frames * (4096 + 24) * 5 / 4;
   }
 
   void request_checkpoint() {
@@ -537,6 +549,10 @@ class SqliteStorage final : public Storage {
               sqlite3_wal_checkpoint_v2(own->db(), nullptr, SQLITE_CHECKPOINT_RESTART, nullptr,
                                         nullptr) == SQLITE_OK) {
             copied_frames_.store(0, std::memory_order_relaxed);
+            // The WAL starts again at the next commit; until then a passive checkpoint still
+            // counts the old frames, so a request made meanwhile would restart it once more.
+            std::lock_guard requests(checkpoint_mu_);
+            checkpoint_wanted_ = false;
           }
           readers_.open();
         }

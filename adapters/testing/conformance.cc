@@ -1144,6 +1144,35 @@ TEST_P(StoreConformance, FeedingReferralsInABatchTakesEachOnceInOrderAndNeverAPu
   for (const auto& e : left) EXPECT_EQ(e.participant, kP1) << e.ref_id;
 }
 
+// The edges of feed_referrals, as the per-item definition (mark_fed, then add_feed_item) has them.
+TEST_P(StoreConformance, FeedingReferralsTakesAnIdGivenTwiceOnceAndSkipsUnknownOrFedOnes) {
+  ASSERT_NO_FATAL_FAILURE(seed(db()));
+  CONFORMANCE_ASSERT_OK(db().write([](Stores& s) {
+    BRUG_RETURN_IF_ERROR(s.exchange.add_referral(referral("re1", "gem-a", kP1, "proj-p")));
+    BRUG_RETURN_IF_ERROR(s.exchange.add_referral(referral("re2", "gem-a", kP2, "proj-p")));
+    // Already in the feed while the referral is still pending: taken, but not added again.
+    return s.exchange.add_feed_item(feed_item("proj-p", FeedKind::kReferral, kP2, "re2")).status();
+  }));
+  auto feed = [&](const std::vector<NewFeedItem>& items) {
+    return write_value(db(), [&](Stores& s) { return s.exchange.feed_referrals(items); });
+  };
+  EXPECT_EQ(feed({}), 0);
+  EXPECT_EQ(feed({feed_item("proj-p", FeedKind::kReferral, kP1, "unknown")}), 0);
+  EXPECT_EQ(feed({feed_item("proj-p", FeedKind::kReferral, kP1, "re1"),
+                  feed_item("gem-a", FeedKind::kReferral, kP1, "re1"),
+                  feed_item("proj-p", FeedKind::kReferral, kP2, "re2")}),
+            1);
+  EXPECT_EQ(
+      ref_ids_of(read_value(db(), [](Stores& s) { return s.exchange.feed_page("proj-p", 0, 10); })),
+      (std::vector<std::string>{"re2", "re1"}));
+  EXPECT_TRUE(
+      read_value(db(), [](Stores& s) { return s.exchange.feed_page("gem-a", 0, 10); }).empty())
+      << "an id given twice is taken once, by its first item";
+  EXPECT_TRUE(read_value(db(), [](Stores& s) {
+                return s.exchange.pending_referrals("proj-p", 0, 10);
+              }).empty());
+}
+
 TEST_P(StoreConformance, AFeedTakesEachRecordOnceButDeletionNoticesAgain) {
   ASSERT_NO_FATAL_FAILURE(seed(db()));
   CONFORMANCE_ASSERT_OK(db().write(

@@ -66,6 +66,9 @@ TEST_F(StorageTest, ConnectionsUseWalForeignKeysAndABusyTimeout) {
                   EXPECT_TRUE(fk && fk->front().integer(0) == 1);
                   auto busy = tx.query("PRAGMA busy_timeout");
                   EXPECT_TRUE(busy && busy->front().integer(0) == 5000);
+                  // Two restarts' worth of the largest cadence (65,536 frames), a quarter more.
+                  auto limit = tx.query("PRAGMA journal_size_limit");
+                  EXPECT_TRUE(limit && limit->front().integer(0) == 65536 * 4120 * 5 / 4);
                   return Status::ok();
                 }).is_ok());
 }
