@@ -1,5 +1,4 @@
 #include <algorithm>
-#include <set>
 
 #include "adapters/feed_rows.h"
 #include "adapters/key_lists.h"
@@ -569,15 +568,11 @@ Result<std::int64_t> PgExchangeStore::feed_referrals(const std::vector<NewFeedIt
         std::string("DELETE FROM referrals_unfed WHERE id = ") + kAnyKey + " RETURNING id",
         {*list});
     if (!taken) return taken.status();
-    std::set<std::string> fed;
-    for (const Row& r : *taken) fed.insert(r.text(0));
     // Into the feed in the order given (the feed's order), only those just taken.
     std::vector<std::vector<Value>> rows;
-    for (std::size_t i = first; i < first + n; ++i) {
-      const NewFeedItem& item = items[i];
-      if (fed.erase(item.ref_id) == 0) continue;  // an id given twice is taken once
-      rows.push_back({item.recipient, std::string(to_string(item.kind)), item.participant,
-                      item.ref_id, item.purpose, item.created_at});
+    for (const NewFeedItem* item : feed_rows::taken_in_order(items, first, n, *taken)) {
+      rows.push_back({item->recipient, std::string(to_string(item->kind)), item->participant,
+                      item->ref_id, item->purpose, item->created_at});
     }
     auto in = insert_rows(
         tx_, "INSERT INTO feed_items (recipient, kind, participant, ref_id, purpose, created_at)",

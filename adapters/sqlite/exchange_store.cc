@@ -1,4 +1,3 @@
-#include <set>
 #include <utility>
 
 #include "adapters/feed_rows.h"
@@ -165,15 +164,11 @@ Result<std::int64_t> SqliteExchangeStore::feed_referrals(const std::vector<NewFe
     take += ") RETURNING id";
     auto taken = tx_.query(take, std::move(ids));
     if (!taken) return taken.status();
-    std::set<std::string> fed;
-    for (const Row& r : *taken) fed.insert(r.text(0));
     // In the order given; the holder is the referral's own (no look-up by keyed hash).
     std::vector<std::vector<SqlValue>> rows;
-    for (std::size_t i = first; i < first + n; ++i) {
-      const NewFeedItem& item = items[i];
-      if (fed.erase(item.ref_id) == 0) continue;  // an id given twice is taken once
-      rows.push_back({item.recipient, std::string(to_string(item.kind)), item.participant,
-                      item.ref_id, item.purpose, item.created_at, item.ref_id});
+    for (const NewFeedItem* item : feed_rows::taken_in_order(items, first, n, *taken)) {
+      rows.push_back({item->recipient, std::string(to_string(item->kind)), item->participant,
+                      item->ref_id, item->purpose, item->created_at, item->ref_id});
     }
     auto in = insert_rows(tx_,
                           "INSERT OR IGNORE INTO feed_items (recipient, kind, participant, ref_id, "
